@@ -1,0 +1,3 @@
+from endnoted.cli import main
+
+main()

@@ -1,0 +1,109 @@
+"""How one reference is recognised on both sides without record numbers (they differ between Desktop and Web).
+
+Key 1: the DOI, normalised (case, `https://doi.org/` and `doi:` prefixes, white space).
+Key 2: normalised title + year + first author's surname (Unicode NFKC, case-folded, EndNote's
+`<style>` wrappers and HTML entities removed, punctuation and white space collapsed).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*|https?://)", re.IGNORECASE)
+_DOI_SHAPE = re.compile(r"10\.\d{3,9}/\S+")
+_TAGS = re.compile(r"<[^>]{0,200}>")
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+# ASCII fast path: most titles are plain ASCII and need neither NFKC nor html unescaping.
+_ASCII_PUNCT = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~\t\r\n"})
+
+
+def normalise_doi(value: str) -> str:
+    """Given a DOI as typed anywhere, return its canonical lower-case `10.x/…` form, or '' if none."""
+    if not value:
+        return ""
+    text = "".join(value.split()).lower()
+    text = _DOI_PREFIX.sub("", text)
+    match = _DOI_SHAPE.search(text)
+    return match.group(0).rstrip(".") if match else ""
+
+
+def normalise_text(value: str) -> str:
+    """Given a title or name, return it folded for comparison: no markup, case, accents of width, punctuation."""
+    if not value:
+        return ""
+    if value.isascii() and "<" not in value and "&" not in value:
+        return " ".join(value.translate(_ASCII_PUNCT).lower().split())
+    text = _TAGS.sub(" ", value) if "<" in value else value
+    if "&" in text:
+        text = html.unescape(text)
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def surname(author: str) -> str:
+    """Given one author as EndNote writes it ('Surname, A. B.' or 'A. B. Surname'), return the surname folded."""
+    author = author.strip()
+    if not author:
+        return ""
+    if "," in author:
+        return normalise_text(author.split(",", 1)[0])
+    parts = normalise_text(author).split()
+    return parts[-1] if parts else ""
+
+
+def year_of(value: str) -> str:
+    match = re.search(r"\d{4}", value or "")
+    return match.group(0) if match else ""
+
+
+def title_key(title: str, year: str, first_author: str) -> str:
+    """Given a reference's title, year and first author, return key 2, or '' when the title is empty."""
+    folded = normalise_text(title)
+    if not folded:
+        return ""
+    return f"{folded}|{year_of(year)}|{surname(first_author)}"
+
+
+class RecordKeys:
+    """The two match keys of one record, computed once."""
+
+    __slots__ = ("doi", "key")
+
+    def __init__(self, doi: str, key: str) -> None:
+        self.doi = doi
+        self.key = key
+
+    @classmethod
+    def of(cls, doi: str, title: str, year: str, first_author: str) -> RecordKeys:
+        return cls(normalise_doi(doi), title_key(title, year, first_author))
+
+
+def extra_copies(items: Sequence[T], keys: Sequence[RecordKeys]) -> list[T]:
+    """Given records and their keys, return every copy beyond the first of each reference.
+
+    Two records are one reference when both have a DOI and the DOIs match, or when at least one
+    lacks a DOI and their title keys match. Three copies give two entries.
+    """
+    seen_doi: set[str] = set()
+    seen_key: set[str] = set()          # keys of every record so far
+    seen_key_no_doi: set[str] = set()   # keys of records without a DOI
+    extras: list[T] = []
+    for item, record in zip(items, keys, strict=True):
+        if record.doi:
+            duplicate = record.doi in seen_doi or (bool(record.key) and record.key in seen_key_no_doi)
+            seen_doi.add(record.doi)
+        else:
+            duplicate = bool(record.key) and record.key in seen_key
+            if record.key:
+                seen_key_no_doi.add(record.key)
+        if record.key:
+            seen_key.add(record.key)
+        if duplicate:
+            extras.append(item)
+    return extras

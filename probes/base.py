@@ -1,0 +1,38 @@
+"""The probe contract: a small object with a `name` and `check(snapshot, context) -> findings`.
+
+A probe module does not need to import this Protocol to satisfy it. Probes never write to a
+library; finding a problem is a return value, and a crash becomes a `probe.crashed` finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from endnoted.findings import Finding
+from endnoted.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from endnoted.compare import Comparison
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a probe may know besides the snapshot: the clock, the settings, EndNote's preferences."""
+
+    now: datetime
+    stale_after_seconds: float = 24 * 3600.0
+    sync_library_pref: Path | None = None   # EndNote's own idea of the synced library, where readable
+    comparison: Comparison | None = None     # a Web export compared with this library
+    mounts: tuple[tuple[str, str], ...] = field(default=())   # (mount point, fs type), longest first
+
+
+class Probe(Protocol):
+    name: str
+
+    def check(self, snapshot: Snapshot, context: Context) -> Iterable[Finding]:
+        """Look at the snapshot; return what was noticed. Never write to the library."""
+        ...

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -27,6 +27,8 @@ def normalise_doi(value: str) -> str:
     """Given a DOI as typed anywhere, return its canonical lower-case `10.x/…` form, or '' if none."""
     if not value:
         return ""
+    if value.startswith("10.") and value.isascii() and " " not in value and "\t" not in value:
+        return value.lower().rstrip(".")  # the common case, already canonical but for case
     text = "".join(value.split()).lower()
     text = _DOI_PREFIX.sub("", text)
     match = _DOI_SHAPE.search(text)
@@ -58,6 +60,8 @@ def surname(author: str) -> str:
 
 
 def year_of(value: str) -> str:
+    if len(value) == 4 and value.isdigit():
+        return value
     match = re.search(r"\d{4}", value or "")
     return match.group(0) if match else ""
 
@@ -82,6 +86,49 @@ class RecordKeys:
     @classmethod
     def of(cls, doi: str, title: str, year: str, first_author: str) -> RecordKeys:
         return cls(normalise_doi(doi), title_key(title, year, first_author))
+
+
+_COARSE_DELETE = str.maketrans("", "", "".join(chr(c) for c in range(128) if not chr(c).isalnum()))
+
+
+def coarse_title(title: str) -> str:
+    """Given a title, return a key that is equal whenever the title parts of two title keys are equal.
+
+    Cheaper than normalise_text (one translate for ASCII) and strictly coarser: it deletes what
+    normalise_text turns into single spaces. Used to skip full normalisation of titles that
+    cannot collide with any other.
+    """
+    if title.isascii() and "<" not in title and "&" not in title:
+        return title.lower().translate(_COARSE_DELETE)
+    return normalise_text(title).replace(" ", "")
+
+
+def find_extra_copies(items: Sequence[T], fields: Callable[[T], tuple[str, str, str, str]]) -> list[T]:
+    """Given records and a function giving (doi, title, year, first author), return every extra copy.
+
+    Same answer as extra_copies over all records, but only records whose DOI or coarse title
+    collides with another's are normalised in full.
+    """
+    doi_count: dict[str, int] = {}
+    coarse_count: dict[str, int] = {}
+    prepared: list[tuple[str, str]] = []
+    for item in items:
+        doi, title, _year, _author = fields(item)
+        doi = normalise_doi(doi)
+        coarse = coarse_title(title)
+        prepared.append((doi, coarse))
+        if doi:
+            doi_count[doi] = doi_count.get(doi, 0) + 1
+        if coarse:
+            coarse_count[coarse] = coarse_count.get(coarse, 0) + 1
+    candidates: list[T] = []
+    keys: list[RecordKeys] = []
+    for item, (doi, coarse) in zip(items, prepared, strict=True):
+        if doi_count.get(doi, 0) > 1 or coarse_count.get(coarse, 0) > 1:
+            _doi, title, year, author = fields(item)
+            candidates.append(item)
+            keys.append(RecordKeys(doi, title_key(title, year, author)))
+    return extra_copies(candidates, keys)
 
 
 def extra_copies(items: Sequence[T], keys: Sequence[RecordKeys]) -> list[T]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from endnoted.findings import Finding, Severity
-from endnoted.matching import RecordKeys, extra_copies
+from endnoted.matching import find_extra_copies
 from endnoted.probes.base import Context
 from endnoted.snapshot import Snapshot
 
@@ -17,7 +17,7 @@ class DuplicatesProbe:
         if not snapshot.ok:
             return
         live = [ref for ref in snapshot.references if not ref.trashed]
-        extras = extra_copies(live, [RecordKeys.of(ref.doi, ref.title, ref.year, ref.first_author) for ref in live])
+        extras = find_extra_copies(live, lambda ref: (ref.doi, ref.title, ref.year, ref.first_author))
         if extras:
             ids = ", ".join(f"#{ref.id}" for ref in extras[:5]) + (" …" if len(extras) > 5 else "")
             yield Finding(self.name, "duplicates.desktop", Severity.INFO,

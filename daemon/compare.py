@@ -155,7 +155,9 @@ def compare(snapshot: Snapshot, export: Path) -> Comparison:
     trash_index = _Index((ref, RecordKeys.of(ref.doi, ref.title, ref.year, ref.first_author))
                          for ref in snapshot.references if ref.trashed and ref.sync_pending)
     unexplained_desktop = sum(1 for position in missing_on_desktop if trash_index.take(web_keys[position]) is None)
-    unexplained_desktop = max(0, unexplained_desktop - len(waiting))
+    # Only a reference that was synced before and changed since has an older version on the Web.
+    edited_since = sum(1 for ref in waiting if ref.synced)
+    unexplained_desktop = max(0, unexplained_desktop - edited_since)
     return Comparison(
         library=snapshot.library.path, export=export, format=kind, desktop=len(live), web=len(web_records),
         matched=matched,

@@ -22,6 +22,7 @@ from defusedxml import DefusedXmlException
 from endnoted.errors import ExportError
 
 SNIFF_BYTES = 64 * 1024
+FIELD_LIMIT = 400  # longer than any real title; bounds memory on hostile or gigantic exports
 _RIS_LINE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
 
 
@@ -35,6 +36,11 @@ class ExportRecord:
     first_author: str
     doi: str
     db_id: str = ""
+
+
+def _record(number: str, title: str, year: str, first_author: str, doi: str, db_id: str = "") -> ExportRecord:
+    return ExportRecord(number[:64], title[:FIELD_LIMIT], year[:32], first_author[:FIELD_LIMIT], doi[:256],
+                        db_id[:64])
 
 
 def _bom_encoding(head: bytes) -> str | None:
@@ -101,7 +107,7 @@ def _text_of(element: Element | None) -> str:
 def _xml_record(element: Element) -> ExportRecord:
     author = element.find("contributors/authors/author")
     key = element.find("foreign-keys/key")
-    return ExportRecord(
+    return _record(
         number=_text_of(element.find("rec-number")),
         title=_text_of(element.find("titles/title")),
         year=_text_of(element.find("dates/year")),
@@ -159,7 +165,7 @@ def _read_ris(path: Path) -> Iterator[ExportRecord]:
                     fields = {}
                 elif tag == "ER":
                     count += 1
-                    yield ExportRecord(
+                    yield _record(
                         number=fields.get("ID", ""), title=fields.get("TI") or fields.get("T1", ""),
                         year=fields.get("PY") or fields.get("Y1") or fields.get("DA", ""),
                         first_author=fields.get("AU") or fields.get("A1", ""), doi=fields.get("DO", ""))
@@ -206,7 +212,7 @@ def _read_tab(path: Path) -> Iterator[ExportRecord]:
                     return cells[index].strip() if index is not None and index < len(cells) else ""
 
                 author = re.split(r";|//", cell("author"), maxsplit=1)[0]
-                yield ExportRecord(number=cell("number") or str(number), title=cell("title"), year=cell("year"),
+                yield _record(number=cell("number") or str(number), title=cell("title"), year=cell("year"),
                                    first_author=author.strip(), doi=cell("doi"))
     except OSError as error:
         raise ExportError(f"cannot read export {path}: {error.strerror or error}") from error

@@ -13,10 +13,10 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import best_of, library  # noqa: E402
+from common import best_of, library
 
-from endnoted.checker import check_library  # noqa: E402
-from endnoted.library import locate  # noqa: E402
+from endnoted.checker import check_library
+from endnoted.library import locate
 
 
 def floor(database: Path) -> None:

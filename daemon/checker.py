@@ -67,7 +67,7 @@ def run_probes(probes: Iterable[Probe], snapshot: Snapshot, context: Context) ->
     for probe in probes:
         try:
             found.extend(probe.check(snapshot, context))
-        except Exception as error:  # noqa: BLE001 - one bad probe must never sink the others
+        except Exception as error:  # one bad probe must never sink the others (STYLE B2)
             logger.exception("probe %s crashed on %s", probe.name, snapshot.library.path)
             found.append(Finding(probe.name, "probe.crashed", Severity.WARNING,
                                  f"The {probe.name} probe failed ({type(error).__name__}: {error}); the other "

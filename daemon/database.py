@@ -35,7 +35,7 @@ def _stand_in_collation(left: str, right: str) -> int:
     return (left > right) - (left < right)
 
 
-def _stand_in_sort_key(value: object, field: object = None, length: object = None) -> object:
+def _stand_in_sort_key(value: str | None, field: object = None, length: object = None) -> str | None:
     return value
 
 

@@ -76,7 +76,9 @@ def read_plist(path: Path) -> EndNotePrefs:
 
 
 def _read_registry() -> EndNotePrefs:  # pragma: no cover - Windows only
-    import winreg  # type: ignore[import-not-found,unused-ignore]
+    if sys.platform != "win32":  # also lets type checkers elsewhere skip the winreg calls
+        return EndNotePrefs()
+    import winreg
 
     found: list[Path] = []
     for sub in ("Recent Libraries", "Preferences"):

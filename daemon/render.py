@@ -51,8 +51,8 @@ def _ref_line(ref: Ref) -> str:
 
 
 def comparison(result: Comparison, *, limit: int = 50) -> str:
-    lines = [f"Desktop {result.library.name}: {result.desktop} references; "
-             f"Web export {result.export.name} ({result.format}): {result.web} records; {result.matched} matched."]
+    lines = [(f"Desktop {result.library.name}: {result.desktop} references; "
+             f"Web export {result.export.name} ({result.format}): {result.web} records; {result.matched} matched.")]
     for title, refs in (("Missing on Web (on Desktop only)", result.missing_on_web),
                         ("Missing on Desktop (on Web only)", result.missing_on_desktop),
                         ("Extra copies on Web", result.duplicates_web),

@@ -8,6 +8,7 @@ from endnoted.findings import Finding, Severity
 from endnoted.probes.base import Context
 from endnoted.snapshot import Snapshot
 
+
 def missing_attachment_paths(snapshot: Snapshot) -> list[str]:
     """Given a snapshot, return the attachment paths (relative to PDF/) whose file does not exist."""
     pdf_dir = snapshot.library.pdf_dir

@@ -32,7 +32,7 @@ def blue_light(tmp_path: Path) -> Path:
 def xml_records(text: str) -> tuple[str, list[str], str]:
     start = text.index("<record>")
     end = text.rindex("</record>") + len("</record>")
-    return text[:start], re.findall(r"<record>.*?</record>", text[start:end], flags=re.S), text[end:]
+    return text[:start], re.findall(r"<record>.*?</record>", text[start:end], flags=re.DOTALL), text[end:]
 
 
 def variant(tmp_path: Path, name: str, records: list[str], head: str, tail: str) -> Path:

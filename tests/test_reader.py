@@ -23,7 +23,10 @@ def independent_counts(database: Path) -> dict[str, object]:
     db = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)
     try:
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
+
+        def one(sql: str) -> int:
+            return int(db.execute(sql).fetchone()[0])
+
         result: dict[str, object] = {
             "references": one("SELECT count(*) FROM refs WHERE trash_state = 0"),
             "trashed": one("SELECT count(*) FROM refs WHERE trash_state != 0"),

@@ -51,6 +51,8 @@ def _setup_logging(verbosity: int) -> None:
     level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(max(-1, min(verbosity, 2)), logging.DEBUG)
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # APScheduler logs every job run at INFO; our own log already says what happened.
+    logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
 
 
 def emit_json(data: Any) -> None:
@@ -333,6 +335,135 @@ def restore(archive: Path, folder: Path, name: str | None, as_json: bool) -> Non
         return
     click.echo(f"Restored and proven: {result.enl} ({result.counts.references} references, "
                f"{result.attachment_files} attachment files). Open it in EndNote with File → Open Library.")
+
+
+@cli.command("run")
+@click.argument("libraries", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--metrics-file", type=click.Path(path_type=Path),
+              help="Also write a Prometheus node_exporter text-file here (default: metrics_file in the config).")
+@click.option("--no-scan", is_flag=True, help="Do not scan Documents, Desktop and home for libraries.")
+def run_daemon(libraries: tuple[Path, ...], metrics_file: Path | None, no_scan: bool) -> None:
+    """Run the daemon in the foreground (the service manager keeps it running).
+
+    LIBRARIES are watched in addition to the discovered ones. SIGTERM or Ctrl-C stops it cleanly.
+    """
+    import signal
+    import threading
+
+    from endnoted.notify import DesktopNotifier, NullNotifier
+    from endnoted.runner import Daemon
+
+    settings = _config()
+    stop = threading.Event()
+
+    def handle(signum: int, frame: object) -> None:
+        logger.info("signal %d: stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    if not logging.getLogger().isEnabledFor(logging.INFO):
+        logging.getLogger().setLevel(logging.INFO)  # a service's log says what it did
+    notifier = DesktopNotifier() if settings.notifications else NullNotifier()
+    Daemon(settings, notifier, extra=libraries, metrics_file=metrics_file, scan=not no_scan).run(stop)
+
+
+@cli.command()
+@click.argument("library", required=False, type=click.Path(path_type=Path))
+@json_option
+def status(library: Path | None, as_json: bool) -> None:
+    """Show what the daemon knows: each library's verdict, reason and next action, and the daemon's health.
+
+    Exit codes as check while the daemon runs; 5 whenever it is not running (the state shown is old).
+    """
+    from endnoted import paths
+    from endnoted.checker import exit_status
+    from endnoted.status import status_data
+    from endnoted.store import Store
+    from endnoted.verdict import State
+
+    key = str(_one_library(library).path) if library else None
+    with Store(paths.state_db(), readonly=True) as store:
+        data = status_data(store, key)
+    if as_json:
+        emit_json(data)
+    else:
+        click.echo(_render_status(data))
+    if not data["daemon"]["running"]:
+        sys.exit(ExitStatus.NOT_RUNNING)
+    sys.exit(exit_status(State(item["verdict"]) for item in data["libraries"]))
+
+
+def _render_status(data: dict[str, Any]) -> str:
+    daemon = data["daemon"]
+    if daemon["running"]:
+        lines = [f"endnoted {daemon['version']} is running (pid {daemon['pid']}, last heartbeat "
+                 f"{daemon['last_heartbeat'][:19]}Z)."]
+    else:
+        lines = [f"endnoted is NOT running: {daemon['why']}. The state below is the last one known. "
+                 "Start it with: endnoted service install (or endnoted run)."]
+    endnote = data["endnote"]
+    if endnote["running"]:
+        opened = ", ".join(lib for p in endnote["processes"] for lib in p["open_libraries"]) or "no library known"
+        lines.append(f"EndNote is running ({opened}).")
+    if not data["libraries"]:
+        lines.append("No library checked yet.")
+    for item in data["libraries"]:
+        sync = item.get("sync") or {}
+        counts = item.get("counts") or {}
+        lines += ["", f"{item['verdict']:<10} {item['path']}", f"  {item['reason']}", f"  next: {item['next_action']}",
+                  f"  last checked {item['last_checked'][:19]}Z; last synced {(sync.get('last_sync') or 'never')[:19]}; "
+                  f"{counts.get('references', '?')} references, {counts.get('trashed', '?')} in trash"]
+    return "\n".join(lines)
+
+
+@cli.command("libraries")
+@json_option
+@click.option("--no-scan", is_flag=True, help="Only the config and EndNote's preferences, no folder scan.")
+def list_libraries(as_json: bool, no_scan: bool) -> None:
+    """List the libraries endnoted would watch, and why each was found."""
+    from endnoted.discovery import discover
+
+    found = discover(_config(), scan=not no_scan)
+    if as_json:
+        emit_json({"schema": 1, "libraries": [item.to_json() for item in found]})
+        return
+    if not found:
+        click.echo("No EndNote library found. Name one in the config (libraries = [...]) or run endnoted check PATH.")
+    for item in found:
+        click.echo(f"{item.library.path}\n  " + "; ".join(item.reasons))
+
+
+@cli.command()
+@click.argument("library", required=False, type=click.Path(path_type=Path))
+@json_option
+def history(library: Path | None, as_json: bool) -> None:
+    """The timeline: syncs (USN and pending before/after), verdict changes, drops in references, alerts."""
+    from endnoted import paths
+    from endnoted.history import timeline
+    from endnoted.store import Store
+
+    key = str(_one_library(library).path) if library else None
+    with Store(paths.state_db(), readonly=True) as store:
+        entries = timeline(store, key)
+    if as_json:
+        emit_json({"schema": 1, "library": key, "timeline": entries})
+        return
+    if not entries:
+        click.echo("Nothing recorded yet: the daemon records history while it runs.")
+    for entry in entries:
+        click.echo(f"{entry['at'][:19]}  {entry['kind']:<18} {entry['detail']}  ({Path(entry['path']).name})")
+
+
+@cli.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Where to write the bundle (.zip).")
+def report(output: Path | None) -> None:
+    """Write a support bundle (zip) for a help desk, with personal data redacted."""
+    from endnoted.supportbundle import write_bundle
+
+    path = write_bundle(output)
+    click.echo(f"Support bundle written: {path}\nIt holds no e-mail addresses, account ids or author names; "
+               "your home folder is shown as ~.")
 
 
 @cli.group()

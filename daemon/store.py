@@ -129,6 +129,108 @@ class Store:
         with self._writing():
             self.db.table("backups").update(backup_id, {"verified_at": _now()})
 
+    # --- passes ---------------------------------------------------------------------------
+
+    def library(self, path: str) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM libraries WHERE path = ?", (path,))
+        return rows[0] if rows else None
+
+    def libraries(self) -> list[dict[str, Any]]:
+        return self._rows("SELECT * FROM libraries ORDER BY path")
+
+    def last_snapshot(self, path: str) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM snapshots WHERE path = ? AND status = 'ok' ORDER BY id DESC LIMIT 1", (path,))
+        return rows[0] if rows else None
+
+    def record_pass(self, report: dict[str, Any], *, status: str, db_id: str | None) -> int:
+        """Given a LibraryReport's JSON, store the snapshot, its findings and the library's state.
+
+        When the last-sync time differs from the previous reading, a sync event is recorded with
+        USN, pending and reference counts before and after. Returns the snapshot id.
+        """
+        path = report["path"]
+        counts = report.get("counts") or {}
+        sync = report.get("sync") or {}
+        previous = self.last_snapshot(path)
+        now = report.get("checked_at") or _now()
+        with self._writing():
+            snapshot_id = self.db.table("snapshots").insert({
+                "path": path, "taken_at": now, "status": status, "verdict": report["verdict"],
+                "references": counts.get("references"), "trashed": counts.get("trashed"),
+                "attachments": counts.get("attachments"), "groups": counts.get("groups"),
+                "last_sync": sync.get("last_sync"), "last_usn": sync.get("last_usn"),
+                "pending": sync.get("pending"), "edited_after_sync": sync.get("edited_after_sync"),
+                "unsynced": sync.get("unsynced"), "missed": sync.get("missed"), "db_id": db_id}).last_pk
+            self.db.table("findings").insert_all(
+                [{"snapshot_id": snapshot_id, "path": path, "code": f["code"], "severity": f["severity"],
+                  "message": f["message"], "count": f.get("count")} for f in report["findings"]])
+            if previous and status == "ok" and previous["last_sync"] != sync.get("last_sync"):
+                self.db.table("sync_events").insert({
+                    "path": path, "seen_at": now, "last_sync_before": previous["last_sync"],
+                    "last_sync_after": sync.get("last_sync"), "usn_before": previous["last_usn"],
+                    "usn_after": sync.get("last_usn"), "pending_before": previous["pending"],
+                    "pending_after": sync.get("pending"), "references_before": previous["references"],
+                    "references_after": counts.get("references")})
+            before, after = (previous or {}).get("references"), counts.get("references")
+            if before and after is not None and before - after >= max(5, before // 10):
+                self.db.table("events").insert({"at": now, "path": path, "kind": "references-dropped",
+                                                "detail": f"references fell from {before} to {after}"})
+            if previous and status == "ok" and previous["db_id"] and db_id and previous["db_id"] != db_id:
+                self.db.table("events").insert({"at": now, "path": path, "kind": "library-replaced",
+                                                "detail": "the library's database id changed: it was replaced"})
+            existing = self.library(path)
+            self.db.table("libraries").upsert({
+                "path": path, "name": report.get("name"), "last_checked": now, "verdict": report["verdict"],
+                "reason": report["reason"], "next_action": report["next_action"], "report": dumps(report),
+                "db_id": db_id, "first_seen": existing["first_seen"] if existing else now}, pk="path",
+                alter=True)
+        return int(snapshot_id or 0)
+
+    def sync_events(self, path: str | None = None) -> list[dict[str, Any]]:
+        where, params = ("WHERE path = ?", (path,)) if path else ("", ())
+        return self._rows(f"SELECT * FROM sync_events {where} ORDER BY id", params)
+
+    def snapshots(self, path: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+        where, params = ("WHERE path = ?", (path,)) if path else ("", ())
+        return self._rows(f"SELECT * FROM snapshots {where} ORDER BY id DESC LIMIT {int(limit)}", params)
+
+    def recent_findings(self, limit: int = 500) -> list[dict[str, Any]]:
+        return self._rows(f"SELECT f.*, s.taken_at FROM findings f JOIN snapshots s ON s.id = f.snapshot_id "
+                          f"ORDER BY f.id DESC LIMIT {int(limit)}")
+
+    def set_library_fields(self, path: str, fields: dict[str, Any]) -> None:
+        with self._writing():
+            self.db.table("libraries").upsert({"path": path, **fields}, pk="path", alter=True)
+
+    # --- notifications and heartbeat -------------------------------------------------------
+
+    def record_notification(self, path: str, verdict: str, title: str, body: str, delivered: bool,
+                            error: str) -> None:
+        with self._writing():
+            self.db.table("notifications").insert({"at": _now(), "path": path, "verdict": verdict, "title": title,
+                                                   "body": body, "delivered": int(delivered), "error": error})
+
+    def notifications(self, path: str | None = None) -> list[dict[str, Any]]:
+        where, params = ("WHERE path = ?", (path,)) if path else ("", ())
+        return self._rows(f"SELECT * FROM notifications {where} ORDER BY id", params)
+
+    def beat(self, *, pid: int, started_at: str, version: str, stopped: bool = False) -> None:
+        with self._writing():
+            self.db.table("heartbeat").upsert({"id": 1, "pid": pid, "started_at": started_at, "beat_at": _now(),
+                                               "version": version, "stopped_at": _now() if stopped else None},
+                                              pk="id")
+
+    def heartbeat(self) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM heartbeat WHERE id = 1")
+        return rows[0] if rows else None
+
+    # --- reset runs -------------------------------------------------------------------------
+
+    def active_reset(self, library: str) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM reset_runs WHERE library = ? AND ended_at IS NULL ORDER BY id DESC LIMIT 1",
+                          (library,))
+        return rows[0] if rows else None
+
     # --- pruning --------------------------------------------------------------------------
 
     def prune(self, older_than_days: float) -> int:

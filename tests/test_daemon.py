@@ -1,0 +1,368 @@
+"""The daemon for real: watchdog on a real library copy, the daemon as a subprocess, systemd's notify socket,
+and notifications through a real notification server on a private D-Bus."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from endnoted import config as config_module
+from endnoted.builder import LibrarySpec, build, days_ago, edit, synthetic_refs
+from endnoted.notify import Delivery
+from endnoted.runner import Daemon
+from tests.conftest import run, tree_hash
+
+HERE = Path(__file__).resolve().parent
+
+
+def snapshots(state: Path, path: Path | None = None) -> list[dict[str, object]]:
+    database = state / "state.db"
+    if not database.exists():
+        return []
+    db = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    try:
+        where = "WHERE path = ?" if path else ""
+        return [dict(r) for r in db.execute(f"SELECT * FROM snapshots {where} ORDER BY id", (str(path),) if path else ())]
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        db.close()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if condition():
+            return time.monotonic() - started
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@dataclass
+class RecordingNotifier:
+    """A fake at the OS boundary (the desktop): remembers what would have been shown."""
+
+    sent: list[tuple[str, str]] = field(default_factory=list)
+
+    def send(self, title: str, body: str, *, repair: str | None = None) -> Delivery:
+        self.sent.append((title, body))
+        return Delivery(True)
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Path:
+    return Path(os.environ["ENDNOTED_STATE_DIR"])
+
+
+@pytest.fixture
+def in_process(state: Path) -> Iterator[Callable[..., tuple[Daemon, RecordingNotifier]]]:
+    """Run the real Daemon (watchdog, APScheduler, store) on a thread; stop it at the end."""
+    running: list[tuple[threading.Thread, threading.Event]] = []
+
+    def start(*libraries: Path, **settings: object) -> tuple[Daemon, RecordingNotifier]:
+        notifier = RecordingNotifier()
+        cfg = config_module.Config(scan_roots=(), export_folders=settings.pop("export_folders", ()), **settings)
+        daemon = Daemon(cfg, notifier, extra=libraries, scan=False)
+        stop = threading.Event()
+        thread = threading.Thread(target=daemon.run, args=(stop,), name="test-daemon")
+        thread.start()
+        running.append((thread, stop))
+        return daemon, notifier
+
+    yield start
+    for thread, stop in running:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def test_a_write_gives_a_new_snapshot_within_5_s_and_a_burst_gives_at_most_2(
+        in_process: Callable[..., tuple[Daemon, RecordingNotifier]], real_copy: Callable[[str], Path],
+        state: Path) -> None:
+    copy = real_copy("Wanganlin00-EndNote/en21-synced")
+    enl = (copy / "My EndNote Library.enl").resolve()
+    in_process(enl)
+    wait_for(lambda: len(snapshots(state, enl)) >= 1, 15, "the first full pass")
+    time.sleep(2.5)  # let the burst of our own first reading pass
+    before = len(snapshots(state, enl))
+    database = copy / "My EndNote Library.Data/sdb/sdb.eni"
+    with edit(database) as db:
+        db.execute("UPDATE refs SET title = title || ' (edited)' WHERE id = (SELECT min(id) FROM refs)")
+    took = wait_for(lambda: len(snapshots(state, enl)) > before, 5, "a snapshot after one write")
+    assert took < 5
+    time.sleep(2.5)
+    before = len(snapshots(state, enl))
+    writer = sqlite3.connect(database, isolation_level=None)
+    from endnoted.builder import register_stand_ins
+    register_stand_ins(writer)
+    for n in range(50):  # 50 commits, 20 ms apart: one burst
+        writer.execute("UPDATE refs SET record_last_updated = ? WHERE id = (SELECT min(id) FROM refs)", (n,))
+        time.sleep(0.02)
+    writer.close()
+    time.sleep(4.5)
+    after = len(snapshots(state, enl))
+    assert 1 <= after - before <= 2, f"{after - before} snapshots for one burst of 50 commits"
+
+
+def test_our_own_reads_never_trigger_a_reading(in_process: Callable[..., tuple[Daemon, RecordingNotifier]],
+                                               tmp_path: Path, state: Path) -> None:
+    enl = build(tmp_path / "lib", LibrarySpec(refs=synthetic_refs(10), last_sync=days_ago(0.1))).resolve()
+    before_hash = tree_hash(enl.parent)
+    in_process(enl)
+    wait_for(lambda: len(snapshots(state, enl)) >= 1, 15, "the first full pass")
+    time.sleep(3.5)  # longer than the debounce: a feedback loop would have produced readings by now
+    assert len(snapshots(state, enl)) == 1
+    assert tree_hash(enl.parent) == before_hash
+
+
+def test_a_new_web_export_in_the_watched_folder_is_matched_and_compared(
+        in_process: Callable[..., tuple[Daemon, RecordingNotifier]], tmp_path: Path, state: Path) -> None:
+    refs = synthetic_refs(12, seed=5)
+    enl = build(tmp_path / "lib", LibrarySpec(refs=refs, last_sync=days_ago(0.5))).resolve()
+    other = build(tmp_path / "other", LibrarySpec(name="Other", refs=synthetic_refs(9, seed=99),
+                                                  last_sync=days_ago(0.5))).resolve()
+    downloads = tmp_path / "Downloads"
+    downloads.mkdir()
+    _daemon, notifier = in_process(enl, other, export_folders=(downloads,))
+    wait_for(lambda: len(snapshots(state, enl)) >= 1 and len(snapshots(state, other)) >= 1, 15, "first pass")
+    lines = ["Title\tAuthor\tYear\tDOI"] + [f"{r.title}\t{r.authors[0]}\t{r.year}\t{r.doi}" for r in refs[3:]]
+    (downloads / "My EndNote Library.txt").write_text("\n".join(lines), encoding="utf-8")
+    wait_for(lambda: snapshots(state, enl)[-1]["verdict"] == "diverged", 10, "the export to be compared")
+    assert snapshots(state, other)[-1]["verdict"] == "in-sync"
+    assert [title for title, _ in notifier.sent] == ["EndNote: My EndNote Library is diverged"]
+    assert "3 references are missing on Web" in notifier.sent[0][1]
+
+
+def _start(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "endnoted", "run", "--no-scan", *args], text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+
+
+def test_the_daemon_as_a_real_process(tmp_path: Path, state: Path) -> None:
+    refs = synthetic_refs(8)
+    refs[0].synced, refs[0].added = False, int(days_ago(3).timestamp())
+    enl = build(tmp_path / "lib", LibrarySpec(refs=refs, last_sync=days_ago(1))).resolve()
+    before = tree_hash(enl.parent)
+    daemon = _start(str(enl))
+    try:
+        wait_for(lambda: len(snapshots(state, enl)) >= 1, 20, "the daemon's first reading")
+        running = run("status", "--json")
+        data = json.loads(running.stdout)
+        assert data["daemon"]["running"] is True and data["daemon"]["pid"] == daemon.pid
+        assert [lib["verdict"] for lib in data["libraries"]] == ["diverged"] and running.exit_code == 4
+        assert {"counts", "sync", "findings", "reason", "next_action"} <= set(data["libraries"][0])
+        second = _start(str(enl))
+        assert second.wait(timeout=20) == 1
+        assert "already running" in (second.stderr.read() if second.stderr else "")
+        started = time.monotonic()
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=5) == 0
+        assert time.monotonic() - started < 2.5
+        assert "Traceback" not in (daemon.stderr.read() if daemon.stderr else "")
+    finally:
+        daemon.kill()
+        daemon.wait()
+    stopped = run("status", "--json")
+    assert stopped.exit_code == 5 and json.loads(stopped.stdout)["daemon"]["running"] is False
+
+    restarted = _start(str(enl))
+    try:
+        wait_for(lambda: len(snapshots(state, enl)) >= 2, 20, "a reading after the restart")
+        os.kill(restarted.pid, signal.SIGKILL)
+        restarted.wait()
+    finally:
+        restarted.kill()
+        restarted.wait()
+    dead = run("status")
+    assert dead.exit_code == 5
+    assert "NOT running" in dead.stdout and "diverged" in dead.stdout  # the last known state, and it says so
+    assert "crashed or was killed" in dead.stdout
+    history = json.loads(run("history", "--json", str(enl)).stdout)["timeline"]
+    assert history[0]["kind"] == "verdict" and history[0]["verdict"] == "diverged"
+    assert tree_hash(enl.parent) == before
+
+
+def test_systemd_readiness_and_watchdog_pings(tmp_path: Path, state: Path) -> None:
+    enl = build(tmp_path / "lib", LibrarySpec(refs=synthetic_refs(3), last_sync=days_ago(0.1))).resolve()
+    address = str(tmp_path / "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(address)
+    sock.settimeout(10)
+    env = {**os.environ, "NOTIFY_SOCKET": address, "WATCHDOG_USEC": "200000"}
+    daemon = _start(str(enl), env=env)
+    try:
+        messages = [sock.recv(4096).decode() for _ in range(3)]
+        assert messages[0].startswith("READY=1")
+        assert messages[1:] == ["WATCHDOG=1", "WATCHDOG=1"]
+        daemon.send_signal(signal.SIGTERM)
+        seen = []
+        while "STOPPING=1" not in seen:
+            seen.append(sock.recv(4096).decode())
+        assert daemon.wait(timeout=5) == 0
+    finally:
+        daemon.kill()
+        daemon.wait()
+        sock.close()
+
+
+BARE_BUS = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><type>session</type><listen>unix:tmpdir=/tmp</listen><auth>EXTERNAL</auth>
+<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/>
+<allow own="*"/></policy></busconfig>"""
+
+
+@pytest.fixture
+def private_bus(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A private dbus-daemon (nothing auto-activated) with a recording notification server on it."""
+    dbus = shutil.which("dbus-daemon")
+    assert dbus, "dbus-daemon is missing: ./scripts/test installs Debian's dbus package"
+    conf = tmp_path / "bare.conf"
+    conf.write_text(BARE_BUS)
+    started = subprocess.run([dbus, f"--config-file={conf}", "--fork", "--print-address=1", "--print-pid=1"],
+                             capture_output=True, text=True, check=True, timeout=20)
+    address, pid = started.stdout.split()[:2]
+    log = tmp_path / "notifications.jsonl"
+    log.touch()
+    env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": address}
+    server = subprocess.Popen([sys.executable, str(HERE / "dbus_notify_server.py"), str(log)], env=env,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+        yield address, log
+    finally:
+        server.kill()
+        server.wait()
+        os.kill(int(pid), signal.SIGTERM)
+
+
+def test_a_verdict_change_gives_exactly_one_real_notification(private_bus: tuple[str, Path], tmp_path: Path,
+                                                               state: Path) -> None:
+    address, log = private_bus
+    refs = synthetic_refs(8)
+    refs[0].synced, refs[0].added = False, int(days_ago(3).timestamp())
+    enl = build(tmp_path / "lib", LibrarySpec(name="Thesis", refs=refs, last_sync=days_ago(1))).resolve()
+    (tmp_path / "config.toml").write_text("full_pass_minutes = 0.1\nscan_roots = []\n")  # a pass every 6 s
+    env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": address, "PATH": os.path.dirname(sys.executable)}
+    daemon = _start(str(enl), env=env)
+    try:
+        wait_for(lambda: len(snapshots(state, enl)) >= 3, 30, "three passes over the library")
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=5) == 0
+    shown = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len(shown) == 1, shown
+    assert shown[0]["summary"] == "EndNote: Thesis is diverged"
+    assert "1 references were in the library before the last sync" in shown[0]["body"]
+    assert f'endnoted reset "{enl}"' in shown[0]["body"]
+    assert shown[0]["app"] == "endnoted"
+
+
+def test_no_notification_server_is_a_logged_warning_not_a_false_success(tmp_path: Path) -> None:
+    from endnoted.notify import DesktopNotifier
+    dbus = shutil.which("dbus-daemon")
+    assert dbus
+    conf = tmp_path / "bare.conf"
+    conf.write_text(BARE_BUS)
+    started = subprocess.run([dbus, f"--config-file={conf}", "--fork", "--print-address=1", "--print-pid=1"],
+                             capture_output=True, text=True, check=True, timeout=20)
+    address, pid = started.stdout.split()[:2]
+    old = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
+    os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
+    try:
+        delivery = DesktopNotifier(timeout=3).send("t", "b")
+    finally:
+        if old is None:
+            del os.environ["DBUS_SESSION_BUS_ADDRESS"]
+        else:
+            os.environ["DBUS_SESSION_BUS_ADDRESS"] = old
+        os.kill(int(pid), signal.SIGTERM)
+    assert delivery.delivered is False and "no notification server" in delivery.error
+
+
+def test_metrics_file_and_support_bundle(in_process: Callable[..., tuple[Daemon, RecordingNotifier]],
+                                         tmp_path: Path, state: Path) -> None:
+    enl = build(tmp_path / "lib", LibrarySpec(refs=synthetic_refs(6), last_sync=days_ago(0.1))).resolve()
+    metrics = tmp_path / "textfile" / "endnoted.prom"
+    in_process(enl, metrics_file=metrics)
+    wait_for(lambda: len(snapshots(state, enl)) >= 1, 15, "first pass")
+    from endnoted.store import Store
+    with Store(state / "state.db") as store:
+        store.event("note", "user jane.doe@example.org typed #!resetLocalSync", str(enl))
+    wait_for(lambda: metrics.exists() and "endnoted_library_references{" in metrics.read_text(), 10, "metrics")
+    text = metrics.read_text()
+    assert f'endnoted_library_verdict{{library="{enl}",verdict="in-sync"}} 1' in text
+    assert f'endnoted_library_references{{library="{enl}"}} 6' in text
+    assert "endnoted_heartbeat_timestamp_seconds" in text
+    bundle = tmp_path / "bundle.zip"
+    assert run("report", "-o", str(bundle)).exit_code == 0
+    import zipfile
+    with zipfile.ZipFile(bundle) as archive:
+        everything = "".join(archive.read(name).decode() for name in archive.namelist())
+    assert "status.json" in str(zipfile.ZipFile(bundle).namelist())
+    assert "jane.doe@example.org" not in everything and "<email>" in everything
+    assert "#!resetLocalSync" not in everything
+    assert str(Path(os.environ["HOME"])) not in everything
+
+
+def test_discovery_reads_config_prefs_and_a_bounded_scan(tmp_path: Path, isolated_home: Path) -> None:
+    import plistlib
+    documents = isolated_home / "Documents" / "Research"
+    build(documents, LibrarySpec(name="Scanned", refs=synthetic_refs(2)))
+    configured = build(tmp_path / "elsewhere", LibrarySpec(name="Configured", refs=synthetic_refs(2)))
+    synced = build(tmp_path / "synced", LibrarySpec(name="Synced", refs=synthetic_refs(2), last_sync=days_ago(1)))
+    deep = build(isolated_home / "Documents" / "a" / "b" / "c" / "d" / "e", LibrarySpec(name="TooDeep",
+                                                                                       refs=synthetic_refs(1)))
+    plist = isolated_home / "Library" / "Preferences" / "com.ThomsonResearchSoft.EndNote.plist"
+    plist.parent.mkdir(parents=True)
+    plist.write_bytes(plistlib.dumps({"SyncLibraryPath": str(synced)}))
+    (tmp_path / "config.toml").write_text(f'libraries = ["{configured}"]\n')
+    data = json.loads(run("libraries", "--json").stdout)["libraries"]
+    reasons = {Path(item["path"]).name: " ".join(item["reasons"]) for item in data}
+    assert "listed in" in reasons["Configured.enl"]
+    assert "sync library" in reasons["Synced.enl"]
+    assert "found under" in reasons["Scanned.enl"]
+    assert deep.name not in reasons
+
+
+def test_store_migrations_are_append_only_and_idempotent(tmp_path: Path) -> None:
+    from endnoted.store import Store, migrations
+    with Store(tmp_path / "s.db") as first:
+        applied = [row["name"] for row in first.db.query("SELECT name FROM _sqlite_migrations")]
+    with Store(tmp_path / "s.db") as again:
+        assert [row["name"] for row in again.db.query("SELECT name FROM _sqlite_migrations")] == applied
+    assert applied == [name for name, _ in sorted(((m.name, m) for m in migrations._migrations),
+                                                  key=lambda item: applied.index(item[0]))]
+
+
+def test_sync_history_records_a_sync_event(in_process: Callable[..., tuple[Daemon, RecordingNotifier]],
+                                           tmp_path: Path, state: Path) -> None:
+    refs = synthetic_refs(6)
+    refs[0].action = 1
+    enl = build(tmp_path / "lib", LibrarySpec(refs=refs, last_sync=days_ago(0.2))).resolve()
+    in_process(enl)
+    wait_for(lambda: len(snapshots(state, enl)) >= 1, 15, "first pass")
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    with edit(enl.with_suffix(".Data") / "sdb" / "sdb.eni") as db:  # play EndNote: a sync completes
+        db.execute("UPDATE sync SET action = 0, usn = usn + 100 WHERE type = 1 AND item_id = 1")
+        db.execute("UPDATE misc SET value = CAST(? AS BLOB) WHERE code = 6 AND subcode = 41", (str(now_ms),))
+        db.execute("UPDATE misc SET value = CAST((SELECT max(usn) FROM sync) AS BLOB) WHERE code = 6 AND subcode = 42")
+    wait_for(lambda: len(snapshots(state, enl)) >= 2, 10, "the reading after the sync")
+    events = [e for e in json.loads(run("history", "--json", str(enl)).stdout)["timeline"] if e["kind"] == "sync"]
+    assert len(events) == 1
+    assert (events[0]["pending_before"], events[0]["pending_after"]) == (1, 0)
+    assert events[0]["usn_after"] > events[0]["usn_before"]

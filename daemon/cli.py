@@ -350,7 +350,7 @@ def run_daemon(libraries: tuple[Path, ...], metrics_file: Path | None, no_scan: 
     import signal
     import threading
 
-    from endnoted.notify import DesktopNotifier, NullNotifier
+    from endnoted.notify import NullNotifier, best_notifier
     from endnoted.runner import Daemon
 
     settings = _config()
@@ -364,7 +364,7 @@ def run_daemon(libraries: tuple[Path, ...], metrics_file: Path | None, no_scan: 
     signal.signal(signal.SIGINT, handle)
     if not logging.getLogger().isEnabledFor(logging.INFO):
         logging.getLogger().setLevel(logging.INFO)  # a service's log says what it did
-    notifier = DesktopNotifier() if settings.notifications else NullNotifier()
+    notifier = best_notifier() if settings.notifications else NullNotifier()
     Daemon(settings, notifier, extra=libraries, metrics_file=metrics_file, scan=not no_scan).run(stop)
 
 

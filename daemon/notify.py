@@ -11,8 +11,9 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
 SERVICE = "org.freedesktop.Notifications"
@@ -89,3 +90,89 @@ class NullNotifier:
 
     def send(self, title: str, body: str, *, repair: str | None = None) -> Delivery:
         return Delivery(False, "notifications are turned off in the config")
+
+
+def repair_command(library: str) -> list[str]:
+    """The command that opens a terminal running the reset wizard for `library` on this platform.
+
+    ENDNOTED_TERMINAL (a command prefix, split like a shell would) overrides the platform's choice.
+    """
+    import shlex
+    wizard = ["endnoted", "reset", library]
+    if override := os.environ.get("ENDNOTED_TERMINAL"):
+        return [*shlex.split(override), *wizard]
+    if sys.platform == "darwin":
+        script = " ".join(shlex.quote(part) for part in wizard).replace("\\", "\\\\").replace('"', '\\"')
+        return ["osascript", "-e", f'tell application "Terminal" to do script "{script}"', "-e",
+                'tell application "Terminal" to activate']
+    if sys.platform.startswith("win"):
+        return ["cmd", "/c", "start", "endnoted reset", "cmd", "/k", *wizard]
+    import shutil
+    for terminal, flag in (("x-terminal-emulator", "-e"), ("gnome-terminal", "--"), ("konsole", "-e"),
+                           ("xfce4-terminal", "-x"), ("xterm", "-e")):
+        if shutil.which(terminal):
+            return [terminal, flag, *wizard]
+    return wizard
+
+
+def open_repair_terminal(library: str) -> None:
+    import subprocess
+    try:
+        subprocess.Popen(repair_command(library), start_new_session=True, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError as error:
+        logger.warning("cannot open a terminal for the repair: %s; run endnoted reset \"%s\"", error, library)
+
+
+class ActionNotifier:
+    """desktop-notifier (the `endnoted[actions]` extra): the same notification with a "Repair…" button.
+
+    desktop-notifier is async and needs a running event loop to receive button presses, so it
+    lives on a loop thread of its own; `send` waits for it with a timeout (it can hang forever on
+    a silent server, PLATFORM.md §4).
+    """
+
+    def __init__(self, *, timeout: float = 5.0, launcher: Callable[[str], None] = open_repair_terminal) -> None:
+        import asyncio
+        self.timeout = timeout
+        self.launcher = launcher
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="endnoted-actions", daemon=True)
+        self._thread.start()
+        self._notifier: Any = None
+
+    def send(self, title: str, body: str, *, repair: str | None = None) -> Delivery:
+        import asyncio
+        present, why = notification_server_present()
+        if not present:
+            logger.warning("notification not shown: %s", why)
+            return Delivery(False, why)
+
+        async def go() -> None:
+            from desktop_notifier import Button
+            from desktop_notifier import DesktopNotifier as Backend
+            if self._notifier is None:
+                self._notifier = Backend(app_name="endnoted")
+            buttons = [Button("Repair…", on_pressed=lambda: self.launcher(repair))] if repair else []
+            await self._notifier.send(title, body, buttons=buttons)
+
+        future = asyncio.run_coroutine_threadsafe(asyncio.wait_for(go(), self.timeout), self._loop)
+        try:
+            future.result(self.timeout + 1)
+        except Exception as error:  # a side channel: never sinks the daemon
+            logger.warning("notification not shown: %s", error or type(error).__name__)
+            return Delivery(False, f"{type(error).__name__}: {error}")
+        return Delivery(True)
+
+    def close(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=2)
+
+
+def best_notifier() -> Notifier:
+    """The notifier with a "Repair…" button when `endnoted[actions]` is installed, else notify-py's."""
+    try:
+        import desktop_notifier  # noqa: F401
+    except ImportError:
+        return DesktopNotifier()
+    return ActionNotifier()

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import sys
+import time
 
-from jeepney import HeaderFields, MessageType, new_error, new_method_return
+from jeepney import DBusAddress, HeaderFields, MessageType, new_error, new_method_return, new_signal
 from jeepney.bus_messages import message_bus
 from jeepney.io.blocking import open_dbus_connection
 
@@ -22,7 +24,9 @@ INTROSPECTION = """<node><interface name="org.freedesktop.Notifications">
 <method name="GetCapabilities"><arg type="as" direction="out"/></method>
 <method name="GetServerInformation"><arg type="s" direction="out"/><arg type="s" direction="out"/>
 <arg type="s" direction="out"/><arg type="s" direction="out"/></method>
-<method name="CloseNotification"><arg type="u" direction="in"/></method></interface></node>"""
+<method name="CloseNotification"><arg type="u" direction="in"/></method>
+<signal name="NotificationClosed"><arg type="u"/><arg type="u"/></signal>
+<signal name="ActionInvoked"><arg type="u"/><arg type="s"/></signal></interface></node>"""
 
 
 def main(log_path: str) -> None:
@@ -42,7 +46,13 @@ def main(log_path: str) -> None:
             with open(log_path, "a", encoding="utf-8") as log:
                 log.write(json.dumps({"app": app, "summary": summary, "body": body, "actions": list(actions),
                                       "timeout": timeout}) + "\n")
-            connection.send(new_method_return(message, "u", (next(ids),)))
+            number = next(ids)
+            connection.send(new_method_return(message, "u", (number,)))
+            buttons = [key for key in actions[::2] if key != "default"]
+            if os.environ.get("AUTO_INVOKE") and buttons:  # the user presses the first button, a moment later
+                time.sleep(0.5)
+                emitter = DBusAddress("/org/freedesktop/Notifications", interface=NAME)
+                connection.send(new_signal(emitter, "ActionInvoked", "us", (number, buttons[0])))
         elif member == "GetCapabilities":
             connection.send(new_method_return(message, "as", (["body", "actions"],)))
         elif member == "GetServerInformation":

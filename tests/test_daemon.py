@@ -366,3 +366,46 @@ def test_sync_history_records_a_sync_event(in_process: Callable[..., tuple[Daemo
     assert len(events) == 1
     assert (events[0]["pending_before"], events[0]["pending_after"]) == (1, 0)
     assert events[0]["usn_after"] > events[0]["usn_before"]
+
+
+def test_the_repair_button_opens_the_wizard(tmp_path: Path) -> None:
+    """With endnoted[actions] installed, the notification carries "Repair…"; pressing it runs the wizard command."""
+    from endnoted.notify import ActionNotifier
+    dbus = shutil.which("dbus-daemon")
+    assert dbus
+    conf = tmp_path / "bare.conf"
+    conf.write_text(BARE_BUS)
+    started = subprocess.run([dbus, f"--config-file={conf}", "--fork", "--print-address=1", "--print-pid=1"],
+                             capture_output=True, text=True, check=True, timeout=20)
+    address, pid = started.stdout.split()[:2]
+    log = tmp_path / "shown.jsonl"
+    log.touch()
+    server = subprocess.Popen([sys.executable, str(HERE / "dbus_notify_server.py"), str(log)], stdout=subprocess.PIPE,
+                              text=True, env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": address, "AUTO_INVOKE": "1"})
+    pressed = tmp_path / "pressed.txt"
+    recorder = tmp_path / "terminal.py"   # stands in for a terminal emulator: records what it was asked to run
+    recorder.write_text(f"import sys\nopen({str(pressed)!r}, 'w').write(repr(sys.argv[1:]))\n")
+    old = {k: os.environ.get(k) for k in ("DBUS_SESSION_BUS_ADDRESS", "ENDNOTED_TERMINAL")}
+    os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
+    os.environ["ENDNOTED_TERMINAL"] = f"{sys.executable} {recorder}"
+    notifier = None
+    try:
+        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+        notifier = ActionNotifier(timeout=5)
+        delivery = notifier.send("EndNote: Thesis is diverged", "body", repair="/libs/My Thesis.enl")
+        assert delivery.delivered, delivery.error
+        wait_for(pressed.exists, 10, "the Repair… button to launch the wizard")
+    finally:
+        if notifier is not None:
+            notifier.close()
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        server.kill()
+        server.wait()
+        os.kill(int(pid), signal.SIGTERM)
+    [shown] = [json.loads(line) for line in log.read_text().splitlines()]
+    assert "Repair…" in shown["actions"]
+    assert pressed.read_text() == repr(["endnoted", "reset", "/libs/My Thesis.enl"])

@@ -121,7 +121,7 @@ def compare(snapshot: Snapshot, export: Path) -> Comparison:
     """Given a readable snapshot and an export file, return the Comparison; raise ExportError on a bad export."""
     kind, records = read_export(export)
     live = [ref for ref in snapshot.references if not ref.trashed]
-    live_keys = [RecordKeys.of(ref.doi, ref.title, ref.year, ref.first_author) for ref in live]
+    live_keys = [RecordKeys.of(ref.doi, ref.title, ref.year, ref.first_author, untitled=True) for ref in live]
     desktop_extras = extra_copies(live, live_keys)
     extra_ids = {ref.id for ref in desktop_extras}
     index = _Index((ref, keys) for ref, keys in zip(live, live_keys, strict=True) if ref.id not in extra_ids)
@@ -131,7 +131,7 @@ def compare(snapshot: Snapshot, export: Path) -> Comparison:
     db_id = ""
     for record in records:
         web_records.append(record)
-        web_keys.append(RecordKeys.of(record.doi, record.title, record.year, record.first_author))
+        web_keys.append(RecordKeys.of(record.doi, record.title, record.year, record.first_author, untitled=True))
         db_id = db_id or record.db_id
     web_extras = extra_copies(range(len(web_records)), web_keys)
     web_extra_set = set(web_extras)
@@ -152,7 +152,7 @@ def compare(snapshot: Snapshot, export: Path) -> Comparison:
     waiting = [ref for ref in missing_on_web if _waiting(ref, last_sync)]
     # A Web record missing on Desktop is explained by a trash move not yet sent, or by a local
     # edit not yet sent (the Web still shows the old title), one Web record per such reference.
-    trash_index = _Index((ref, RecordKeys.of(ref.doi, ref.title, ref.year, ref.first_author))
+    trash_index = _Index((ref, RecordKeys.of(ref.doi, ref.title, ref.year, ref.first_author, untitled=True))
                          for ref in snapshot.references if ref.trashed and ref.sync_pending)
     unexplained_desktop = sum(1 for position in missing_on_desktop if trash_index.take(web_keys[position]) is None)
     # Only a reference that was synced before and changed since has an older version on the Web.

@@ -72,3 +72,5 @@ class AlreadyRunning(EndnotedError):
 
 class WizardStopped(EndnotedError):
     """The reset wizard stopped at a question nobody could answer (no terminal, no stdin)."""
+
+    exit_status = ExitStatus.ATTENTION

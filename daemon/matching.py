@@ -66,11 +66,16 @@ def year_of(value: str) -> str:
     return match.group(0) if match else ""
 
 
-def title_key(title: str, year: str, first_author: str) -> str:
-    """Given a reference's title, year and first author, return key 2, or '' when the title is empty."""
+def title_key(title: str, year: str, first_author: str, *, untitled: bool = False) -> str:
+    """Given a reference's title, year and first author, return key 2.
+
+    An empty title gives '' (no key), unless `untitled` is set: then year + surname still make a
+    key, so an untitled reference can be found on the other side of a comparison.
+    """
     folded = normalise_text(title)
     if not folded:
-        return ""
+        name = surname(first_author)
+        return f"|{year_of(year)}|{name}" if untitled and name else ""
     return f"{folded}|{year_of(year)}|{surname(first_author)}"
 
 
@@ -84,8 +89,8 @@ class RecordKeys:
         self.key = key
 
     @classmethod
-    def of(cls, doi: str, title: str, year: str, first_author: str) -> RecordKeys:
-        return cls(normalise_doi(doi), title_key(title, year, first_author))
+    def of(cls, doi: str, title: str, year: str, first_author: str, *, untitled: bool = False) -> RecordKeys:
+        return cls(normalise_doi(doi), title_key(title, year, first_author, untitled=untitled))
 
 
 _COARSE_DELETE = str.maketrans("", "", "".join(chr(c) for c in range(128) if not chr(c).isalnum()))

@@ -54,6 +54,13 @@ def m001_initial(db: Database) -> None:
                              "observed": str, "endnote_start": float}, pk="id")
 
 
+@migrations()
+def m002_reset_target(db: Database) -> None:
+    # Situation B of a reset makes another library the synced one: remember it, so the daemon
+    # stays quiet about both libraries while the wizard runs.
+    db.table("reset_runs").add_column("target", str)
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
@@ -227,9 +234,23 @@ class Store:
     # --- reset runs -------------------------------------------------------------------------
 
     def active_reset(self, library: str) -> dict[str, Any] | None:
-        rows = self._rows("SELECT * FROM reset_runs WHERE library = ? AND ended_at IS NULL ORDER BY id DESC LIMIT 1",
-                          (library,))
+        """The unfinished reset run for a library (as the library reset, or as situation B's target)."""
+        rows = self._rows("SELECT * FROM reset_runs WHERE (library = ? OR target = ?) AND ended_at IS NULL "
+                          "ORDER BY id DESC LIMIT 1", (library, library))
         return rows[0] if rows else None
+
+    def start_reset(self, library: str, situation: str, target: str) -> dict[str, Any]:
+        with self._writing():
+            self.db.table("reset_runs").insert({"library": library, "situation": situation, "step": 0,
+                                                "started_at": _now(), "updated_at": _now(), "observed": "[]",
+                                                "target": target})
+        run = self.active_reset(library)
+        assert run is not None
+        return run
+
+    def update_reset(self, run_id: int, fields: dict[str, Any]) -> None:
+        with self._writing():
+            self.db.table("reset_runs").update(run_id, {**fields, "updated_at": _now()})
 
     # --- pruning --------------------------------------------------------------------------
 

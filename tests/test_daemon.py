@@ -409,3 +409,20 @@ def test_the_repair_button_opens_the_wizard(tmp_path: Path) -> None:
     [shown] = [json.loads(line) for line in log.read_text().splitlines()]
     assert "Repair…" in shown["actions"]
     assert pressed.read_text() == repr(["endnoted", "reset", "/libs/My Thesis.enl"])
+
+
+def test_no_alarm_for_a_library_while_its_reset_runs(in_process: Callable[..., tuple[Daemon, RecordingNotifier]],
+                                                     tmp_path: Path, state: Path) -> None:
+    from endnoted.store import Store
+    refs = synthetic_refs(6)
+    refs[0].synced, refs[0].added = False, int(days_ago(3).timestamp())
+    enl = build(tmp_path / "lib", LibrarySpec(refs=refs, last_sync=days_ago(1))).resolve()
+    with Store(state / "state.db") as store:
+        store.start_reset(str(enl), "desktop-right", str(enl))
+    daemon, notifier = in_process(enl)
+    wait_for(lambda: len(snapshots(state, enl)) >= 1, 15, "first pass")
+    assert snapshots(state, enl)[-1]["verdict"] == "diverged"
+    assert notifier.sent == []                         # silenced: the wizard is running
+    assert run("reset", "--abandon", str(enl)).exit_code == 0
+    daemon._scheduler.add_job(daemon.check_one, args=[str(enl)])  # the next reading, without waiting 15 min
+    wait_for(lambda: len(notifier.sent) == 1, 10, "the alarm once the reset is abandoned")

@@ -1,0 +1,365 @@
+"""The reset wizard driven end to end through its real CLI, playing EndNote's part between steps.
+
+EndNote itself cannot run here: a real process named "EndNote" (a link to the Python interpreter)
+stands in for it, so the running/restarted checks see a real process start and stop; the library
+copies are edited the way EndNote would edit them (trash emptied, sync rows cleared, a new sync).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from endnoted.builder import SCHEMA, edit
+from tests.conftest import run
+
+PROMPT_TIMEOUT = 60
+
+
+class Wizard:
+    """The real `endnoted reset` in a subprocess, answered line by line like a person would."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "endnoted", "reset", *args], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.seen = ""
+
+    def expect(self, text: str, timeout: float = PROMPT_TIMEOUT) -> str:
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + timeout
+        while text not in self.seen:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self.process.stdout], [], [], max(left, 0))
+            if not ready:
+                raise AssertionError(f"no {text!r} within {timeout} s; the wizard said:\n{self.seen[-3000:]}")
+            chunk = os.read(self.process.stdout.fileno(), 65536).decode()
+            if not chunk:
+                raise AssertionError(f"the wizard ended before {text!r}:\n{self.seen[-3000:]}")
+            self.seen += chunk
+        before, _, self.seen = self.seen.partition(text)
+        return before + text
+
+    def answer(self, line: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write((line + "\n").encode())
+        self.process.stdin.flush()
+
+    def finish(self, timeout: float = 60) -> int:
+        assert self.process.stdout is not None
+        if self.process.stdin:
+            self.process.stdin.close()
+        self.seen += self.process.stdout.read().decode()
+        return self.process.wait(timeout=timeout)
+
+
+@pytest.fixture
+def endnote(tmp_path: Path) -> Iterator[Callable[[Path | None], None]]:
+    """Start (or restart) the stand-in EndNote, optionally holding a library's database open."""
+    link = tmp_path / "bin" / "EndNote"
+    link.parent.mkdir()
+    link.symlink_to(Path(sys.executable).resolve())
+    current: list[subprocess.Popen[bytes]] = []
+
+    def restart(holding: Path | None = None) -> None:
+        for process in current:
+            process.kill()
+            process.wait()
+        current.clear()
+        time.sleep(0.6)  # a new process start time, distinguishable from the old one
+        code = "import sys, time\nf = open(sys.argv[1], 'rb') if sys.argv[1] else None\ntime.sleep(600)\n"
+        current.append(subprocess.Popen([str(link), "-c", code, str(holding or "")]))
+        time.sleep(0.3)
+
+    yield restart
+    for process in current:
+        process.kill()
+        process.wait()
+
+
+def database(enl: Path) -> Path:
+    return enl.with_suffix(".Data") / "sdb" / "sdb.eni"
+
+
+def empty_trash(enl: Path) -> None:
+    with edit(database(enl)) as db:
+        db.execute("DELETE FROM refs WHERE trash_state != 0")
+
+
+def reset_local_sync(enl: Path) -> None:
+    """What #!resetLocalSync does on disk, as far as it is known (ENDNOTE-FORMAT.md §3): the ledger goes."""
+    with edit(database(enl)) as db:
+        db.execute("DELETE FROM sync")
+        db.execute("DELETE FROM misc WHERE code = 6 AND subcode BETWEEN 39 AND 49")
+
+
+def full_sync(enl: Path) -> None:
+    """A completed full sync: every reference gets a sync row, and a new last-sync time and USN."""
+    with edit(database(enl)) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "sync" not in tables:
+            for statement in SCHEMA:
+                if "TABLE sync " in statement or "ON sync(" in statement:
+                    db.execute(statement)
+        db.execute("DELETE FROM sync")
+        ids = [row[0] for row in db.execute("SELECT id FROM refs")]
+        db.executemany("INSERT INTO sync (type, item_id, item_id2, guid, usn, action, status, file_timestamp, "
+                       "file_checksum, action_timestamp, changed_membership_timestamp, changed_readstatus_timestamp, "
+                       "changed_rating_timestamp, changed_trash_timestamp) "
+                       "VALUES (1, ?, '', ?, ?, 0, 0, 0, 0, 0, 0, 0, 0, 0)",
+                       [(ref_id, f"guid-{ref_id}", n + 1) for n, ref_id in enumerate(ids)])
+        now_ms = int(datetime.now(UTC).timestamp() * 1000) + 2000
+        for subcode, value in ((41, now_ms), (42, len(ids)), (39, "SYNTHETICUSER")):
+            db.execute("INSERT OR REPLACE INTO misc (code, subcode, value) VALUES (6, ?, CAST(? AS BLOB))",
+                       (subcode, str(value)))
+
+
+def web_export(enl: Path, path: Path, *, extra: tuple[str, ...] = (), drop: int = 0) -> Path:
+    """An export of what EndNote Web would hold after the sync: the library's live references."""
+    db = sqlite3.connect(f"{database(enl).as_uri()}?mode=ro", uri=True)
+    rows = db.execute("SELECT title, author, year, electronic_resource_number FROM refs WHERE trash_state = 0 "
+                      "ORDER BY id").fetchall()
+    db.close()
+    lines = ["Title\tAuthor\tYear\tDOI"]
+    lines += [f"{t}\t{(a or '').split(chr(13))[0]}\t{y}\t{d}".replace("\r", " ").replace("\n", " ")
+              for t, a, y, d in rows[drop:]]
+    lines += [f"{title}\tWeb, Only\t2020\t" for title in extra]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def downloads(tmp_path: Path) -> Path:
+    folder = tmp_path / "Downloads"
+    folder.mkdir()
+    (tmp_path / "config.toml").write_text(f'export_folders = ["{folder}"]\nbackups_dir = "{tmp_path / "backups"}"\n')
+    return folder
+
+
+def state_db_text(tmp_path: Path) -> bytes:
+    state = Path(os.environ["ENDNOTED_STATE_DIR"])
+    return b"".join(p.read_bytes() for p in state.glob("state.db*"))
+
+
+def test_situation_a_from_start_to_finish(real_copy: Callable[[str], Path], endnote: Callable[[Path | None], None],
+                                          downloads: Path, tmp_path: Path) -> None:
+    copy = real_copy("momonong-swim-apps-reviews-analysis/en21-synced")   # synced; 5 references in the trash
+    enl = copy / "My EndNote Library.enl"
+    before_export = web_export(enl, tmp_path / "web-before.txt", extra=("A paper only EndNote Web holds",
+                                                                         "Another Web-only paper"))
+    endnote(None)
+    wizard = Wizard(str(enl), "--situation", "desktop-right", "--export", str(before_export))
+    wizard.expect("proven backup:")
+    wizard.expect("Step 1 of 14")
+    wizard.expect("Press Enter when it is done:")
+    wizard.answer("")                                   # said done, but EndNote was not restarted
+    wizard.expect("EndNote was not restarted")
+    wizard.expect("or type q to stop here")
+    endnote(None)                                       # the user restarts EndNote
+    wizard.answer("")
+    wizard.expect("Press Enter when it is done:")
+    wizard.answer("")
+    wizard.expect("EndNote restarted")
+    text = wizard.expect("to go on, or q to stop:")     # step 2: what will be lost, and the typed name
+    assert "delete 2 references that are on EndNote Web but NOT in My EndNote Library" in text
+    assert "A paper only EndNote Web holds" in text
+    wizard.answer("my endnote library")
+    wizard.expect("That is not the library's name.")
+    wizard.expect("to go on, or q to stop:")
+    wizard.answer("My EndNote Library")
+    wizard.expect("Done? [yes/no]:")
+    wizard.answer("yes")                                # step 2 done on the Web
+    wizard.expect("Step 3 of 14")
+    wizard.expect("Done? [yes/no]:")
+    wizard.answer("yes")
+    wizard.expect("Step 4 of 14")
+    wizard.expect("Press Enter when it is done:")
+    wizard.answer("")                                   # the Desktop trash still holds 5
+    wizard.expect("5 references are still in the Desktop trash")
+    wizard.expect("or type q to stop here")
+    empty_trash(enl)
+    wizard.answer("")
+    wizard.expect("Press Enter when it is done:")
+    wizard.answer("")
+    wizard.expect("the Desktop trash is empty")
+    wizard.expect("(it is not stored), or press Enter to skip:")
+    wizard.answer("jane.doe@example.org")
+    wizard.expect("Enter exactly:  jane.doe@example.org#!resetLocalSync")
+    wizard.expect("Done? [yes/no]:")
+    wizard.answer("yes")                                # step 5
+    wizard.expect("Step 6 of 14")
+    wizard.expect("Done? [yes/no]:")
+    wizard.answer("yes")
+    wizard.expect("Step 7 of 14")
+    wizard.expect("Press Enter when it is done:")
+    reset_local_sync(enl)
+    wizard.answer("")
+    wizard.expect("the local sync ledger is cleared")
+    wizard.expect("Step 8 of 14")
+    wizard.expect("Press Enter when it is done:")
+    endnote(database(enl))                              # restarted, and holding the library open
+    wizard.answer("")
+    wizard.expect("EndNote restarted")
+    wizard.expect("Step 9 of 14")
+    wizard.expect("Press Enter when it is done:")
+    wizard.answer("")
+    wizard.expect("EndNote has My EndNote Library open")
+    for step in (10, 11, 12):
+        wizard.expect(f"Step {step} of 14")
+        wizard.expect("Done? [yes/no]:")
+        wizard.answer("yes")
+    wizard.expect("Step 13 of 14")
+    wizard.expect("Press Enter when it is done:")
+    wizard.answer("")
+    wizard.expect("no sync has completed since the reset started")
+    wizard.expect("or type q to stop here")
+    full_sync(enl)
+    wizard.answer("")
+    wizard.expect("Press Enter when it is done:")
+    wizard.answer("")
+    wizard.expect("the full sync finished")
+    wizard.expect("Step 14 of 14")
+    wizard.expect("Press Enter when it is done:")
+    web_export(enl, downloads / "web-after.txt")
+    wizard.answer("")
+    wizard.expect("The Web export to compare")
+    wizard.answer("")                                   # take the newest export found in Downloads
+    wizard.expect("matches:")
+    assert wizard.finish() == 0
+    status = json.loads(run("reset", "--status", "--json", str(enl)).stdout)
+    assert status["step"] is None
+    assert b"jane.doe@example.org" not in state_db_text(tmp_path)   # the e-mail is never stored
+    assert json.loads(run("check", "--json", str(enl)).stdout)["libraries"][0]["verdict"] == "in-sync"
+
+
+def test_situation_b_makes_another_library_the_synced_one(real_copy: Callable[[str], Path],
+                                                          endnote: Callable[[Path | None], None],
+                                                          downloads: Path, tmp_path: Path) -> None:
+    old = real_copy("Wanganlin00-EndNote/en21-synced") / "My EndNote Library.enl"
+    new = real_copy("Zhentao010-Endnote/en20-unsynced") / "My EndNote Library.enl"
+    empty_trash(new)
+    endnote(None)
+    wizard = Wizard(str(old), "--situation", "new-library", "--new-library", str(new),
+                    "--backup-dir", str(tmp_path / "bk"))
+    text = wizard.expect("Step 1 of 14")
+    assert text.count("proven backup:") >= 2          # both libraries are backed up first
+    wizard.expect("Press Enter when it is done:")
+    endnote(None)
+    wizard.answer("")
+    wizard.expect("to go on, or q to stop:")            # no export known: friction all the same
+    wizard.answer("My EndNote Library")
+    wizard.expect("Done? [yes/no]:")                    # step 2 (its header came before the typed name)
+    wizard.answer("yes")
+    wizard.expect("Step 3 of 14")
+    wizard.expect("Done? [yes/no]:")
+    wizard.answer("yes")
+    wizard.expect("Step 4 of 14")
+    wizard.expect("Press Enter when it is done:")
+    wizard.answer("")
+    wizard.expect("the Desktop trash is empty")
+    wizard.expect("or press Enter to skip:")
+    wizard.answer("")
+    wizard.expect("Append exactly:  #!resetLocalSync")
+    for _ in (5, 6):
+        wizard.expect("Done? [yes/no]:")
+        wizard.answer("yes")
+    wizard.expect("Press Enter when it is done:")
+    reset_local_sync(old)
+    wizard.answer("")
+    wizard.expect("the local sync ledger is cleared")
+    wizard.expect("Press Enter when it is done:")
+    endnote(database(new))                              # step 8 restart; step 9 opens the NEW library
+    wizard.answer("")
+    wizard.expect("EndNote restarted")
+    wizard.expect("Press Enter when it is done:")
+    wizard.answer("")
+    wizard.expect("EndNote has My EndNote Library open")
+    for _ in (10, 11, 12):
+        wizard.expect("Done? [yes/no]:")
+        wizard.answer("yes")
+    wizard.expect("Press Enter when it is done:")
+    full_sync(new)
+    wizard.answer("")
+    wizard.expect("the full sync finished")
+    wizard.expect("Press Enter when it is done:")
+    export = web_export(new, downloads / "new-library-export.txt")
+    wizard.answer("")
+    wizard.expect("The Web export to compare")
+    wizard.answer(str(export))
+    wizard.expect("matches: 157 references on both sides")  # 193 live, of which 36 are extra copies
+    assert wizard.finish() == 0
+
+
+def test_no_proven_backup_means_no_step_1(real_copy: Callable[[str], Path], tmp_path: Path) -> None:
+    enl = real_copy("Wanganlin00-EndNote/en21-synced") / "My EndNote Library.enl"
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the backup folder should be")
+    result = run("reset", str(enl), "--situation", "desktop-right", "--backup-dir", str(blocker / "backups"))
+    assert result.exit_code == 1
+    assert "No proven backup could be made" in result.stdout and "will not go further" in result.stdout
+    assert "Step 1 of 14" not in result.stdout
+    status = json.loads(run("reset", "--status", "--json", str(enl)).stdout)
+    assert status["step"] == 0 and status["observed"][-1]["how"] == "refused"
+
+
+def test_no_answers_stop_at_the_first_question_without_assuming_yes(real_copy: Callable[[str], Path]) -> None:
+    enl = real_copy("Wanganlin00-EndNote/en21-synced") / "My EndNote Library.enl"
+    done = subprocess.run([sys.executable, "-m", "endnoted", "reset", str(enl)], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3
+    assert "stdin is closed or not a terminal" in done.stderr and "Traceback" not in done.stderr
+    assert json.loads(run("reset", "--status", "--json", str(enl)).stdout)["step"] is None
+
+
+def test_the_web_is_right_branch_does_not_reset(real_copy: Callable[[str], Path]) -> None:
+    enl = real_copy("Wanganlin00-EndNote/en21-synced") / "My EndNote Library.enl"
+    result = run("reset", str(enl), input="w\n")
+    assert result.exit_code == 0
+    assert "do not reset" in result.stdout and "File → New" in result.stdout
+    assert json.loads(run("reset", "--status", "--json", str(enl)).stdout)["step"] is None
+
+
+def test_killed_mid_run_resumes_at_the_same_step_and_two_wizards_are_refused(
+        real_copy: Callable[[str], Path], endnote: Callable[[Path | None], None], tmp_path: Path) -> None:
+    enl = real_copy("Wanganlin00-EndNote/en21-synced") / "My EndNote Library.enl"
+    endnote(None)
+    first = Wizard(str(enl), "--situation", "desktop-right", "--backup-dir", str(tmp_path / "bk"))
+    first.expect("Press Enter when it is done:")
+    endnote(None)
+    first.answer("")
+    first.expect("to go on, or q to stop:")            # waiting at step 2
+    second = run("reset", str(enl), "--situation", "desktop-right")
+    assert second.exit_code == 1 and "already running" in second.stderr
+    os.kill(first.process.pid, signal.SIGKILL)
+    first.process.wait()
+    status = json.loads(run("reset", "--status", "--json", str(enl)).stdout)
+    assert (status["step"], status["situation"]) == (2, "desktop-right")
+    assert [o["step"] for o in status["observed"]] == [0, 1]
+    again = Wizard(str(enl))
+    again.expect("Resuming the reset of My EndNote Library at step 2")
+    again.expect("to go on, or q to stop:")
+    again.answer("q")
+    assert again.finish() == 3
+    assert run("reset", "--abandon", str(enl)).exit_code == 0
+    assert json.loads(run("reset", "--status", "--json", str(enl)).stdout)["step"] is None
+    assert list((tmp_path / "bk").glob("*.enlx"))      # the backup stays
+
+
+def test_reading_the_library_never_writes_it(real_copy: Callable[[str], Path]) -> None:
+    from tests.conftest import tree_hash
+    enl = real_copy("Wanganlin00-EndNote/en21-synced") / "My EndNote Library.enl"
+    before = tree_hash(enl.parent)
+    run("reset", str(enl), input="w\n")
+    run("reset", "--status", str(enl))
+    assert tree_hash(enl.parent) == before

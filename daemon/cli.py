@@ -37,6 +37,12 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(ExitStatus.INTERRUPTED)
+        except BrokenPipeError:
+            # The reader (`| head`) has had enough: stop quietly, and keep Python from complaining
+            # about the closed pipe when it flushes stdout at exit.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(ExitStatus.SUCCESS)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
         except Exception as error:  # a bug: say so in one line unless asked for the traceback

@@ -196,3 +196,14 @@ def test_locked_check_takes_bounded_time(synced: Path, real_copy: Callable[[str]
     finally:
         locker.kill()
         locker.wait()
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    # `endnoted ... | head`: the reader leaves early; no error line, no traceback.
+    child = subprocess.Popen([sys.executable, "-m", "endnoted", "service", "install", "--dry-run", "--platform",
+                              "windows"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()
+    stderr = child.stderr.read().decode()
+    assert child.wait(timeout=60) == 0
+    assert stderr == ""

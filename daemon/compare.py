@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from endnoted.exports import ExportRecord, read_export
-from endnoted.matching import RecordKeys, extra_copies
+from endnoted.matching import RecordKeys, find_extra_copies, normalise_doi
 from endnoted.snapshot import EDIT_SLACK_SECONDS, Reference, Snapshot
 
 
@@ -81,29 +81,25 @@ def _web_ref(record: ExportRecord) -> Ref:
 
 
 class _Index:
-    """Unmatched Desktop references by DOI and by title key, consumed as Web records match them."""
+    """Unmatched Desktop references by title key, consumed as Web records match them."""
 
     def __init__(self, refs: Iterable[tuple[Reference, RecordKeys]]) -> None:
-        self.by_doi: dict[str, list[Reference]] = defaultdict(list)
         self.by_key: dict[str, list[tuple[Reference, bool]]] = defaultdict(list)
         self.taken: set[int] = set()
         for ref, keys in refs:
-            if keys.doi:
-                self.by_doi[keys.doi].append(ref)
             if keys.key:
                 self.by_key[keys.key].append((ref, bool(keys.doi)))
 
     def take(self, keys: RecordKeys) -> Reference | None:
-        if keys.doi:
-            for ref in self.by_doi.get(keys.doi, ()):
-                if ref.id not in self.taken:
-                    self.taken.add(ref.id)
-                    return ref
         for ref, has_doi in self.by_key.get(keys.key, ()) if keys.key else ():
             if ref.id not in self.taken and not (has_doi and keys.doi):
                 self.taken.add(ref.id)
                 return ref
         return None
+
+
+def _keys(doi: str, title: str, year: str, author: str) -> RecordKeys:
+    return RecordKeys.of(doi, title, year, author, untitled=True)
 
 
 def _waiting(ref: Reference, last_sync: float | None) -> bool:
@@ -118,43 +114,70 @@ def _waiting(ref: Reference, last_sync: float | None) -> bool:
 
 
 def compare(snapshot: Snapshot, export: Path) -> Comparison:
-    """Given a readable snapshot and an export file, return the Comparison; raise ExportError on a bad export."""
+    """Given a readable snapshot and an export file, return the Comparison; raise ExportError on a bad export.
+
+    DOIs are matched first; title keys (the costly normalisation) are computed only for what is
+    left on either side.
+    """
     kind, records = read_export(export)
     live = [ref for ref in snapshot.references if not ref.trashed]
-    live_keys = [RecordKeys.of(ref.doi, ref.title, ref.year, ref.first_author, untitled=True) for ref in live]
-    desktop_extras = extra_copies(live, live_keys)
+    desktop_doi = {ref.id: normalise_doi(ref.doi) for ref in live}   # once per record: it is matched twice
+    desktop_extras = find_extra_copies(live, lambda ref: (desktop_doi[ref.id], ref.title, ref.year,
+                                                          ref.first_author))
     extra_ids = {ref.id for ref in desktop_extras}
-    index = _Index((ref, keys) for ref, keys in zip(live, live_keys, strict=True) if ref.id not in extra_ids)
-
-    web_records: list[ExportRecord] = []
-    web_keys: list[RecordKeys] = []
-    db_id = ""
-    for record in records:
-        web_records.append(record)
-        web_keys.append(RecordKeys.of(record.doi, record.title, record.year, record.first_author, untitled=True))
-        db_id = db_id or record.db_id
-    web_extras = extra_copies(range(len(web_records)), web_keys)
+    desktop = [ref for ref in live if ref.id not in extra_ids]
+    web_records = list(records)
+    db_id = next((record.db_id for record in web_records if record.db_id), "")
+    web_doi = [normalise_doi(record.doi) for record in web_records]
+    web_extras = find_extra_copies(range(len(web_records)), lambda n: (
+        web_doi[n], web_records[n].title, web_records[n].year, web_records[n].first_author))
     web_extra_set = set(web_extras)
+    web = [n for n in range(len(web_records)) if n not in web_extra_set]
 
-    matched = 0
-    missing_on_desktop: list[int] = []
-    for position, keys in enumerate(web_keys):
-        if position in web_extra_set:
-            continue
-        if index.take(keys) is not None:
-            matched += 1
+    # 1. DOI against DOI.
+    by_doi: dict[str, list[Reference]] = defaultdict(list)
+    for ref in desktop:
+        if doi := desktop_doi[ref.id]:
+            by_doi[doi].append(ref)
+    taken: set[int] = set()
+    left_web: list[int] = []
+    for position in web:
+        candidates = by_doi.get(web_doi[position], []) if web_doi[position] else []
+        while candidates and candidates[-1].id in taken:
+            candidates.pop()
+        if candidates:
+            taken.add(candidates.pop().id)
         else:
+            left_web.append(position)
+    # 2. Title key for the rest ("DOI when both have one, otherwise the key").
+    index = _Index((ref, _keys(ref.doi, ref.title, ref.year, ref.first_author)) for ref in desktop
+                   if ref.id not in taken)
+    index.taken = taken
+    missing_on_desktop: list[int] = []
+    for position in left_web:
+        record = web_records[position]
+        keys = _keys(record.doi, record.title, record.year, record.first_author)
+        if index.take(keys) is None:
             missing_on_desktop.append(position)
-    missing_on_web = [ref for ref in live if ref.id not in index.taken and ref.id not in extra_ids]
+    matched = len(web) - len(missing_on_desktop)
+    missing_on_web = [ref for ref in desktop if ref.id not in taken]
 
     ledger = snapshot.ledger
     last_sync = ledger.last_sync.timestamp() if ledger and ledger.last_sync else None
     waiting = [ref for ref in missing_on_web if _waiting(ref, last_sync)]
     # A Web record missing on Desktop is explained by a trash move not yet sent, or by a local
     # edit not yet sent (the Web still shows the old title), one Web record per such reference.
-    trash_index = _Index((ref, RecordKeys.of(ref.doi, ref.title, ref.year, ref.first_author, untitled=True))
+    trash_index = _Index((ref, _keys(ref.doi, ref.title, ref.year, ref.first_author))
                          for ref in snapshot.references if ref.trashed and ref.sync_pending)
-    unexplained_desktop = sum(1 for position in missing_on_desktop if trash_index.take(web_keys[position]) is None)
+    trashed_dois = {normalise_doi(ref.doi) for ref in snapshot.references if ref.trashed and ref.sync_pending} - {""}
+    unexplained_desktop = 0
+    for position in missing_on_desktop:
+        record = web_records[position]
+        doi = normalise_doi(record.doi)
+        if doi and doi in trashed_dois:
+            trashed_dois.discard(doi)
+        elif trash_index.take(_keys(record.doi, record.title, record.year, record.first_author)) is None:
+            unexplained_desktop += 1
     # Only a reference that was synced before and changed since has an older version on the Web.
     edited_since = sum(1 for ref in waiting if ref.synced)
     unexplained_desktop = max(0, unexplained_desktop - edited_since)

@@ -104,15 +104,22 @@ def _text_of(element: Element | None) -> str:
     return " ".join("".join(element.itertext()).split())
 
 
+def _first(element: Element | None, tag: str) -> Element | None:
+    return None if element is None else element.find(tag)
+
+
 def _xml_record(element: Element) -> ExportRecord:
-    author = element.find("contributors/authors/author")
-    key = element.find("foreign-keys/key")
+    # One pass over the record's children (the DTD puts each field once, at this level).
+    fields: dict[str, Element] = {}
+    for child in element:
+        fields.setdefault(child.tag, child)
+    key = _first(fields.get("foreign-keys"), "key")
     return _record(
-        number=_text_of(element.find("rec-number")),
-        title=_text_of(element.find("titles/title")),
-        year=_text_of(element.find("dates/year")),
-        first_author=_text_of(author),
-        doi=_text_of(element.find("electronic-resource-num")),
+        number=_text_of(fields.get("rec-number")),
+        title=_text_of(_first(fields.get("titles"), "title")),
+        year=_text_of(_first(fields.get("dates"), "year")),
+        first_author=_text_of(_first(_first(fields.get("contributors"), "authors"), "author")),
+        doi=_text_of(fields.get("electronic-resource-num")),
         db_id=key.get("db-id", "") if key is not None else "")
 
 
@@ -120,18 +127,14 @@ def _read_xml(path: Path) -> Iterator[ExportRecord]:
     count = 0
     try:
         with path.open("rb") as handle:
-            parents: list[Element] = []
-            events: Any = safe_et.iterparse(handle, events=("start", "end"), forbid_dtd=True)
-            for event, element in events:
-                if event == "start":
-                    parents.append(element)
-                    continue
-                parents.pop()
+            # End events only, as cheap as a bare parse; each record is emptied once read, so memory
+            # stays flat (an empty shell per record is all that is left).
+            events: Any = safe_et.iterparse(handle, events=("end",), forbid_dtd=True)
+            for _event, element in events:
                 if element.tag == "record":
                     count += 1
                     yield _xml_record(element)
-                    if parents:
-                        parents[-1].remove(element)  # keep memory flat on huge exports
+                    element.clear()
     except DefusedXmlException as error:
         raise ExportError(f"{path} was refused: it declares a DTD or entities ({type(error).__name__}), "
                           "which EndNote exports never do; it may be hostile") from error

@@ -227,8 +227,8 @@ BARE_BUS = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configur
 
 
 @pytest.fixture
-def private_bus(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A private dbus-daemon (nothing auto-activated) with a recording notification server on it."""
+def bare_bus(tmp_path: Path) -> Iterator[str]:
+    """A private dbus-daemon with nothing on it (nothing is auto-activated); yields its address."""
     dbus = shutil.which("dbus-daemon")
     assert dbus, "dbus-daemon is missing: ./scripts/test installs Debian's dbus package"
     conf = tmp_path / "bare.conf"
@@ -236,18 +236,30 @@ def private_bus(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     started = subprocess.run([dbus, f"--config-file={conf}", "--fork", "--print-address=1", "--print-pid=1"],
                              capture_output=True, text=True, check=True, timeout=20)
     address, pid = started.stdout.split()[:2]
+    try:
+        yield address
+    finally:
+        os.kill(int(pid), signal.SIGTERM)
+
+
+def _notification_server(address: str, log: Path, **env: str) -> subprocess.Popen[str]:
+    server = subprocess.Popen([sys.executable, str(HERE / "dbus_notify_server.py"), str(log)], stdout=subprocess.PIPE,
+                              text=True, env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": address, **env})
+    assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+    return server
+
+
+@pytest.fixture
+def private_bus(bare_bus: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """The private bus with a recording notification server on it; yields the address and its log."""
     log = tmp_path / "notifications.jsonl"
     log.touch()
-    env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": address}
-    server = subprocess.Popen([sys.executable, str(HERE / "dbus_notify_server.py"), str(log)], env=env,
-                              stdout=subprocess.PIPE, text=True)
+    server = _notification_server(bare_bus, log)
     try:
-        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
-        yield address, log
+        yield bare_bus, log
     finally:
         server.kill()
         server.wait()
-        os.kill(int(pid), signal.SIGTERM)
 
 
 def test_a_verdict_change_gives_exactly_one_real_notification(private_bus: tuple[str, Path], tmp_path: Path,
@@ -272,25 +284,11 @@ def test_a_verdict_change_gives_exactly_one_real_notification(private_bus: tuple
     assert shown[0]["app"] == "endnoted"
 
 
-def test_no_notification_server_is_a_logged_warning_not_a_false_success(tmp_path: Path) -> None:
+def test_no_notification_server_is_a_logged_warning_not_a_false_success(bare_bus: str,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     from endnoted.notify import DesktopNotifier
-    dbus = shutil.which("dbus-daemon")
-    assert dbus
-    conf = tmp_path / "bare.conf"
-    conf.write_text(BARE_BUS)
-    started = subprocess.run([dbus, f"--config-file={conf}", "--fork", "--print-address=1", "--print-pid=1"],
-                             capture_output=True, text=True, check=True, timeout=20)
-    address, pid = started.stdout.split()[:2]
-    old = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
-    os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
-    try:
-        delivery = DesktopNotifier(timeout=3).send("t", "b")
-    finally:
-        if old is None:
-            del os.environ["DBUS_SESSION_BUS_ADDRESS"]
-        else:
-            os.environ["DBUS_SESSION_BUS_ADDRESS"] = old
-        os.kill(int(pid), signal.SIGTERM)
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bare_bus)
+    delivery = DesktopNotifier(timeout=3).send("t", "b")
     assert delivery.delivered is False and "no notification server" in delivery.error
 
 
@@ -368,44 +366,26 @@ def test_sync_history_records_a_sync_event(in_process: Callable[..., tuple[Daemo
     assert events[0]["usn_after"] > events[0]["usn_before"]
 
 
-def test_the_repair_button_opens_the_wizard(tmp_path: Path) -> None:
+def test_the_repair_button_opens_the_wizard(bare_bus: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With endnoted[actions] installed, the notification carries "Repair…"; pressing it runs the wizard command."""
     from endnoted.notify import ActionNotifier
-    dbus = shutil.which("dbus-daemon")
-    assert dbus
-    conf = tmp_path / "bare.conf"
-    conf.write_text(BARE_BUS)
-    started = subprocess.run([dbus, f"--config-file={conf}", "--fork", "--print-address=1", "--print-pid=1"],
-                             capture_output=True, text=True, check=True, timeout=20)
-    address, pid = started.stdout.split()[:2]
     log = tmp_path / "shown.jsonl"
     log.touch()
-    server = subprocess.Popen([sys.executable, str(HERE / "dbus_notify_server.py"), str(log)], stdout=subprocess.PIPE,
-                              text=True, env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": address, "AUTO_INVOKE": "1"})
+    server = _notification_server(bare_bus, log, AUTO_INVOKE="1")   # the user presses the button
     pressed = tmp_path / "pressed.txt"
     recorder = tmp_path / "terminal.py"   # stands in for a terminal emulator: records what it was asked to run
     recorder.write_text(f"import sys\nopen({str(pressed)!r}, 'w').write(repr(sys.argv[1:]))\n")
-    old = {k: os.environ.get(k) for k in ("DBUS_SESSION_BUS_ADDRESS", "ENDNOTED_TERMINAL")}
-    os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
-    os.environ["ENDNOTED_TERMINAL"] = f"{sys.executable} {recorder}"
-    notifier = None
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bare_bus)
+    monkeypatch.setenv("ENDNOTED_TERMINAL", f"{sys.executable} {recorder}")
+    notifier = ActionNotifier(timeout=5)
     try:
-        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
-        notifier = ActionNotifier(timeout=5)
         delivery = notifier.send("EndNote: Thesis is diverged", "body", repair="/libs/My Thesis.enl")
         assert delivery.delivered, delivery.error
         wait_for(pressed.exists, 10, "the Repair… button to launch the wizard")
     finally:
-        if notifier is not None:
-            notifier.close()
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        notifier.close()
         server.kill()
         server.wait()
-        os.kill(int(pid), signal.SIGTERM)
     [shown] = [json.loads(line) for line in log.read_text().splitlines()]
     assert "Repair…" in shown["actions"]
     assert pressed.read_text() == repr(["endnoted", "reset", "/libs/My Thesis.enl"])

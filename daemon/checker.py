@@ -15,6 +15,7 @@ from endnoted import snapshot as snapshots
 from endnoted.compare import Comparison, compare
 from endnoted.errors import ExitStatus
 from endnoted.findings import Finding, Severity
+from endnoted.integrity import IntegrityMemo
 from endnoted.library import Library
 from endnoted.probes import Context, Probe, builtin_probes
 from endnoted.snapshot import Snapshot, Status
@@ -79,13 +80,14 @@ def check_library(library: Library, *, stale_after_seconds: float = 24 * 3600.0,
                   sync_library_pref: Path | None = None, now: datetime | None = None,
                   probes: Sequence[Probe] | None = None,
                   mounts: tuple[tuple[str, str], ...] | None = None,
-                  integrity: bool = True) -> LibraryReport:
+                  integrity: bool = True, memo: IntegrityMemo | None = None) -> LibraryReport:
     """Given a library, take a snapshot, run the probes and return the report.
 
     With `export`, the Web export is compared and folded into the verdict; a bad export raises ExportError.
+    The structural check is remembered for unchanged files in endnoted's state folder (`memo`).
     """
     now = now or datetime.now(UTC)
-    snap = snapshots.take(library, integrity=integrity, now=now)
+    snap = snapshots.take(library, integrity=integrity, now=now, memo=memo or IntegrityMemo())
     comparison = compare(snap, export) if export is not None and snap.ok else None
     context = Context(now=now, stale_after_seconds=stale_after_seconds, sync_library_pref=sync_library_pref,
                       comparison=comparison, mounts=mount_table() if mounts is None else mounts)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -49,8 +50,11 @@ def normalise_text(value: str) -> str:
 
 
 def surname(author: str) -> str:
-    """Given one author as EndNote writes it ('Surname, A. B.' or 'A. B. Surname'), return the surname folded."""
-    author = author.strip()
+    """Given an author as EndNote writes it ('Surname, A. B.' or 'A. B. Surname'), return the surname folded.
+
+    A CR-separated author list (as in the refs table) gives the first author's surname.
+    """
+    author = author.split("\r", 1)[0].strip()
     if not author:
         return ""
     if "," in author:
@@ -112,28 +116,20 @@ def find_extra_copies(items: Sequence[T], fields: Callable[[T], tuple[str, str, 
     """Given records and a function giving (doi, title, year, first author), return every extra copy.
 
     Same answer as extra_copies over all records, but only records whose DOI or coarse title
-    collides with another's are normalised in full.
+    collides with another's are normalised in full. Written as comprehensions and Counters: this
+    runs on every pass over every library (benchmarks/bench_check.py).
     """
-    doi_count: dict[str, int] = {}
-    coarse_count: dict[str, int] = {}
-    prepared: list[tuple[str, str]] = []
-    for item in items:
-        doi, title, _year, _author = fields(item)
-        doi = normalise_doi(doi)
-        coarse = coarse_title(title)
-        prepared.append((doi, coarse))
-        if doi:
-            doi_count[doi] = doi_count.get(doi, 0) + 1
-        if coarse:
-            coarse_count[coarse] = coarse_count.get(coarse, 0) + 1
-    candidates: list[T] = []
-    keys: list[RecordKeys] = []
-    for item, (doi, coarse) in zip(items, prepared, strict=True):
-        if doi_count.get(doi, 0) > 1 or coarse_count.get(coarse, 0) > 1:
-            _doi, title, year, author = fields(item)
-            candidates.append(item)
-            keys.append(RecordKeys(doi, title_key(title, year, author)))
-    return extra_copies(candidates, keys)
+    values = [fields(item) for item in items]
+    dois = [normalise_doi(value[0]) if value[0] else "" for value in values]
+    coarse = [value[1].lower().translate(_COARSE_DELETE)
+              if value[1].isascii() and "<" not in value[1] and "&" not in value[1] else coarse_title(value[1])
+              for value in values]
+    doi_count = Counter(dois)
+    coarse_count = Counter(coarse)
+    chosen = [n for n, (doi, title) in enumerate(zip(dois, coarse, strict=True))
+              if (doi and doi_count[doi] > 1) or (title and coarse_count[title] > 1)]
+    return extra_copies([items[n] for n in chosen],
+                        [RecordKeys(dois[n], title_key(values[n][1], values[n][2], values[n][3])) for n in chosen])
 
 
 def extra_copies(items: Sequence[T], keys: Sequence[RecordKeys]) -> list[T]:

@@ -21,11 +21,13 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
 from endnoted.database import header_problem, read_transaction, table_names
 from endnoted.errors import DatabaseBusy, DatabaseUnreadable
+from endnoted.integrity import IntegrityMemo, identity
 from endnoted.library import Layout, Library
 
 EDIT_SLACK_SECONDS = 5      # a sync bumps timestamps by a second or so (Wanganlin00 sample)
@@ -37,6 +39,9 @@ SYNC_TYPE_GROUP_SET = 16
 SYNC_TYPE_TAG = 32
 _GROUP_TYPE = re.compile(r"<rule>\s*TYPE;(\d+)\s*</rule>")
 _REQUIRED_REFS_COLUMNS = {"id", "trash_state", "added_to_library", "record_last_updated"}
+
+
+RefRow = tuple[int, int, str, str, str, str, int, int]
 
 
 class Status(enum.Enum):
@@ -124,7 +129,9 @@ class Snapshot:
     ledger: Ledger | None = None
     db_id: str | None = None
     account_fingerprint: str | None = None   # a hash of the sync user id: compared, never shown
-    references: tuple[Reference, ...] = ()
+    rows: tuple[RefRow, ...] = ()           # refs as read: (id, trash_state, title, year, author, doi, added, updated)
+    synced_ids: frozenset[int] = field(default_factory=frozenset)
+    pending_ids: frozenset[int] = field(default_factory=frozenset)
     attachments: tuple[Attachment, ...] = ()
     unsynced_groups: int = 0
     integrity: str = "not checked"
@@ -134,6 +141,14 @@ class Snapshot:
     @property
     def ok(self) -> bool:
         return self.status is Status.OK
+
+    @cached_property
+    def references(self) -> tuple[Reference, ...]:
+        """Every reference as a record, built on first use: most passes only need the raw rows."""
+        synced, pending = self.synced_ids, self.pending_ids
+        return tuple(Reference(ref_id, bool(trash), title or "", year or "", (author or "").split("\r", 1)[0],
+                               doi or "", added or 0, updated or 0, ref_id in synced, ref_id in pending)
+                     for ref_id, trash, title, year, author, doi, added, updated in self.rows)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -165,8 +180,10 @@ def _read_misc(connection: sqlite3.Connection) -> dict[tuple[int, int], object]:
 
 def _read_refs(connection: sqlite3.Connection) -> list[tuple[int, int, str, str, str, str, int, int]]:
     return connection.execute(
-        "SELECT id, trash_state, title, year, author, electronic_resource_number, "
-        "added_to_library, record_last_updated FROM refs").fetchall()
+        # coalesce in C: EndNote declares these NOT NULL, but a damaged or foreign file may not obey
+        "SELECT id, trash_state, coalesce(title, ''), coalesce(year, ''), coalesce(author, ''), "
+        "coalesce(electronic_resource_number, ''), coalesce(added_to_library, 0), coalesce(record_last_updated, 0) "
+        "FROM refs").fetchall()
 
 
 def _read_sync(connection: sqlite3.Connection) -> list[tuple[int, int, str, int, int, int]]:
@@ -181,8 +198,21 @@ def _group_kinds(connection: sqlite3.Connection) -> dict[int, int]:
     return kinds
 
 
+def _structure(connection: sqlite3.Connection, database: Path, memo: IntegrityMemo | None) -> str:
+    """Run SQLite's structural check, unless the memo says this very file already passed it."""
+    if memo is None:
+        return str(connection.execute("PRAGMA quick_check(1)").fetchone()[0])
+    ident = identity(database)  # inside the read transaction: the file cannot change under us
+    if memo.passed(database, ident):
+        return "ok"
+    result = str(connection.execute("PRAGMA quick_check(1)").fetchone()[0])
+    if result == "ok":
+        memo.remember(database, ident)
+    return result
+
+
 def _build(library: Library, taken_at: datetime, connection: sqlite3.Connection,
-           integrity: bool) -> Snapshot:
+           integrity: bool, database: Path, memo: IntegrityMemo | None) -> Snapshot:
     tables = table_names(connection)
     if "refs" not in tables or "misc" not in tables:
         return Snapshot(library, taken_at, Status.FOREIGN, "the database has no refs/misc tables: "
@@ -200,7 +230,7 @@ def _build(library: Library, taken_at: datetime, connection: sqlite3.Connection,
     tag_ids = {row[0] for row in connection.execute("SELECT group_id FROM tag_groups")} \
         if "tag_groups" in tables else set()
     set_ids = {row[0] for row in connection.execute("SELECT subcode FROM misc WHERE code = 17")}
-    check = connection.execute("PRAGMA quick_check(1)").fetchone()[0] if integrity else "not checked"
+    check = _structure(connection, database, memo) if integrity else "not checked"
     return _fold(library, taken_at, tables, misc, ref_rows, sync_rows, file_rows, group_kinds,
                  tag_ids, set_ids, check)
 
@@ -236,30 +266,20 @@ def _fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tup
             synced_groups.add(item_id)
         orphan_candidates.append((kind, item_id, item_id2))
 
-    references: list[Reference] = []
     live = trashed = edited = unsynced = missed = 0
     edit_limit = None if last_sync_s is None else last_sync_s + EDIT_SLACK_SECONDS
     missed_limit = None if last_sync_s is None else last_sync_s - MISSED_SLACK_SECONDS
-    for ref_id, trash_state, title, year, author, doi, added, updated in ref_rows:
-        is_trashed = bool(trash_state)
-        is_synced = ref_id in synced_refs
-        added = added or 0
-        updated = updated or 0
-        if is_trashed:
+    for ref_id, trash_state, _title, _year, _author, _doi, added, updated in ref_rows:
+        if trash_state:
             trashed += 1
         else:
             live += 1
-            if edit_limit is not None and updated > edit_limit:
+            if edit_limit is not None and (updated or 0) > edit_limit:
                 edited += 1
-        if not is_synced:
+        if ref_id not in synced_refs:
             unsynced += 1
-            if missed_limit is not None and added < missed_limit:
+            if missed_limit is not None and (added or 0) < missed_limit:
                 missed += 1
-        author = author or ""
-        cut = author.find("\r")
-        references.append(Reference(ref_id, is_trashed, title or "", year or "",
-                                    author if cut < 0 else author[:cut], doi or "", added, updated,
-                                    is_synced, ref_id in pending_refs))
 
     ref_ids = {row[0] for row in ref_rows}
     file_keys = set(file_rows)
@@ -291,7 +311,8 @@ def _fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tup
         counts=Counts(live, trashed, len(file_rows), len(group_kinds)), ledger=ledger,
         db_id=_text(misc.get((14, 0))) or None,
         account_fingerprint=hashlib.sha256(user_id.encode()).hexdigest()[:16] if user_id else None,
-        references=tuple(references), attachments=attachments, unsynced_groups=unsynced_groups,
+        rows=tuple(ref_rows), synced_ids=frozenset(synced_refs), pending_ids=frozenset(pending_refs),
+        attachments=attachments, unsynced_groups=unsynced_groups,
         integrity=integrity, tables=frozenset(tables))
 
 
@@ -300,13 +321,13 @@ def _damaged(library: Library, taken_at: datetime, problem: str) -> Snapshot:
 
 
 def snapshot_database(library: Library, database: Path, *, integrity: bool = True,
-                      now: datetime | None = None) -> Snapshot:
+                      now: datetime | None = None, memo: IntegrityMemo | None = None) -> Snapshot:
     """Given a library and its SQLite database, return a Snapshot; never raise for a bad database."""
     taken_at = now or _now()
     journal = database.with_name(database.name + "-journal").exists()
     try:
         with read_transaction(database) as connection:
-            snapshot = _build(library, taken_at, connection, integrity)
+            snapshot = _build(library, taken_at, connection, integrity, database, memo)
     except DatabaseBusy as error:
         return Snapshot(library, taken_at, Status.BUSY, str(error), journal_present=journal)
     except DatabaseUnreadable as error:
@@ -339,8 +360,12 @@ def _snapshot_enlx(library: Library, taken_at: datetime, integrity: bool) -> Sna
         return _damaged(library, taken_at, f"{library.path} cannot be read ({error.strerror or error})")
 
 
-def take(library: Library, *, integrity: bool = True, now: datetime | None = None) -> Snapshot:
-    """Given a library, return one Snapshot of it. Bad databases become DAMAGED/BUSY snapshots, not errors."""
+def take(library: Library, *, integrity: bool = True, now: datetime | None = None,
+         memo: IntegrityMemo | None = None) -> Snapshot:
+    """Given a library, return one Snapshot of it. Bad databases become DAMAGED/BUSY snapshots, not errors.
+
+    With a memo, an unchanged database that passed the structural check before is not checked again.
+    """
     taken_at = now or _now()
     if library.layout is Layout.LEGACY:
         return Snapshot(library, taken_at, Status.LEGACY,
@@ -353,4 +378,4 @@ def take(library: Library, *, integrity: bool = True, now: datetime | None = Non
                         f"{library.data_dir} holds no database (no sdb/sdb.eni and no rdb folder)")
     if problem := header_problem(database):
         return _damaged(library, taken_at, f"{database} {problem}")
-    return snapshot_database(library, database, integrity=integrity, now=taken_at)
+    return snapshot_database(library, database, integrity=integrity, now=taken_at, memo=memo)

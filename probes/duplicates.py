@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from operator import itemgetter
 
 from endnoted.findings import Finding, Severity
 from endnoted.matching import find_extra_copies
 from endnoted.probes.base import Context
 from endnoted.snapshot import Snapshot
+
+_FIELDS = itemgetter(5, 2, 3, 4)
 
 
 class DuplicatesProbe:
@@ -16,10 +19,11 @@ class DuplicatesProbe:
     def check(self, snapshot: Snapshot, context: Context) -> Iterator[Finding]:
         if not snapshot.ok:
             return
-        live = [ref for ref in snapshot.references if not ref.trashed]
-        extras = find_extra_copies(live, lambda ref: (ref.doi, ref.title, ref.year, ref.first_author))
+        # Raw rows, not Reference records: this probe runs on every pass over every library.
+        live = [row for row in snapshot.rows if not row[1]]
+        extras = find_extra_copies(live, _FIELDS)  # (doi, title, year, authors): surname() takes the first
         if extras:
-            ids = ", ".join(f"#{ref.id}" for ref in extras[:5]) + (" …" if len(extras) > 5 else "")
+            ids = ", ".join(f"#{row[0]}" for row in extras[:5]) + (" …" if len(extras) > 5 else "")
             yield Finding(self.name, "duplicates.desktop", Severity.INFO,
                           f"{len(extras)} references are extra copies of others in this library ({ids}); "
                           "use EndNote's Library → Find Duplicates before they spread to EndNote Web.",

@@ -152,9 +152,9 @@ def test_a_short_lock_is_waited_out(synced: Path) -> None:
 def test_unicode_and_spaces_in_the_path_work(tmp_path: Path) -> None:
     enl = build(tmp_path / "Mes documents é 文献" / "sub folder", LibrarySpec(name="Bibliothèque 研究 v2",
                 refs=synthetic_refs(5), last_sync=days_ago(0.1)))
-    before = tree_hash(tmp_path)
+    before = tree_hash(enl.parent)
     result = run("check", "--json", str(enl))
-    assert tree_hash(tmp_path) == before
+    assert tree_hash(enl.parent) == before
     library = json.loads(result.stdout)["libraries"][0]
     assert (result.exit_code, library["verdict"], library["counts"]["references"]) == (0, "in-sync", 5)
 
@@ -207,3 +207,22 @@ def test_a_closed_pipe_ends_quietly() -> None:
     stderr = child.stderr.read().decode()
     assert child.wait(timeout=60) == 0
     assert stderr == ""
+
+
+def test_corruption_after_a_clean_check_is_still_found(synced: Path) -> None:
+    # The structural check is remembered for unchanged files; a write that damages pages changes the file.
+    assert json.loads(run("check", "--json", str(synced)).stdout)["libraries"][0]["verdict"] == "in-sync"
+    memo = json.loads((Path(os.environ["ENDNOTED_STATE_DIR"]) / "integrity.json").read_text())
+    assert str(database_of(synced).resolve()) in memo or str(database_of(synced)) in memo
+    _damage(database_of(synced), "corrupt-pages")
+    library = json.loads(run("check", "--json", str(synced)).stdout)["libraries"][0]
+    assert library["verdict"] == "damaged"
+
+
+def test_the_integrity_memo_expires(tmp_path: Path, synced: Path) -> None:
+    from endnoted.integrity import MAX_AGE_SECONDS, IntegrityMemo, identity
+    memo = IntegrityMemo(tmp_path / "memo.json")
+    database = database_of(synced)
+    memo.remember(database, identity(database))
+    assert memo.passed(database, identity(database))
+    assert not memo.passed(database, identity(database), now=time.time() + MAX_AGE_SECONDS + 1)

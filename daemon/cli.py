@@ -389,8 +389,14 @@ def status(library: Path | None, as_json: bool) -> None:
     from endnoted.verdict import State
 
     key = str(_one_library(library).path) if library else None
-    with Store(paths.state_db(), readonly=True) as store:
-        data = status_data(store, key)
+    data: dict[str, Any]
+    if not paths.state_db().exists():
+        data = {"schema": 1, "daemon": {"running": False, "pid": None, "started_at": None, "last_heartbeat": None,
+                                        "version": None, "why": "the daemon has never run"},
+                "endnote": {"running": False, "processes": []}, "libraries": []}
+    else:
+        with Store(paths.state_db(), readonly=True) as store:
+            data = status_data(store, key)
     if as_json:
         emit_json(data)
     else:
@@ -450,8 +456,10 @@ def history(library: Path | None, as_json: bool) -> None:
     from endnoted.store import Store
 
     key = str(_one_library(library).path) if library else None
-    with Store(paths.state_db(), readonly=True) as store:
-        entries = timeline(store, key)
+    entries: list[dict[str, Any]] = []
+    if paths.state_db().exists():
+        with Store(paths.state_db(), readonly=True) as store:
+            entries = timeline(store, key)
     if as_json:
         emit_json({"schema": 1, "library": key, "timeline": entries})
         return

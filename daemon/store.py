@@ -61,6 +61,12 @@ def m002_reset_target(db: Database) -> None:
     db.table("reset_runs").add_column("target", str)
 
 
+@migrations()
+def m003_library_export(db: Database) -> None:
+    # The Web export last matched to a library: the daemon keeps comparing with it until the next sync.
+    db.table("libraries").add_column("export_path", str)
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
@@ -189,8 +195,7 @@ class Store:
             self.db.table("libraries").upsert({
                 "path": path, "name": report.get("name"), "last_checked": now, "verdict": report["verdict"],
                 "reason": report["reason"], "next_action": report["next_action"], "report": dumps(report),
-                "db_id": db_id, "first_seen": existing["first_seen"] if existing else now}, pk="path",
-                alter=True)
+                "db_id": db_id, "first_seen": existing["first_seen"] if existing else now}, pk="path")
         return int(snapshot_id or 0)
 
     def sync_events(self, path: str | None = None) -> list[dict[str, Any]]:
@@ -207,7 +212,7 @@ class Store:
 
     def set_library_fields(self, path: str, fields: dict[str, Any]) -> None:
         with self._writing():
-            self.db.table("libraries").upsert({"path": path, **fields}, pk="path", alter=True)
+            self.db.table("libraries").upsert({"path": path, **fields}, pk="path")
 
     # --- notifications and heartbeat -------------------------------------------------------
 

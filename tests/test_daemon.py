@@ -406,3 +406,11 @@ def test_no_alarm_for_a_library_while_its_reset_runs(in_process: Callable[..., t
     assert run("reset", "--abandon", str(enl)).exit_code == 0
     daemon._scheduler.add_job(daemon.check_one, args=[str(enl)])  # the next reading, without waiting 15 min
     wait_for(lambda: len(notifier.sent) == 1, 10, "the alarm once the reset is abandoned")
+
+
+def test_status_and_history_before_the_daemon_ever_ran() -> None:
+    result = run("status", "--json")
+    assert result.exit_code == 5 and json.loads(result.stdout)["daemon"]["why"] == "the daemon has never run"
+    assert "NOT running: the daemon has never run" in run("status").stdout
+    history = run("history")
+    assert history.exit_code == 0 and "Nothing recorded yet" in history.stdout

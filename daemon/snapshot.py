@@ -13,7 +13,6 @@ Definitions (issue #2, "Snapshot contents"):
 from __future__ import annotations
 
 import enum
-import hashlib
 import re
 import shutil
 import sqlite3
@@ -128,7 +127,6 @@ class Snapshot:
     counts: Counts | None = None
     ledger: Ledger | None = None
     db_id: str | None = None
-    account_fingerprint: str | None = None   # a hash of the sync user id: compared, never shown
     rows: tuple[RefRow, ...] = ()           # refs as read: (id, trash_state, title, year, author, doi, added, updated)
     synced_ids: frozenset[int] = field(default_factory=frozenset)
     pending_ids: frozenset[int] = field(default_factory=frozenset)
@@ -174,7 +172,7 @@ def _int(value: object) -> int | None:
 
 def _read_misc(connection: sqlite3.Connection) -> dict[tuple[int, int], object]:
     rows = connection.execute(
-        "SELECT code, subcode, value FROM misc WHERE code = 14 OR (code = 6 AND subcode IN (39, 41, 42))")
+        "SELECT code, subcode, value FROM misc WHERE code = 14 OR (code = 6 AND subcode IN (41, 42))")
     return {(code, subcode): value for code, subcode, value in rows}
 
 
@@ -250,7 +248,6 @@ def _fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tup
     synced_groups: set[int] = set()
     pending = 0
     max_usn: int | None = None
-    orphan_candidates: list[tuple[int, int, str]] = []
     for kind, item_id, item_id2, usn, action, status in sync_rows:
         busy = bool(action) or bool(status)
         pending += busy
@@ -264,7 +261,6 @@ def _fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tup
             synced_files.add((item_id, item_id2))
         elif kind == SYNC_TYPE_GROUP:
             synced_groups.add(item_id)
-        orphan_candidates.append((kind, item_id, item_id2))
 
     live = trashed = edited = unsynced = missed = 0
     edit_limit = None if last_sync_s is None else last_sync_s + EDIT_SLACK_SECONDS
@@ -284,7 +280,7 @@ def _fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tup
     ref_ids = {row[0] for row in ref_rows}
     file_keys = set(file_rows)
     orphans = 0
-    for kind, item_id, item_id2 in orphan_candidates:
+    for kind, item_id, item_id2, *_ in sync_rows:
         if kind == SYNC_TYPE_REFERENCE:
             orphans += item_id not in ref_ids
         elif kind == SYNC_TYPE_ATTACHMENT:
@@ -299,7 +295,6 @@ def _fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tup
     unsynced_groups = sum(1 for gid, kind in group_kinds.items() if kind in (3, 4) and gid not in synced_groups) \
         if configured else 0
     attachments = tuple(Attachment(refs_id, path, (refs_id, path) in synced_files) for refs_id, path in file_rows)
-    user_id = _text(misc.get((6, 39))) if (6, 39) in misc else ""
     ledger = Ledger(
         has_sync_table=has_sync, configured=configured,
         last_sync=None if last_sync_ms is None else datetime.fromtimestamp(last_sync_ms / 1000.0, UTC),
@@ -310,7 +305,6 @@ def _fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tup
         library=library, taken_at=taken_at, status=Status.OK,
         counts=Counts(live, trashed, len(file_rows), len(group_kinds)), ledger=ledger,
         db_id=_text(misc.get((14, 0))) or None,
-        account_fingerprint=hashlib.sha256(user_id.encode()).hexdigest()[:16] if user_id else None,
         rows=tuple(ref_rows), synced_ids=frozenset(synced_refs), pending_ids=frozenset(pending_refs),
         attachments=attachments, unsynced_groups=unsynced_groups,
         integrity=integrity, tables=frozenset(tables))

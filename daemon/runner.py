@@ -170,6 +170,9 @@ class Daemon:
         library = self.libraries.get(key)
         if library is None:
             return None
+        if not library.path.exists():
+            self._gone(key, library)
+            return None
         try:
             report = check_library(library, stale_after_seconds=self.config.stale_after_seconds,
                                    export=self._export_for(key), sync_library_pref=prefs.read().sync_library,
@@ -187,6 +190,23 @@ class Daemon:
         self._alert(key, report)
         self._write_metrics()
         return report
+
+    def _gone(self, key: str, library: Library) -> None:
+        """The library is no longer where it was (moved, renamed or deleted): say so once, never call it damaged."""
+        del self.libraries[key]
+        reason = "The library is no longer at this path: it was moved, renamed or deleted."
+        nxt = ("If you moved it, endnoted finds it again on its next scan, or add the new path to the config; "
+               "if it was synced, choose it again in EndNote's Preferences → Sync.")
+        report = {"path": key, "name": library.name, "format": "unknown", "verdict": State.UNKNOWN.value,
+                  "reason": reason, "next_action": nxt, "counts": None, "sync": None,
+                  "findings": [{"code": "library.gone", "severity": "warning", "message": f"{reason} {nxt}",
+                                "probe": "daemon"}],
+                  "checked_at": _iso(datetime.now(UTC))}
+        assert self.store is not None
+        with self._store_lock:
+            self.store.record_pass(report, status="gone", db_id=None)
+            self.store.event("library-gone", reason, key)
+        logger.warning("%s is gone; no longer watched", key)
 
     def _export_for(self, key: str) -> Path | None:
         """The last Web export matched to this library, while it is newer than the library's last sync."""

@@ -414,3 +414,16 @@ def test_status_and_history_before_the_daemon_ever_ran() -> None:
     assert "NOT running: the daemon has never run" in run("status").stdout
     history = run("history")
     assert history.exit_code == 0 and "Nothing recorded yet" in history.stdout
+
+
+def test_a_library_moved_away_is_gone_not_damaged(in_process: Callable[..., tuple[Daemon, RecordingNotifier]],
+                                                   tmp_path: Path, state: Path) -> None:
+    enl = build(tmp_path / "lib", LibrarySpec(refs=synthetic_refs(4), last_sync=days_ago(0.1))).resolve()
+    daemon, notifier = in_process(enl)
+    wait_for(lambda: len(snapshots(state, enl)) >= 1, 15, "first pass")
+    shutil.move(str(tmp_path / "lib"), str(tmp_path / "elsewhere"))   # the user reorganises folders
+    daemon._scheduler.add_job(daemon.check_one, args=[str(enl)])
+    wait_for(lambda: snapshots(state, enl)[-1]["status"] == "gone", 10, "the reading after the move")
+    assert notifier.sent == []                                         # no "damaged" alarm
+    library = json.loads(run("status", "--json").stdout)["libraries"][0]
+    assert library["verdict"] == "unknown" and library["findings"][0]["code"] == "library.gone"

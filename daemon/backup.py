@@ -32,7 +32,8 @@ from endnoted.database import connect_readonly
 from endnoted.enlx import CHUNK, ENLX_MAX_BYTES, ENLX_MAX_FILES, prove
 from endnoted.errors import ArchiveRejected, BackupError, DatabaseUnreadable
 from endnoted.library import Layout, Library
-from endnoted.snapshot import Counts, Status, take
+from endnoted.probes.attachments import missing_attachment_paths
+from endnoted.snapshot import Counts, Snapshot, Status, take
 
 logger = logging.getLogger(__name__)
 TEMP_PREFIX = ".endnoted-partial-"
@@ -218,20 +219,12 @@ def _scratch(folder: Path) -> Iterator[Path]:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _snapshot_copy(data: Path) -> Counts:
+def _snapshot_copy(data: Path) -> Snapshot:
     snap = take(Library(data, "copy", None, data, Layout.SQLITE), integrity=True)
     if snap.status is not Status.OK or snap.counts is None:
         raise BackupError(f"the library's database does not read cleanly ({snap.problem}); back it up with "
                           "EndNote's File → Compressed Library after Tools → Recover Library")
-    return snap.counts
-
-
-def missing_attachments(library: Library) -> list[str]:
-    snap = take(library, integrity=False)
-    pdf = library.pdf_dir
-    if pdf is None:
-        return []
-    return [item.path for item in snap.attachments if not (pdf / item.path).is_file()]
+    return snap
 
 
 def make_backup(library: Library, folder: Path, *, attachments: bool = True, as_folder: bool = False,
@@ -268,7 +261,11 @@ def make_backup(library: Library, folder: Path, *, attachments: bool = True, as_
                     copy_database(pdb, data / "sdb" / "pdb.eni")
                 except (DatabaseUnreadable, BackupError) as error:
                     logger.warning("full-text index %s not copied: %s", pdb, error)
-            counts = _snapshot_copy(data)
+            copied = _snapshot_copy(data)
+            assert copied.counts is not None
+            counts = copied.counts
+            # Judged on the copy that was backed up, against the library's own PDF folder.
+            missing = missing_attachment_paths(copied, library.pdf_dir)
             if progress:
                 progress(layout.total_bytes - sum(size for *_, size in layout.attachments))
             if as_folder:
@@ -282,7 +279,7 @@ def make_backup(library: Library, folder: Path, *, attachments: bool = True, as_
     except ArchiveRejected as error:
         raise BackupError(f"the backup did not prove itself and was deleted: {error}") from error
     warnings = []
-    if missing := missing_attachments(library):
+    if missing:
         warnings.append(f"{len(missing)} attachments listed in the library have no file in its PDF folder "
                         "(see endnoted check); they are not in the backup")
     size = sum(p.stat().st_size for p in final.rglob("*") if p.is_file()) if final.is_dir() else final.stat().st_size

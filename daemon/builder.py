@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from endnoted.database import schema_collations
+from endnoted.database import register_stand_ins
+
+__all__ = ["LibrarySpec", "RefSpec", "build", "edit", "register_stand_ins", "synthetic_refs"]
 
 _TEXT_COLUMNS = (
     "text_styles author year title pages secondary_title volume number number_of_volumes secondary_author "
@@ -109,15 +111,6 @@ class LibrarySpec:
     account: str = "SYNTHETICUSER000001"
 
 
-def _stand_in(left: str, right: str) -> int:
-    return (left > right) - (left < right)
-
-
-def register_stand_ins(connection: sqlite3.Connection) -> None:
-    """Register EndNote's collations and EN_MAKE_SORT_KEY as stand-ins (needed to write EndNote-shaped files)."""
-    for name in ("ENCI_Base", "ENCIN_Base", *schema_collations(connection)):
-        connection.create_collation(name, _stand_in)
-    connection.create_function("EN_MAKE_SORT_KEY", 3, lambda value, *_: value, deterministic=True)
 
 
 def _ref_row(spec: RefSpec, default_time: int) -> dict[str, object]:

@@ -389,11 +389,8 @@ def status(library: Path | None, as_json: bool) -> None:
     from endnoted.verdict import State
 
     key = str(_one_library(library).path) if library else None
-    data: dict[str, Any]
     if not paths.state_db().exists():
-        data = {"schema": 1, "daemon": {"running": False, "pid": None, "started_at": None, "last_heartbeat": None,
-                                        "version": None, "why": "the daemon has never run"},
-                "endnote": {"running": False, "processes": []}, "libraries": []}
+        data = status_data(None, key)
     else:
         with Store(paths.state_db(), readonly=True) as store:
             data = status_data(store, key)

@@ -74,6 +74,11 @@ def header_problem(path: Path) -> str | None:
     return None
 
 
+def register_stand_ins(connection: sqlite3.Connection) -> None:
+    """Register stand-ins for EndNote's collations (every one the schema names) and EN_MAKE_SORT_KEY."""
+    _register_stand_ins(connection, {*_KNOWN_ENDNOTE_COLLATIONS, *schema_collations(connection)})
+
+
 def _register_stand_ins(connection: sqlite3.Connection, names: set[str]) -> None:
     for name in names:
         connection.create_collation(name, _stand_in_collation)

@@ -8,6 +8,7 @@ systemd's watchdog (a hung main loop must be noticed, PLATFORM.md §7).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -65,6 +66,7 @@ class Daemon:
         self._store_lock = threading.Lock()
         self._mounts = mount_table()
         self._started = datetime.now(UTC)
+        self._sync_pref: Path | None = None   # EndNote's sync library, re-read on every full pass
         self.store: Store | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -154,6 +156,7 @@ class Daemon:
 
     def full_pass(self) -> None:
         """Rediscover libraries, watch new ones, and check every library (watchers miss events)."""
+        self._sync_pref = prefs.read().sync_library
         found = discover(self.config, self.extra, scan=self.scan)
         for item in found:
             key = str(item.library.path)
@@ -175,7 +178,7 @@ class Daemon:
             return None
         try:
             report = check_library(library, stale_after_seconds=self.config.stale_after_seconds,
-                                   export=self._export_for(key), sync_library_pref=prefs.read().sync_library,
+                                   export=self._export_for(key), sync_library_pref=self._sync_pref,
                                    mounts=self._mounts)
         except EndnotedError as error:  # e.g. the remembered export went bad: check without it
             logger.warning("checking %s with its export failed (%s); checking without it", key, error)
@@ -293,5 +296,4 @@ class Daemon:
 
 
 def _report_json(row: dict[str, object]) -> dict[str, object]:
-    import json
     return dict(json.loads(str(row["report"])))

@@ -18,9 +18,9 @@ def _parse(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
-def daemon_health(store: Store) -> dict[str, Any]:
-    """Given the store, say whether its daemon is alive: its pid exists, started when it says, and beats."""
-    beat = store.heartbeat()
+def daemon_health(store: Store | None) -> dict[str, Any]:
+    """Given the store (None: there is none yet), say whether its daemon is alive: pid, start time, beats."""
+    beat = store.heartbeat() if store is not None else None
     if beat is None:
         return {"running": False, "pid": None, "started_at": None, "last_heartbeat": None, "version": None,
                 "why": "the daemon has never run"}
@@ -45,9 +45,9 @@ def daemon_health(store: Store) -> dict[str, Any]:
             "last_heartbeat": beat["beat_at"], "version": beat["version"], "why": why}
 
 
-def status_data(store: Store, path: str | None = None) -> dict[str, Any]:
+def status_data(store: Store | None, path: str | None = None) -> dict[str, Any]:
     libraries = []
-    for row in store.libraries():
+    for row in store.libraries() if store is not None else []:
         if path and row["path"] != path or not row.get("report"):
             continue
         report = json.loads(row["report"])

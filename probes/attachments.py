@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 from endnoted.findings import Finding, Severity
 from endnoted.probes.base import Context
 from endnoted.snapshot import Snapshot
 
 
-def missing_attachment_paths(snapshot: Snapshot) -> list[str]:
-    """Given a snapshot, return the attachment paths (relative to PDF/) whose file does not exist."""
-    pdf_dir = snapshot.library.pdf_dir
+def missing_attachment_paths(snapshot: Snapshot, pdf_dir: Path | None = None) -> list[str]:
+    """Given a snapshot (and the PDF folder, default the library's), return attachment paths whose file is missing."""
+    pdf_dir = pdf_dir or snapshot.library.pdf_dir
     if pdf_dir is None:
         return []
     return [item.path for item in snapshot.attachments if not (pdf_dir / item.path).is_file()]

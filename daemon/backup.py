@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from endnoted.database import connect_readonly
+from endnoted.database import connect_readonly, interrupted_write
 from endnoted.enlx import CHUNK, ENLX_MAX_BYTES, ENLX_MAX_FILES, prove
 from endnoted.errors import ArchiveRejected, BackupError, DatabaseUnreadable
 from endnoted.library import Layout, Library
@@ -135,6 +135,9 @@ def copy_database(source: Path, target: Path, *, attempts: int = 5) -> int:
             return attempt
         except sqlite3.OperationalError as error:
             if "locked" not in str(error) and "busy" not in str(error):
+                if interrupted := interrupted_write(error, source):
+                    raise BackupError(f"{interrupted}; open the library in EndNote once, then back it up") \
+                        from error
                 raise DatabaseUnreadable(f"{source} cannot be copied: {error}") from error
             logger.info("database %s busy during backup, retrying", source)
             time.sleep(0.3 * (attempt + 1))

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from endnoted.errors import DatabaseBusy, DatabaseUnreadable
+from endnoted.errors import DatabaseBusy, DatabaseUnreadable, InterruptedWrite
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +93,17 @@ def schema_collations(connection: sqlite3.Connection) -> set[str]:
     return names
 
 
+SQLITE_READONLY_ROLLBACK = 776  # a hot journal that a read-only connection may not roll back
+
+
+def interrupted_write(error: sqlite3.Error, path: Path) -> InterruptedWrite | None:
+    """Given a read error, return InterruptedWrite when it means a crashed writer left a hot journal."""
+    if getattr(error, "sqlite_errorcode", None) != SQLITE_READONLY_ROLLBACK:
+        return None
+    return InterruptedWrite(f"{path} has an unfinished write (EndNote stopped in the middle of saving; "
+                            f"{path.name}-journal holds what it needs to undo it)")
+
+
 def _is_busy(error: sqlite3.Error) -> bool:
     text = str(error).lower()
     return "locked" in text or "busy" in text
@@ -143,7 +154,7 @@ def read_transaction(path: Path, *, attempts: int = 6, pause: float = 0.2,
                 if _is_busy(error):
                     raise DatabaseBusy(f"{path} stayed locked by another program "
                                        f"for about {attempts * (pause + 0.25):.0f} s") from error
-                raise DatabaseUnreadable(f"{path} cannot be read: {error}") from error
+                raise interrupted_write(error, path) or DatabaseUnreadable(f"{path} cannot be read: {error}") from error
             except sqlite3.DatabaseError as error:
                 raise DatabaseUnreadable(f"{path} cannot be read: {error}") from error
         try:
@@ -151,7 +162,7 @@ def read_transaction(path: Path, *, attempts: int = 6, pause: float = 0.2,
         except sqlite3.OperationalError as error:
             if _is_busy(error):
                 raise DatabaseBusy(f"{path} was locked by another program while being read") from error
-            raise DatabaseUnreadable(f"{path} cannot be read: {error}") from error
+            raise interrupted_write(error, path) or DatabaseUnreadable(f"{path} cannot be read: {error}") from error
         except sqlite3.DatabaseError as error:
             raise DatabaseUnreadable(f"{path} cannot be read: {error}") from error
         finally:

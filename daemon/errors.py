@@ -46,6 +46,14 @@ class DatabaseUnreadable(EndnotedError):
     """A library database is present but cannot be opened or read (damaged)."""
 
 
+class InterruptedWrite(DatabaseUnreadable):
+    """A write was cut off (EndNote crashed mid-save): a hot journal waits for EndNote to roll it back.
+
+    A read-only reader may not roll it back itself, and endnoted never writes, so the library is not
+    read until EndNote has opened it once. It is not damaged.
+    """
+
+
 class DatabaseBusy(EndnotedError):
     """EndNote holds the library database locked longer than we are willing to wait."""
 

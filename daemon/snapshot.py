@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from endnoted.database import header_problem, read_transaction, table_names
-from endnoted.errors import DatabaseBusy, DatabaseUnreadable
+from endnoted.errors import DatabaseBusy, DatabaseUnreadable, InterruptedWrite
 from endnoted.integrity import IntegrityMemo, identity
 from endnoted.library import Layout, Library
 
@@ -47,6 +47,7 @@ class Status(enum.Enum):
     OK = "ok"
     DAMAGED = "damaged"      # present but unreadable or structurally corrupt
     BUSY = "busy"            # locked by EndNote longer than we wait
+    INTERRUPTED = "interrupted"  # a crashed write left a hot journal only EndNote may roll back
     LEGACY = "legacy"        # X-era MyISAM: recognised, never guessed at
     FOREIGN = "foreign"      # opens, but is not EndNote's schema
     MISSING = "missing"      # the .Data folder holds no database
@@ -324,6 +325,8 @@ def snapshot_database(library: Library, database: Path, *, integrity: bool = Tru
             snapshot = _build(library, taken_at, connection, integrity, database, memo)
     except DatabaseBusy as error:
         return Snapshot(library, taken_at, Status.BUSY, str(error), journal_present=journal)
+    except InterruptedWrite as error:
+        return Snapshot(library, taken_at, Status.INTERRUPTED, str(error), journal_present=True)
     except DatabaseUnreadable as error:
         return _damaged(library, taken_at, str(error))
     if snapshot.ok and snapshot.integrity != "ok" and integrity:

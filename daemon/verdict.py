@@ -68,6 +68,11 @@ def decide(snapshot: Snapshot, *, now: datetime, stale_after_seconds: float,
     if snapshot.status is Status.BUSY:
         return Verdict(State.UNKNOWN, "EndNote held the database locked while endnoted tried to read it.",
                        "Nothing to do now; endnoted looks again. If this persists, quit EndNote and retry.")
+    if snapshot.status is Status.INTERRUPTED:
+        return Verdict(State.UNKNOWN, "EndNote stopped in the middle of saving this library; its unfinished "
+                                      "change waits to be undone, so endnoted does not read it yet.",
+                       "Open the library in EndNote once: EndNote undoes the unfinished change itself. Do not "
+                       "delete the sdb.eni-journal file.")
     if snapshot.status is Status.FOREIGN:
         return Verdict(State.UNKNOWN, f"The database opens but is not an EndNote library: {snapshot.problem}.",
                        "Check that the path names an EndNote library (Name.enl with Name.Data).")

@@ -27,6 +27,10 @@ class LibraryStateProbe:
         elif snapshot.status is Status.LEGACY:
             yield Finding(self.name, "library.legacy-myisam", Severity.INFO,
                           f"This is {problem}. Open it in EndNote X9.3 or later to convert it.")
+        elif snapshot.status is Status.INTERRUPTED:
+            yield Finding(self.name, "library.interrupted-write", Severity.WARNING,
+                          f"{problem}. Open the library in EndNote once and it finishes the repair itself; "
+                          "do not delete the journal file.")
         elif snapshot.status is Status.FOREIGN:
             yield Finding(self.name, "library.not-endnote", Severity.WARNING,
                           f"{problem}. Check that this is the right file.")

@@ -225,14 +225,16 @@ def test_sigkill_mid_backup_leaves_no_final_file_and_the_next_backup_works(big_l
 
 
 WRITER = textwrap.dedent("""
-    import sqlite3, sys, time
+    import signal, sqlite3, sys, time
     from endnoted.builder import register_stand_ins   # plays EndNote: its collations, as stand-ins
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))   # finish the transaction, then quit
     db = sqlite3.connect(sys.argv[1], isolation_level=None)
     register_stand_ins(db)
     db.execute("REINDEX")
     print("writing", flush=True)
     n = 0
-    while True:
+    while not stop:
         db.execute("BEGIN IMMEDIATE")
         db.execute("INSERT INTO refs (title, author, year) VALUES (?, 'Writer, W.', '2026')", (f"Written {n}",))
         db.execute("UPDATE refs SET trash_state = 1 - trash_state WHERE id = 1")
@@ -256,8 +258,8 @@ def test_a_backup_while_the_library_is_written_is_consistent(real_copy: Callable
             proof = json.loads(run("verify", "--json", data["path"]).stdout)
             assert proof["counts"] == data["counts"], attempt
     finally:
-        writer.kill()
-        writer.wait()
+        writer.terminate()   # a kill mid-commit would leave a hot journal (tested in test_bad_input)
+        writer.wait(timeout=10)
     db = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     assert db.execute("SELECT count(*) FROM refs").fetchone()[0] > 48
     db.close()

@@ -226,3 +226,36 @@ def test_the_integrity_memo_expires(tmp_path: Path, synced: Path) -> None:
     memo.remember(database, identity(database))
     assert memo.passed(database, identity(database))
     assert not memo.passed(database, identity(database), now=time.time() + MAX_AGE_SECONDS + 1)
+
+
+CRASHING_WRITER = textwrap.dedent("""
+    import sqlite3, sys, time
+    from endnoted.builder import register_stand_ins   # plays EndNote, which then crashes mid-save
+    db = sqlite3.connect(sys.argv[1], isolation_level=None)
+    register_stand_ins(db)
+    db.execute("PRAGMA cache_size = 2")               # changed pages reach the file before any commit
+    db.execute("BEGIN IMMEDIATE")
+    db.execute("UPDATE refs SET title = title || ' (being edited when EndNote crashed)'")
+    print("mid-write", flush=True)
+    time.sleep(60)
+""")
+
+
+def test_a_write_cut_off_by_a_crash_is_not_called_damaged(tmp_path: Path) -> None:
+    enl = build(tmp_path / "lib", LibrarySpec(refs=synthetic_refs(3000), last_sync=days_ago(0.1)))
+    writer = subprocess.Popen([sys.executable, "-c", CRASHING_WRITER, str(database_of(enl))],
+                              stdout=subprocess.PIPE, text=True)
+    assert writer.stdout is not None and writer.stdout.readline().strip() == "mid-write"
+    writer.kill()
+    writer.wait()
+    assert database_of(enl).with_name("sdb.eni-journal").exists()
+    before = tree_hash(enl.parent)
+    result = run("check", "--json", str(enl))
+    library = json.loads(result.stdout)["libraries"][0]
+    assert (result.exit_code, library["verdict"]) == (3, "unknown")
+    assert "library.interrupted-write" in {f["code"] for f in library["findings"]}
+    assert "Open the library in EndNote once" in library["next_action"]
+    backup = run("backup", "--to", str(tmp_path / "out"), str(enl))
+    assert backup.exit_code == 1 and "unfinished write" in assert_one_line_error(backup, 1)
+    assert not list((tmp_path / "out").glob("*.enlx"))
+    assert tree_hash(enl.parent) == before    # the journal is EndNote's to roll back, never ours

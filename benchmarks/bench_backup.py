@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from endnoted.builder import LibrarySpec, build, days_ago, synthetic_refs
+from endnoted.demo.builder import LibrarySpec, build, days_ago, synthetic_refs
 
 
 def timed(command: list[str], env: dict[str, str] | None = None) -> float:

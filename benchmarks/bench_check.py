@@ -17,9 +17,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import best_of, library
 
-from endnoted.checker import check_library
-from endnoted.integrity import IntegrityMemo
-from endnoted.library import locate
+from endnoted.judging.checker import check_library
+from endnoted.reading.integrity import IntegrityMemo
+from endnoted.reading.library import locate
 
 
 def floor(database: Path) -> None:

@@ -22,8 +22,8 @@ import defusedxml.ElementTree as safe_et
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import best_of, library  # noqa: E402
 
-from endnoted.checker import check_library  # noqa: E402
-from endnoted.library import locate  # noqa: E402
+from endnoted.judging.checker import check_library  # noqa: E402
+from endnoted.reading.library import locate  # noqa: E402
 
 
 def style(text: str) -> str:

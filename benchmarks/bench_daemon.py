@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psutil
 
-from endnoted.builder import LibrarySpec, build, days_ago, register_stand_ins, synthetic_refs
+from endnoted.demo.builder import LibrarySpec, build, days_ago, register_stand_ins, synthetic_refs
 
 
 def snapshot_count(state: Path, enl: Path) -> int:

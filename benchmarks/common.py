@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from endnoted.builder import LibrarySpec, build, days_ago, synthetic_refs
+from endnoted.demo.builder import LibrarySpec, build, days_ago, synthetic_refs
 
 
 def best_of(runs: int, work: Callable[[], object]) -> float:

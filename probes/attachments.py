@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
-from endnoted.findings import Finding, Severity
+from endnoted.judging.findings import Finding, Severity
 from endnoted.probes.base import Context
-from endnoted.snapshot import Snapshot
-
-
-def missing_attachment_paths(snapshot: Snapshot, pdf_dir: Path | None = None) -> list[str]:
-    """Given a snapshot (and the PDF folder, default the library's), return attachment paths whose file is missing."""
-    pdf_dir = pdf_dir or snapshot.library.pdf_dir
-    if pdf_dir is None:
-        return []
-    return [item.path for item in snapshot.attachments if not (pdf_dir / item.path).is_file()]
+from endnoted.reading.attachments import missing_attachment_paths
+from endnoted.reading.snapshot import Snapshot
 
 
 class AttachmentsProbe:

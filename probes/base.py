@@ -12,11 +12,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from endnoted.findings import Finding
-from endnoted.snapshot import Snapshot
+from endnoted.judging.findings import Finding
+from endnoted.reading.snapshot import Snapshot
 
 if TYPE_CHECKING:
-    from endnoted.compare import Comparison
+    from endnoted.judging.compare import Comparison
 
 
 @dataclass(frozen=True)

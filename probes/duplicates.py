@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from operator import itemgetter
 
-from endnoted.findings import Finding, Severity
-from endnoted.matching import find_extra_copies
+from endnoted.judging.findings import Finding, Severity
+from endnoted.judging.matching import find_extra_copies
 from endnoted.probes.base import Context
-from endnoted.snapshot import Snapshot
+from endnoted.reading.snapshot import Snapshot
 
 _FIELDS = itemgetter(5, 2, 3, 4)
 

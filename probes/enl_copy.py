@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from endnoted.database import header_problem, read_transaction, table_names
-from endnoted.errors import DatabaseBusy, DatabaseUnreadable
-from endnoted.findings import Finding, Severity
-from endnoted.matching import title_key
+from endnoted.common.errors import DatabaseBusy, DatabaseUnreadable
+from endnoted.judging.findings import Finding, Severity
+from endnoted.judging.matching import title_key
 from endnoted.probes.base import Context
-from endnoted.snapshot import Snapshot
+from endnoted.reading.database import header_problem, read_transaction, table_names
+from endnoted.reading.snapshot import Snapshot
 
 
 class EnlCopyProbe:

@@ -6,9 +6,9 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from endnoted.findings import Finding, Severity
+from endnoted.judging.findings import Finding, Severity
 from endnoted.probes.base import Context
-from endnoted.snapshot import Snapshot
+from endnoted.reading.snapshot import Snapshot
 
 
 def _same(left: Path, right: Path) -> bool:

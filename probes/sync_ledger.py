@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from endnoted.findings import Finding, Severity
+from endnoted.judging.findings import Finding, Severity
 from endnoted.probes.base import Context
-from endnoted.snapshot import Snapshot
+from endnoted.reading.snapshot import Snapshot
 
 SYNC_NOW = "Open the library in EndNote and press Sync."
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from endnoted.alerts import AlertMemory, decide
-from endnoted.verdict import State
+from endnoted.judging.verdict import State
+from endnoted.running.alerts import AlertMemory, decide
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 COOLDOWN = timedelta(hours=6)

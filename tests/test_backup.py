@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from endnoted.backup import make_backup
-from endnoted.builder import LibrarySpec, build, days_ago, synthetic_refs
-from endnoted.errors import BackupError
-from endnoted.library import locate
+from endnoted.common.errors import BackupError
+from endnoted.demo.builder import LibrarySpec, build, days_ago, synthetic_refs
+from endnoted.reading.library import locate
+from endnoted.repair.backup import make_backup
 from tests.conftest import REAL_LIBRARIES, REALWORLD, run, tree_hash
 
 
@@ -226,7 +226,7 @@ def test_sigkill_mid_backup_leaves_no_final_file_and_the_next_backup_works(big_l
 
 WRITER = textwrap.dedent("""
     import signal, sqlite3, sys, time
-    from endnoted.builder import register_stand_ins   # plays EndNote: its collations, as stand-ins
+    from endnoted.demo.builder import register_stand_ins   # plays EndNote: its collations, as stand-ins
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))   # finish the transaction, then quit
     db = sqlite3.connect(sys.argv[1], isolation_level=None)

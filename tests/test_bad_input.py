@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from endnoted.builder import LibrarySpec, build, days_ago, synthetic_refs
+from endnoted.demo.builder import LibrarySpec, build, days_ago, synthetic_refs
 from tests.conftest import run, tree_hash
 
 
@@ -220,7 +220,7 @@ def test_corruption_after_a_clean_check_is_still_found(synced: Path) -> None:
 
 
 def test_the_integrity_memo_expires(tmp_path: Path, synced: Path) -> None:
-    from endnoted.integrity import MAX_AGE_SECONDS, IntegrityMemo, identity
+    from endnoted.reading.integrity import MAX_AGE_SECONDS, IntegrityMemo, identity
     memo = IntegrityMemo(tmp_path / "memo.json")
     database = database_of(synced)
     memo.remember(database, identity(database))
@@ -230,7 +230,7 @@ def test_the_integrity_memo_expires(tmp_path: Path, synced: Path) -> None:
 
 CRASHING_WRITER = textwrap.dedent("""
     import sqlite3, sys, time
-    from endnoted.builder import register_stand_ins   # plays EndNote, which then crashes mid-save
+    from endnoted.demo.builder import register_stand_ins   # plays EndNote, which then crashes mid-save
     db = sqlite3.connect(sys.argv[1], isolation_level=None)
     register_stand_ins(db)
     db.execute("PRAGMA cache_size = 2")               # changed pages reach the file before any commit

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from endnoted.builder import LibrarySpec, RefSpec, build, days_ago, synthetic_refs
-from endnoted.compare import compare
-from endnoted.exports import read_export
-from endnoted.library import locate
-from endnoted.snapshot import take
+from endnoted.demo.builder import LibrarySpec, RefSpec, build, days_ago, synthetic_refs
+from endnoted.judging.compare import compare
+from endnoted.reading.exports import read_export
+from endnoted.reading.library import locate
+from endnoted.reading.snapshot import take
 from tests.conftest import REALWORLD, run, tree_hash
 
 PAIR = REALWORLD / "IEBH-RefLib"

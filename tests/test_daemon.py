@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from endnoted import config as config_module
-from endnoted.builder import LibrarySpec, build, days_ago, edit, synthetic_refs
-from endnoted.notify import Delivery
-from endnoted.runner import Daemon
+from endnoted.common import config as config_module
+from endnoted.demo.builder import LibrarySpec, build, days_ago, edit, synthetic_refs
+from endnoted.running.notify import Delivery
+from endnoted.running.runner import Daemon
 from tests.conftest import run, tree_hash
 
 HERE = Path(__file__).resolve().parent
@@ -107,7 +107,7 @@ def test_a_write_gives_a_new_snapshot_within_5_s_and_a_burst_gives_at_most_2(
     time.sleep(2.5)
     before = len(snapshots(state, enl))
     writer = sqlite3.connect(database, isolation_level=None)
-    from endnoted.builder import register_stand_ins
+    from endnoted.demo.builder import register_stand_ins
     register_stand_ins(writer)
     for n in range(50):  # 50 commits, 20 ms apart: one burst
         writer.execute("UPDATE refs SET record_last_updated = ? WHERE id = (SELECT min(id) FROM refs)", (n,))
@@ -286,7 +286,7 @@ def test_a_verdict_change_gives_exactly_one_real_notification(private_bus: tuple
 
 def test_no_notification_server_is_a_logged_warning_not_a_false_success(bare_bus: str,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from endnoted.notify import DesktopNotifier
+    from endnoted.running.notify import DesktopNotifier
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bare_bus)
     delivery = DesktopNotifier(timeout=3).send("t", "b")
     assert delivery.delivered is False and "no notification server" in delivery.error
@@ -298,7 +298,7 @@ def test_metrics_file_and_support_bundle(in_process: Callable[..., tuple[Daemon,
     metrics = tmp_path / "textfile" / "endnoted.prom"
     in_process(enl, metrics_file=metrics)
     wait_for(lambda: len(snapshots(state, enl)) >= 1, 15, "first pass")
-    from endnoted.store import Store
+    from endnoted.state.store import Store
     with Store(state / "state.db") as store:
         store.event("note", "user jane.doe@example.org typed #!resetLocalSync", str(enl))
     wait_for(lambda: metrics.exists() and "endnoted_library_references{" in metrics.read_text(), 10, "metrics")
@@ -338,7 +338,7 @@ def test_discovery_reads_config_prefs_and_a_bounded_scan(tmp_path: Path, isolate
 
 
 def test_store_migrations_are_append_only_and_idempotent(tmp_path: Path) -> None:
-    from endnoted.store import Store, migrations
+    from endnoted.state.store import Store, migrations
     with Store(tmp_path / "s.db") as first:
         applied = [row["name"] for row in first.db.query("SELECT name FROM _sqlite_migrations")]
     with Store(tmp_path / "s.db") as again:
@@ -368,7 +368,7 @@ def test_sync_history_records_a_sync_event(in_process: Callable[..., tuple[Daemo
 
 def test_the_repair_button_opens_the_wizard(bare_bus: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With endnoted[actions] installed, the notification carries "Repair…"; pressing it runs the wizard command."""
-    from endnoted.notify import ActionNotifier
+    from endnoted.running.notify import ActionNotifier
     log = tmp_path / "shown.jsonl"
     log.touch()
     server = _notification_server(bare_bus, log, AUTO_INVOKE="1")   # the user presses the button
@@ -393,7 +393,7 @@ def test_the_repair_button_opens_the_wizard(bare_bus: str, tmp_path: Path, monke
 
 def test_no_alarm_for_a_library_while_its_reset_runs(in_process: Callable[..., tuple[Daemon, RecordingNotifier]],
                                                      tmp_path: Path, state: Path) -> None:
-    from endnoted.store import Store
+    from endnoted.state.store import Store
     refs = synthetic_refs(6)
     refs[0].synced, refs[0].added = False, int(days_ago(3).timestamp())
     enl = build(tmp_path / "lib", LibrarySpec(refs=refs, last_sync=days_ago(1))).resolve()

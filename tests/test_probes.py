@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from endnoted.builder import LibrarySpec, RefSpec, build, edit, synthetic_refs
-from endnoted.checker import check_library, run_probes
-from endnoted.findings import Finding
-from endnoted.library import locate
-from endnoted.prefs import read_plist
+from endnoted.demo.builder import LibrarySpec, RefSpec, build, edit, synthetic_refs
+from endnoted.judging.checker import check_library, run_probes
+from endnoted.judging.findings import Finding
 from endnoted.probes.base import Context
-from endnoted.snapshot import Snapshot, take
+from endnoted.reading.library import locate
+from endnoted.reading.prefs import read_plist
+from endnoted.reading.snapshot import Snapshot, take
 from tests.conftest import tree_hash
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)

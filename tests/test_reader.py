@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from endnoted.checker import check_library
-from endnoted.library import locate
+from endnoted.judging.checker import check_library
+from endnoted.reading.library import locate
 from tests.conftest import REAL_LIBRARIES, REALWORLD, run, tree_hash
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)

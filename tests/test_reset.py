@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from endnoted.builder import SCHEMA, edit
+from endnoted.demo.builder import SCHEMA, edit
 from tests.conftest import run
 
 PROMPT_TIMEOUT = 60

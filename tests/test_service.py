@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from endnoted import autostart
-from endnoted.autostart import CommandResult
+from endnoted.support import autostart
+from endnoted.support.autostart import CommandResult
 from tests.conftest import run
 
 ODD_HOME = "Jane Doe é 研究"

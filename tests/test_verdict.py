@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from endnoted.builder import LibrarySpec, RefSpec, build, synthetic_refs
-from endnoted.checker import check_library
-from endnoted.library import locate
+from endnoted.demo.builder import LibrarySpec, RefSpec, build, synthetic_refs
+from endnoted.judging.checker import check_library
+from endnoted.reading.library import locate
 from tests.conftest import run
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)

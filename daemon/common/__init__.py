@@ -1,0 +1,1 @@
+"""Basics every stage uses: the error tree, paths, configuration."""

@@ -1,0 +1,1 @@
+"""Demo data: the synthetic-library builder and the demo library."""

@@ -1,0 +1,97 @@
+"""One pass over one library: snapshot → probes → verdict. What `check`, the daemon and the wizard call."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from endnoted.common.errors import ExitStatus
+from endnoted.judging.compare import Comparison, compare
+from endnoted.judging.findings import Finding, Severity
+from endnoted.judging.verdict import State, Verdict, decide
+from endnoted.probes import Context, Probe, builtin_probes
+from endnoted.reading import snapshot as snapshots
+from endnoted.reading.integrity import IntegrityMemo
+from endnoted.reading.library import Library
+from endnoted.reading.locations import mount_table
+from endnoted.reading.snapshot import Snapshot, Status
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LibraryReport:
+    """Everything one pass learned about one library."""
+
+    library: Library
+    snapshot: Snapshot
+    findings: tuple[Finding, ...]
+    verdict: Verdict
+    comparison: Comparison | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        snap = self.snapshot
+        counts = snap.counts
+        return {
+            "path": str(self.library.path),
+            "name": self.library.name,
+            "format": "legacy-myisam" if snap.status is Status.LEGACY else self.library.format,
+            "verdict": self.verdict.state.value,
+            "reason": self.verdict.reason,
+            "next_action": self.verdict.next_action,
+            "counts": None if counts is None else {
+                "references": counts.references, "trashed": counts.trashed,
+                "attachments": counts.attachments, "groups": counts.groups},
+            "sync": None if snap.ledger is None else snap.ledger.to_json(),
+            "findings": [finding.to_json() for finding in self.findings],
+            "checked_at": snapshots.iso(snap.taken_at),
+        }
+
+
+def run_probes(probes: Iterable[Probe], snapshot: Snapshot, context: Context) -> tuple[Finding, ...]:
+    """Given probes, run each on the snapshot; a probe that crashes becomes a `probe.crashed` finding."""
+    found: list[Finding] = []
+    for probe in probes:
+        try:
+            found.extend(probe.check(snapshot, context))
+        except Exception as error:  # one bad probe must never sink the others (STYLE B2)
+            logger.exception("probe %s crashed on %s", probe.name, snapshot.library.path)
+            found.append(Finding(probe.name, "probe.crashed", Severity.WARNING,
+                                 f"The {probe.name} probe failed ({type(error).__name__}: {error}); the other "
+                                 "checks still ran. Please report this with endnoted report."))
+    return tuple(found)
+
+
+def check_library(library: Library, *, stale_after_seconds: float = 24 * 3600.0, export: Path | None = None,
+                  sync_library_pref: Path | None = None, now: datetime | None = None,
+                  probes: Sequence[Probe] | None = None,
+                  mounts: tuple[tuple[str, str], ...] | None = None,
+                  integrity: bool = True, memo: IntegrityMemo | None = None) -> LibraryReport:
+    """Given a library, take a snapshot, run the probes and return the report.
+
+    With `export`, the Web export is compared and folded into the verdict; a bad export raises ExportError.
+    The structural check is remembered for unchanged files in endnoted's state folder (`memo`).
+    """
+    now = now or datetime.now(UTC)
+    snap = snapshots.take(library, integrity=integrity, now=now, memo=memo or IntegrityMemo())
+    comparison = compare(snap, export) if export is not None and snap.ok else None
+    context = Context(now=now, stale_after_seconds=stale_after_seconds, sync_library_pref=sync_library_pref,
+                      comparison=comparison, mounts=mount_table() if mounts is None else mounts)
+    findings = run_probes(builtin_probes() if probes is None else probes, snap, context)
+    verdict = decide(snap, now=now, stale_after_seconds=stale_after_seconds, comparison=comparison)
+    return LibraryReport(library, snap, findings, verdict, comparison)
+
+
+def exit_status(states: Iterable[State]) -> ExitStatus:
+    """Given the verdicts of a pass, return check's exit status (README, "Exit codes")."""
+    worst = ExitStatus.SUCCESS
+    for state in states:
+        if state in (State.DIVERGED, State.DAMAGED):
+            return ExitStatus.DIVERGED
+        if state in (State.STALE, State.UNKNOWN):
+            worst = ExitStatus.ATTENTION
+    return worst

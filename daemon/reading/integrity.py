@@ -1,0 +1,62 @@
+"""Remembers which library databases passed SQLite's structural check, so an unchanged file is not checked again.
+
+A file is "unchanged" when its size, modification time (ns), inode and SQLite's own file change
+counter (header bytes 24-27, bumped by every commit) are all the same as when it passed. Any write
+by EndNote changes at least the counter and the mtime, so the check runs again. Only passes are
+remembered, for at most a day: damage that leaves all four unchanged (a failing disk, a tool that
+restores mtimes) is still found within a day. Only regular check passes use this; a backup's
+proof always checks in full.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+from endnoted.common import paths
+
+logger = logging.getLogger(__name__)
+KEEP = 500
+MAX_AGE_SECONDS = 24 * 3600
+
+
+def identity(database: Path) -> list[int]:
+    stat = database.stat()
+    with database.open("rb") as handle:
+        handle.seek(24)
+        counter = int.from_bytes(handle.read(4), "big")
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino, counter]
+
+
+class IntegrityMemo:
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or paths.state_dir() / "integrity.json"
+
+    def _load(self) -> dict[str, list[float]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def passed(self, database: Path, ident: list[int], *, now: float | None = None) -> bool:
+        entry = self._load().get(str(database))
+        if not entry or entry[:-1] != ident:
+            return False
+        return (now or time.time()) - entry[-1] < MAX_AGE_SECONDS
+
+    def remember(self, database: Path, ident: list[int]) -> None:
+        data = self._load()
+        data.pop(str(database), None)
+        data[str(database)] = [*ident, time.time()]
+        data = dict(list(data.items())[-KEEP:])
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            temporary.write_text(json.dumps(data), encoding="utf-8")
+            os.replace(temporary, self.path)
+        except OSError as error:  # a cache: losing it only costs time
+            logger.debug("cannot remember integrity of %s: %s", database, error)

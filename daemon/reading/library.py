@@ -1,0 +1,138 @@
+"""Find an EndNote library from whatever path a user gives: `Name.enl`, `Name.Data`, a folder, or a `.enlx`.
+
+Layouts (ENDNOTE-FORMAT.md §1): since X9.3 the live database is `Name.Data/sdb/sdb.eni`; the
+`.enl` beside it may be a 4-byte stub, an `enl_refs` copy, an empty or a stale full copy. X-era
+libraries keep MyISAM tables in `Name.Data/rdb/`. A `.enlx` is a ZIP of the *contents* of
+`Name.Data` (no `.enl` inside).
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from endnoted.common.errors import LibraryNotFound
+
+
+class Layout(enum.Enum):
+    SQLITE = "sqlite"          # Name.Data/sdb/sdb.eni
+    LEGACY = "legacy-myisam"   # Name.Data/rdb/*.MYD
+    ENLX = "enlx"              # a compressed library, read through a private copy
+    MISSING = "missing"        # .enl and .Data exist, but no database inside
+
+
+@dataclass(frozen=True)
+class Library:
+    """One EndNote library on disk. `path` is what we show and key on: the `.enl` or the `.enlx`."""
+
+    path: Path
+    name: str
+    enl: Path | None
+    data_dir: Path | None
+    layout: Layout
+
+    @property
+    def database(self) -> Path | None:
+        if self.data_dir is None or self.layout is not Layout.SQLITE:
+            return None
+        return self.data_dir / "sdb" / "sdb.eni"
+
+    @property
+    def pdf_dir(self) -> Path | None:
+        return None if self.data_dir is None else self.data_dir / "PDF"
+
+    @property
+    def format(self) -> str:
+        """The `format` of check's JSON: what kind of database this library keeps."""
+        if self.layout is Layout.LEGACY:
+            return "legacy-myisam"
+        if self.layout in (Layout.SQLITE, Layout.ENLX):
+            return "sqlite"
+        return "unknown"
+
+    def files(self) -> list[Path]:
+        """Every file that belongs to the library (for hashing in tests and for watching)."""
+        found = [p for p in (self.enl,) if p is not None and p.is_file()]
+        if self.layout is Layout.ENLX:
+            return [self.path]
+        if self.data_dir is not None and self.data_dir.is_dir():
+            for root, _dirs, names in os.walk(self.data_dir):
+                found.extend(Path(root) / name for name in names)
+        return sorted(found)
+
+
+def _layout_of(data_dir: Path) -> Layout:
+    if (data_dir / "sdb" / "sdb.eni").exists():
+        return Layout.SQLITE
+    if (data_dir / "rdb").is_dir():
+        return Layout.LEGACY
+    return Layout.MISSING
+
+
+def _from_enl(enl: Path) -> Library:
+    data_dir = enl.with_suffix(".Data")
+    if not data_dir.is_dir():
+        raise LibraryNotFound(f"{enl} has no {data_dir.name} folder beside it; "
+                              "an EndNote library is Name.enl plus its Name.Data folder")
+    return Library(enl.resolve(), enl.stem, enl.resolve(), data_dir.resolve(), _layout_of(data_dir))
+
+
+def _from_data_dir(data_dir: Path) -> Library:
+    enl = data_dir.with_suffix(".enl")
+    layout = _layout_of(data_dir)
+    path = enl if enl.exists() else data_dir
+    return Library(path.resolve(), data_dir.stem, enl.resolve() if enl.exists() else None,
+                   data_dir.resolve(), layout)
+
+
+def _is_library_dir(path: Path) -> bool:
+    return path.suffix.lower() == ".data" and path.is_dir()
+
+
+def libraries_in(folder: Path) -> list[Library]:
+    """Given a folder, return the libraries directly inside it (an `.enlp` package counts as a folder)."""
+    found: dict[Path, Library] = {}
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError:
+        return []
+    for entry in entries:
+        try:
+            if entry.suffix.lower() == ".enl" and entry.is_file() and entry.with_suffix(".Data").is_dir():
+                library = _from_enl(entry)
+            elif _is_library_dir(entry) and not entry.with_suffix(".enl").exists():
+                library = _from_data_dir(entry)
+            elif entry.suffix.lower() == ".enlp" and entry.is_dir():
+                found.update((lib.path, lib) for lib in libraries_in(entry))
+                continue
+            else:
+                continue
+        except (OSError, LibraryNotFound):
+            continue
+        found[library.path] = library
+    return list(found.values())
+
+
+def locate(path: Path) -> list[Library]:
+    """Given a path a user typed, return the libraries it names; raise LibraryNotFound (exit 2) if none."""
+    path = path.expanduser()
+    if not path.exists():
+        raise LibraryNotFound(f"nothing at {path}: check the path (quote it if it has spaces)")
+    if path.is_file():
+        suffix = path.suffix.lower()
+        if suffix == ".enlx":
+            return [Library(path.resolve(), path.stem, None, None, Layout.ENLX)]
+        if suffix == ".enl":
+            return [_from_enl(path)]
+        if path.name == "sdb.eni" and path.parent.name == "sdb" and _is_library_dir(path.parent.parent):
+            return [_from_data_dir(path.parent.parent)]
+        raise LibraryNotFound(f"{path} is not an EndNote library; give the .enl file, "
+                              "its .Data folder, a .enlx file or a folder holding libraries")
+    if _is_library_dir(path):
+        return [_from_data_dir(path)]
+    found = libraries_in(path)
+    if not found:
+        raise LibraryNotFound(f"no EndNote library in {path} (looked for Name.enl with a Name.Data folder)")
+    return found

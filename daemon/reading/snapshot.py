@@ -1,0 +1,378 @@
+"""One immutable reading of a library, taken in one short read-only transaction.
+
+Definitions (issue #2, "Snapshot contents"):
+- references: refs with trash_state = 0; trashed: refs with trash_state != 0;
+  attachments: rows of file_res; groups: rows of groups.
+- configured: a `sync` table and a last-sync time (misc 6/41) exist.
+- pending: sync rows with action != 0 or status != 0.
+- edited_after_sync: non-trashed refs whose record_last_updated is > 5 s after the last sync.
+- unsynced: refs (any trash state) with no sync row of type 1.
+- missed: unsynced refs added > 60 s before the last sync (the Web copy lacks them).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import shutil
+import sqlite3
+import tempfile
+import zipfile
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import NamedTuple
+
+from endnoted.common.errors import DatabaseBusy, DatabaseUnreadable, InterruptedWrite
+from endnoted.reading.database import header_problem, read_transaction, table_names
+from endnoted.reading.integrity import IntegrityMemo, identity
+from endnoted.reading.library import Layout, Library
+
+EDIT_SLACK_SECONDS = 5      # a sync bumps timestamps by a second or so (Wanganlin00 sample)
+MISSED_SLACK_SECONDS = 60   # added this long before a sync and still without a sync row
+SYNC_TYPE_REFERENCE = 1
+SYNC_TYPE_ATTACHMENT = 4
+SYNC_TYPE_GROUP = 8
+SYNC_TYPE_GROUP_SET = 16
+SYNC_TYPE_TAG = 32
+_GROUP_TYPE = re.compile(r"<rule>\s*TYPE;(\d+)\s*</rule>")
+_REQUIRED_REFS_COLUMNS = {"id", "trash_state", "added_to_library", "record_last_updated"}
+
+
+RefRow = tuple[int, int, str, str, str, str, int, int]
+
+
+class Status(enum.Enum):
+    OK = "ok"
+    DAMAGED = "damaged"      # present but unreadable or structurally corrupt
+    BUSY = "busy"            # locked by EndNote longer than we wait
+    INTERRUPTED = "interrupted"  # a crashed write left a hot journal only EndNote may roll back
+    LEGACY = "legacy"        # X-era MyISAM: recognised, never guessed at
+    FOREIGN = "foreign"      # opens, but is not EndNote's schema
+    MISSING = "missing"      # the .Data folder holds no database
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    references: int
+    trashed: int
+    attachments: int
+    groups: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    """The library's own record of what it exchanged with EndNote Web."""
+
+    has_sync_table: bool
+    configured: bool
+    last_sync: datetime | None
+    last_usn: int | None
+    max_usn: int | None
+    pending: int
+    edited_after_sync: int
+    unsynced: int
+    missed: int
+    orphan_rows: int
+    sync_rows: int
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "configured": self.configured,
+            "last_sync": iso(self.last_sync),
+            "last_usn": self.last_usn,
+            "pending": self.pending,
+            "edited_after_sync": self.edited_after_sync,
+            "unsynced": self.unsynced,
+            "missed": self.missed,
+            "max_usn": self.max_usn,
+            "orphan_rows": self.orphan_rows,
+        }
+
+
+class Reference(NamedTuple):
+    """What the probes and the Web comparison need of one reference (no author list: personal data).
+
+    A NamedTuple rather than a frozen dataclass: a library holds up to 100k of them and tuple
+    construction is several times cheaper (benchmarks/bench_check.py).
+    """
+
+    id: int
+    trashed: bool
+    title: str
+    year: str
+    first_author: str
+    doi: str
+    added: int
+    updated: int
+    synced: bool          # has a sync row of type 1
+    sync_pending: bool    # that row has action or status set
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    refs_id: int
+    path: str             # relative to Name.Data/PDF/
+    synced: bool
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One reading of one library. Only `status == OK` snapshots carry counts and a ledger."""
+
+    library: Library
+    taken_at: datetime
+    status: Status
+    problem: str | None = None
+    counts: Counts | None = None
+    ledger: Ledger | None = None
+    db_id: str | None = None
+    rows: tuple[RefRow, ...] = ()           # refs as read: (id, trash_state, title, year, author, doi, added, updated)
+    synced_ids: frozenset[int] = field(default_factory=frozenset)
+    pending_ids: frozenset[int] = field(default_factory=frozenset)
+    attachments: tuple[Attachment, ...] = ()
+    unsynced_groups: int = 0
+    integrity: str = "not checked"
+    journal_present: bool = False
+    tables: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.OK
+
+    @cached_property
+    def references(self) -> tuple[Reference, ...]:
+        """Every reference as a record, built on first use: most passes only need the raw rows."""
+        synced, pending = self.synced_ids, self.pending_ids
+        return tuple(Reference(ref_id, bool(trash), title or "", year or "", (author or "").split("\r", 1)[0],
+                               doi or "", added or 0, updated or 0, ref_id in synced, ref_id in pending)
+                     for ref_id, trash, title, year, author, doi, added, updated in self.rows)
+
+
+def iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace").strip()
+    return "" if value is None else str(value).strip()
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(_text(value))
+    except ValueError:
+        return None
+
+
+def _read_misc(connection: sqlite3.Connection) -> dict[tuple[int, int], object]:
+    rows = connection.execute(
+        "SELECT code, subcode, value FROM misc WHERE code = 14 OR (code = 6 AND subcode IN (41, 42))")
+    return {(code, subcode): value for code, subcode, value in rows}
+
+
+def _read_refs(connection: sqlite3.Connection) -> list[tuple[int, int, str, str, str, str, int, int]]:
+    return connection.execute(
+        # coalesce in C: EndNote declares these NOT NULL, but a damaged or foreign file may not obey
+        "SELECT id, trash_state, coalesce(title, ''), coalesce(year, ''), coalesce(author, ''), "
+        "coalesce(electronic_resource_number, ''), coalesce(added_to_library, 0), coalesce(record_last_updated, 0) "
+        "FROM refs").fetchall()
+
+
+def _read_sync(connection: sqlite3.Connection) -> list[tuple[int, int, str, int, int, int]]:
+    return connection.execute("SELECT type, item_id, item_id2, usn, action, status FROM sync").fetchall()
+
+
+def _group_kinds(connection: sqlite3.Connection) -> dict[int, int]:
+    kinds: dict[int, int] = {}
+    for group_id, spec in connection.execute("SELECT group_id, spec FROM groups"):
+        match = _GROUP_TYPE.search(_text(spec))
+        kinds[group_id] = int(match.group(1)) if match else 3
+    return kinds
+
+
+def _structure(connection: sqlite3.Connection, database: Path, memo: IntegrityMemo | None) -> str:
+    """Run SQLite's structural check, unless the memo says this very file already passed it."""
+    if memo is None:
+        return str(connection.execute("PRAGMA quick_check(1)").fetchone()[0])
+    ident = identity(database)  # inside the read transaction: the file cannot change under us
+    if memo.passed(database, ident):
+        return "ok"
+    result = str(connection.execute("PRAGMA quick_check(1)").fetchone()[0])
+    if result == "ok":
+        memo.remember(database, ident)
+    return result
+
+
+def _build(library: Library, taken_at: datetime, connection: sqlite3.Connection,
+           integrity: bool, database: Path, memo: IntegrityMemo | None) -> Snapshot:
+    tables = table_names(connection)
+    if "refs" not in tables or "misc" not in tables:
+        return Snapshot(library, taken_at, Status.FOREIGN, "the database has no refs/misc tables: "
+                        "it is not an EndNote library database", tables=frozenset(tables))
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(refs)")}
+    if not _REQUIRED_REFS_COLUMNS <= columns:
+        return Snapshot(library, taken_at, Status.FOREIGN, "the refs table lacks EndNote's columns",
+                        tables=frozenset(tables))
+    misc = _read_misc(connection)
+    ref_rows = _read_refs(connection)
+    sync_rows = _read_sync(connection) if "sync" in tables else []
+    file_rows = connection.execute("SELECT refs_id, file_path FROM file_res").fetchall() \
+        if "file_res" in tables else []
+    group_kinds = _group_kinds(connection) if "groups" in tables else {}
+    tag_ids = {row[0] for row in connection.execute("SELECT group_id FROM tag_groups")} \
+        if "tag_groups" in tables else set()
+    set_ids = {row[0] for row in connection.execute("SELECT subcode FROM misc WHERE code = 17")}
+    check = _structure(connection, database, memo) if integrity else "not checked"
+    return _fold(library, taken_at, tables, misc, ref_rows, sync_rows, file_rows, group_kinds,
+                 tag_ids, set_ids, check)
+
+
+def _fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tuple[int, int], object],
+          ref_rows: list[tuple[int, int, str, str, str, str, int, int]],
+          sync_rows: list[tuple[int, int, str, int, int, int]], file_rows: list[tuple[int, str]],
+          group_kinds: dict[int, int], tag_ids: set[int], set_ids: set[int], integrity: str) -> Snapshot:
+    last_sync_ms = _int(misc.get((6, 41))) if (6, 41) in misc else None
+    has_sync = "sync" in tables
+    configured = has_sync and last_sync_ms is not None
+    last_sync_s = last_sync_ms / 1000.0 if last_sync_ms is not None else None
+
+    synced_refs: set[int] = set()
+    pending_refs: set[int] = set()
+    synced_files: set[tuple[int, str]] = set()
+    synced_groups: set[int] = set()
+    pending = 0
+    max_usn: int | None = None
+    for kind, item_id, item_id2, usn, action, status in sync_rows:
+        busy = bool(action) or bool(status)
+        pending += busy
+        if max_usn is None or usn > max_usn:
+            max_usn = usn
+        if kind == SYNC_TYPE_REFERENCE:
+            synced_refs.add(item_id)
+            if busy:
+                pending_refs.add(item_id)
+        elif kind == SYNC_TYPE_ATTACHMENT:
+            synced_files.add((item_id, item_id2))
+        elif kind == SYNC_TYPE_GROUP:
+            synced_groups.add(item_id)
+
+    live = trashed = edited = unsynced = missed = 0
+    edit_limit = None if last_sync_s is None else last_sync_s + EDIT_SLACK_SECONDS
+    missed_limit = None if last_sync_s is None else last_sync_s - MISSED_SLACK_SECONDS
+    for ref_id, trash_state, _title, _year, _author, _doi, added, updated in ref_rows:
+        if trash_state:
+            trashed += 1
+        else:
+            live += 1
+            if edit_limit is not None and (updated or 0) > edit_limit:
+                edited += 1
+        if ref_id not in synced_refs:
+            unsynced += 1
+            if missed_limit is not None and (added or 0) < missed_limit:
+                missed += 1
+
+    ref_ids = {row[0] for row in ref_rows}
+    file_keys = set(file_rows)
+    orphans = 0
+    for kind, item_id, item_id2, *_ in sync_rows:
+        if kind == SYNC_TYPE_REFERENCE:
+            orphans += item_id not in ref_ids
+        elif kind == SYNC_TYPE_ATTACHMENT:
+            orphans += (item_id, item_id2) not in file_keys
+        elif kind == SYNC_TYPE_GROUP:
+            orphans += item_id not in group_kinds
+        elif kind == SYNC_TYPE_TAG:
+            orphans += item_id not in tag_ids
+        elif kind == SYNC_TYPE_GROUP_SET:
+            orphans += item_id not in set_ids
+    # Online-search groups (TYPE;6) never get a sync row (ENDNOTE-FORMAT.md §2.1).
+    unsynced_groups = sum(1 for gid, kind in group_kinds.items() if kind in (3, 4) and gid not in synced_groups) \
+        if configured else 0
+    attachments = tuple(Attachment(refs_id, path, (refs_id, path) in synced_files) for refs_id, path in file_rows)
+    ledger = Ledger(
+        has_sync_table=has_sync, configured=configured,
+        last_sync=None if last_sync_ms is None else datetime.fromtimestamp(last_sync_ms / 1000.0, UTC),
+        last_usn=_int(misc.get((6, 42))) if (6, 42) in misc else None, max_usn=max_usn,
+        pending=pending, edited_after_sync=edited, unsynced=unsynced, missed=missed,
+        orphan_rows=orphans, sync_rows=len(sync_rows))
+    return Snapshot(
+        library=library, taken_at=taken_at, status=Status.OK,
+        counts=Counts(live, trashed, len(file_rows), len(group_kinds)), ledger=ledger,
+        db_id=_text(misc.get((14, 0))) or None,
+        rows=tuple(ref_rows), synced_ids=frozenset(synced_refs), pending_ids=frozenset(pending_refs),
+        attachments=attachments, unsynced_groups=unsynced_groups,
+        integrity=integrity, tables=frozenset(tables))
+
+
+def _damaged(library: Library, taken_at: datetime, problem: str) -> Snapshot:
+    return Snapshot(library, taken_at, Status.DAMAGED, problem)
+
+
+def snapshot_database(library: Library, database: Path, *, integrity: bool = True,
+                      now: datetime | None = None, memo: IntegrityMemo | None = None) -> Snapshot:
+    """Given a library and its SQLite database, return a Snapshot; never raise for a bad database."""
+    taken_at = now or _now()
+    journal = database.with_name(database.name + "-journal").exists()
+    try:
+        with read_transaction(database) as connection:
+            snapshot = _build(library, taken_at, connection, integrity, database, memo)
+    except DatabaseBusy as error:
+        return Snapshot(library, taken_at, Status.BUSY, str(error), journal_present=journal)
+    except InterruptedWrite as error:
+        return Snapshot(library, taken_at, Status.INTERRUPTED, str(error), journal_present=True)
+    except DatabaseUnreadable as error:
+        return _damaged(library, taken_at, str(error))
+    if snapshot.ok and snapshot.integrity != "ok" and integrity:
+        return _damaged(library, taken_at, f"{database} fails SQLite's structural check: {snapshot.integrity}")
+    return replace(snapshot, journal_present=True) if journal else snapshot
+
+
+def _snapshot_enlx(library: Library, taken_at: datetime, integrity: bool) -> Snapshot:
+    try:
+        with zipfile.ZipFile(library.path) as archive:
+            names = set(archive.namelist())
+            if "sdb/sdb.eni" not in names:
+                if any(name.startswith("rdb/") for name in names):
+                    return Snapshot(library, taken_at, Status.LEGACY,
+                                    "an X-era (MyISAM) compressed library: counts are not read")
+                return _damaged(library, taken_at, f"{library.path} holds no sdb/sdb.eni")
+            with tempfile.TemporaryDirectory(prefix="endnoted-enlx-") as scratch:
+                target = Path(scratch) / "sdb.eni"
+                with archive.open("sdb/sdb.eni") as source, target.open("wb") as sink:
+                    shutil.copyfileobj(source, sink, 1 << 20)
+                snap = snapshot_database(library, target, integrity=integrity, now=taken_at)
+                if snap.status is Status.DAMAGED and snap.problem:
+                    snap = _damaged(library, taken_at, snap.problem.replace(str(target), f"{library.path}:sdb/sdb.eni"))
+                return snap
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as error:
+        return _damaged(library, taken_at, f"{library.path} is not a readable compressed library ({error})")
+    except OSError as error:
+        return _damaged(library, taken_at, f"{library.path} cannot be read ({error.strerror or error})")
+
+
+def take(library: Library, *, integrity: bool = True, now: datetime | None = None,
+         memo: IntegrityMemo | None = None) -> Snapshot:
+    """Given a library, return one Snapshot of it. Bad databases become DAMAGED/BUSY snapshots, not errors.
+
+    With a memo, an unchanged database that passed the structural check before is not checked again.
+    """
+    taken_at = now or _now()
+    if library.layout is Layout.LEGACY:
+        return Snapshot(library, taken_at, Status.LEGACY,
+                        "an X-era library (MyISAM tables in Name.Data/rdb): endnoted reads EndNote X9.3 and later")
+    if library.layout is Layout.ENLX:
+        return _snapshot_enlx(library, taken_at, integrity)
+    database = library.database
+    if library.layout is Layout.MISSING or database is None:
+        return Snapshot(library, taken_at, Status.MISSING,
+                        f"{library.data_dir} holds no database (no sdb/sdb.eni and no rdb folder)")
+    if problem := header_problem(database):
+        return _damaged(library, taken_at, f"{database} {problem}")
+    return snapshot_database(library, database, integrity=integrity, now=taken_at, memo=memo)

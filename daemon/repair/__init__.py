@@ -1,0 +1,1 @@
+"""Repair: proven backups, restore, and the reset wizard with its steps."""

@@ -1,0 +1,358 @@
+"""Verified backups: a `.enlx` EndNote can open (or, above its limits, a plain folder copy), proven before it exists.
+
+Order of work, and why:
+1. The database is copied through SQLite's backup API from a read-only connection: a consistent
+   snapshot even while EndNote writes (a raw file copy is not).
+2. Everything is written under a hidden temporary name in the destination folder, flushed to disk.
+3. The archive proves itself (enlx.prove) and must hold the same counts as the copied database
+   and every attachment file the library has.
+4. Only then is it linked to its final name, never over an existing file. Any failure deletes
+   what was written: a file under a backup's name is always a proven backup.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import logging
+import os
+import shutil
+import sqlite3
+import tempfile
+import time
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from endnoted.common.errors import ArchiveRejected, BackupError, DatabaseUnreadable
+from endnoted.reading.attachments import missing_attachment_paths
+from endnoted.reading.database import connect_readonly, interrupted_write
+from endnoted.reading.enlx import CHUNK, ENLX_MAX_BYTES, ENLX_MAX_FILES, prove
+from endnoted.reading.library import Layout, Library
+from endnoted.reading.snapshot import Counts, Snapshot, Status, take
+
+logger = logging.getLogger(__name__)
+TEMP_PREFIX = ".endnoted-partial-"
+# Formats that are already compressed: deflating them costs time and gains nothing.
+_STORED_SUFFIXES = {".pdf", ".jpg", ".jpeg", ".png", ".gif", ".zip", ".gz", ".docx", ".xlsx", ".pptx", ".mp4",
+                    ".mp3", ".epub", ".enlx", ".7z", ".heic", ".webp"}
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    path: Path
+    kind: str                 # "enlx" or "folder"
+    size: int
+    sha256: str
+    counts: Counts
+    attachment_files: int
+    warnings: tuple[str, ...]
+    seconds: float
+    retries: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        return {"path": str(self.path), "kind": self.kind, "size": self.size, "sha256": self.sha256,
+                "counts": {"references": self.counts.references, "trashed": self.counts.trashed,
+                           "attachments": self.counts.attachments, "groups": self.counts.groups},
+                "attachment_files": self.attachment_files, "warnings": list(self.warnings),
+                "seconds": round(self.seconds, 3), "retries": self.retries}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a backup of a library will hold, measured before writing anything."""
+
+    library: Library
+    attachments: tuple[tuple[Path, str, int], ...]   # (file, path relative to PDF/, size)
+    total_bytes: int
+
+    @property
+    def files(self) -> int:
+        return len(self.attachments) + 2
+
+    def fits_enlx(self, max_bytes: int = ENLX_MAX_BYTES, max_files: int = ENLX_MAX_FILES) -> bool:
+        return self.total_bytes < max_bytes and self.files <= max_files
+
+
+def plan(library: Library, *, attachments: bool = True) -> Plan:
+    """Given a library, list what a backup would hold; raise BackupError if it cannot be backed up."""
+    if library.layout is not Layout.SQLITE or library.data_dir is None or library.database is None:
+        kinds = {Layout.ENLX: "it is already a compressed library", Layout.LEGACY: "it is an X-era (MyISAM) library",
+                 Layout.MISSING: "its .Data folder holds no database"}
+        raise BackupError(f"cannot back up {library.path}: {kinds.get(library.layout, 'unsupported layout')}")
+    files: list[tuple[Path, str, int]] = []
+    pdf = library.data_dir / "PDF"
+    if attachments and pdf.is_dir():
+        for root, dirs, names in os.walk(pdf):
+            dirs.sort()
+            for name in sorted(names):
+                path = Path(root) / name
+                try:
+                    if path.is_symlink() or not path.is_file():
+                        continue
+                    files.append((path, path.relative_to(pdf).as_posix(), path.stat().st_size))
+                except OSError:
+                    continue  # vanished while we looked
+    database_bytes = library.database.stat().st_size
+    return Plan(library, tuple(files), database_bytes + sum(size for *_, size in files))
+
+
+def _clean_leftovers(folder: Path) -> None:
+    """Remove partial backups left by a killed process (their pid is gone), so they never accumulate."""
+    for leftover in folder.glob(TEMP_PREFIX + "*"):
+        try:
+            pid = int(leftover.name.rsplit("-", 2)[-2])
+        except (ValueError, IndexError):
+            continue
+        if pid != os.getpid() and not _alive(pid):
+            logger.info("removing partial backup %s left by process %d", leftover, pid)
+            shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def copy_database(source: Path, target: Path, *, attempts: int = 5) -> int:
+    """Given a live database, write a consistent copy through the backup API; return how many retries it took."""
+    for attempt in range(attempts):
+        reader = connect_readonly(source)
+        writer = sqlite3.connect(target)
+        try:
+            reader.backup(writer)   # one step: the whole copy under one read lock, hence consistent
+            return attempt
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                if interrupted := interrupted_write(error, source):
+                    raise BackupError(f"{interrupted}; open the library in EndNote once, then back it up") \
+                        from error
+                raise DatabaseUnreadable(f"{source} cannot be copied: {error}") from error
+            logger.info("database %s busy during backup, retrying", source)
+            time.sleep(0.3 * (attempt + 1))
+        finally:
+            writer.close()
+            reader.close()
+        target.unlink(missing_ok=True)
+    raise BackupError(f"{source} stayed locked by EndNote through {attempts} tries; try again when EndNote is idle")
+
+
+def _compress_type(path: Path) -> int:
+    if path.suffix.lower() in _STORED_SUFFIXES:
+        return zipfile.ZIP_STORED
+    try:
+        with path.open("rb") as handle:
+            sample = handle.read(64 * 1024)
+    except OSError:
+        return zipfile.ZIP_DEFLATED
+    return zipfile.ZIP_DEFLATED if len(zlib.compress(sample, 1)) < 0.9 * max(len(sample), 1) else zipfile.ZIP_STORED
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _final_name(folder: Path, name: str, now: datetime, suffix: str) -> Iterator[Path]:
+    stem = f"{name}-{now.astimezone():%Y%m%d-%H%M%S}"
+    yield folder / f"{stem}{suffix}"
+    for n in range(2, 1000):
+        yield folder / f"{stem}-{n}{suffix}"
+
+
+def _publish(temporary: Path, folder: Path, name: str, now: datetime, suffix: str) -> Path:
+    """Give a proven file or folder its final name without ever replacing an existing one."""
+    for final in _final_name(folder, name, now, suffix):
+        try:
+            if temporary.is_dir():
+                if final.exists():
+                    continue
+                os.rename(temporary, final)
+            else:
+                os.link(temporary, final)   # fails if `final` exists: no overwrite, even in a race
+                temporary.unlink()
+        except FileExistsError:
+            continue
+        except OSError as error:
+            if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV) or final.exists():
+                raise
+            os.rename(temporary, final)   # filesystems without hard links
+        _fsync(folder)
+        return final
+    raise BackupError(f"too many backups named {name} in {folder} this second")
+
+
+def _io_error(error: OSError, folder: Path) -> BackupError:
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return BackupError(f"the disk holding {folder} is full; nothing was kept. Free some space or use --to "
+                           "another disk")
+    if error.errno == errno.EFBIG:
+        return BackupError(f"a file-size limit stopped the backup in {folder}; nothing was kept")
+    return BackupError(f"cannot write the backup in {folder}: {error.strerror or error}; nothing was kept")
+
+
+@contextmanager
+def _scratch(folder: Path) -> Iterator[Path]:
+    scratch = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", dir=folder))
+    try:
+        yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _snapshot_copy(data: Path) -> Snapshot:
+    snap = take(Library(data, "copy", None, data, Layout.SQLITE), integrity=True)
+    if snap.status is not Status.OK or snap.counts is None:
+        raise BackupError(f"the library's database does not read cleanly ({snap.problem}); back it up with "
+                          "EndNote's File → Compressed Library after Tools → Recover Library")
+    return snap
+
+
+def make_backup(library: Library, folder: Path, *, attachments: bool = True, as_folder: bool = False,
+                now: datetime | None = None, progress: Progress | None = None,
+                total: Callable[[int], None] | None = None, max_bytes: int = ENLX_MAX_BYTES,
+                max_files: int = ENLX_MAX_FILES) -> BackupResult:
+    """Given a library and a destination folder, write a proven backup there and return what it holds.
+
+    Raise BackupError (and leave nothing behind) when it cannot be written or does not prove itself.
+    """
+    started = time.monotonic()
+    now = now or datetime.now(UTC)
+    layout = plan(library, attachments=attachments)
+    if not as_folder and not layout.fits_enlx(max_bytes, max_files):
+        raise BackupError(f"{library.name} is too large for a compressed library ({layout.total_bytes >> 20} MB, "
+                          f"{layout.files} files; EndNote opens .enlx files under 4 GB and 65,535 files). "
+                          "Make a plain folder copy instead: endnoted backup --folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _clean_leftovers(folder)
+    except OSError as error:
+        raise _io_error(error, folder) from error
+    if total:
+        total(layout.total_bytes * 2)   # written once, read back once
+    try:
+        with _scratch(folder) as scratch:
+            data = scratch / "copy.Data"
+            (data / "sdb").mkdir(parents=True)
+            assert library.database is not None
+            retries = copy_database(library.database, data / "sdb" / "sdb.eni")
+            pdb = library.database.with_name("pdb.eni")
+            if pdb.exists():
+                try:
+                    copy_database(pdb, data / "sdb" / "pdb.eni")
+                except (DatabaseUnreadable, BackupError) as error:
+                    logger.warning("full-text index %s not copied: %s", pdb, error)
+            copied = _snapshot_copy(data)
+            assert copied.counts is not None
+            counts = copied.counts
+            # Judged on the copy that was backed up, against the library's own PDF folder.
+            missing = missing_attachment_paths(copied, library.pdf_dir)
+            if progress:
+                progress(layout.total_bytes - sum(size for *_, size in layout.attachments))
+            if as_folder:
+                written, kept = _write_folder(layout, data, scratch, progress)
+            else:
+                written, kept = _write_enlx(layout, data, scratch, progress)
+            _prove(written, counts, kept, as_folder, progress)
+            final = _publish(written, folder, library.name, now, "" if as_folder else ".enlx")
+    except OSError as error:
+        raise _io_error(error, folder) from error
+    except ArchiveRejected as error:
+        raise BackupError(f"the backup did not prove itself and was deleted: {error}") from error
+    warnings = []
+    if missing:
+        warnings.append(f"{len(missing)} attachments listed in the library have no file in its PDF folder "
+                        "(see endnoted check); they are not in the backup")
+    size = sum(p.stat().st_size for p in final.rglob("*") if p.is_file()) if final.is_dir() else final.stat().st_size
+    digest = "" if final.is_dir() else _sha256(final)
+    return BackupResult(final, "folder" if as_folder else "enlx", size, digest, counts, len(kept),
+                        tuple(warnings), time.monotonic() - started, retries)
+
+
+def _write_enlx(layout: Plan, data: Path, scratch: Path, progress: Progress | None) -> tuple[Path, list[str]]:
+    target = scratch.parent / f"{scratch.name}.enlx"
+    kept: list[str] = []
+    try:
+        with zipfile.ZipFile(target, "w", allowZip64=True) as archive:
+            for name in ("sdb.eni", "pdb.eni"):
+                if (data / "sdb" / name).exists():
+                    archive.write(data / "sdb" / name, f"sdb/{name}", compress_type=zipfile.ZIP_DEFLATED,
+                                  compresslevel=6)
+            for path, relative, size in layout.attachments:
+                try:
+                    archive.write(path, f"PDF/{relative}", compress_type=_compress_type(path), compresslevel=6)
+                except FileNotFoundError:
+                    logger.warning("attachment %s vanished during the backup", path)
+                    continue
+                kept.append(relative)
+                if progress:
+                    progress(size)
+        _fsync(target)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return target, kept
+
+
+def _write_folder(layout: Plan, data: Path, scratch: Path, progress: Progress | None) -> tuple[Path, list[str]]:
+    target = scratch / "folder"
+    name = layout.library.name
+    (target / f"{name}.Data").mkdir(parents=True)
+    shutil.move(str(data / "sdb"), target / f"{name}.Data" / "sdb")
+    (target / f"{name}.enl").write_bytes(b"Eds1")  # the stub a new EndNote 20+ library has
+    kept: list[str] = []
+    for path, relative, size in layout.attachments:
+        destination = target / f"{name}.Data" / "PDF" / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.copy2(path, destination)
+        except FileNotFoundError:
+            continue
+        kept.append(relative)
+        if progress:
+            progress(size)
+    for root, _dirs, files in os.walk(target):
+        for file in files:
+            _fsync(Path(root) / file)
+    return target, kept
+
+
+def _prove(written: Path, counts: Counts, kept: list[str], as_folder: bool, progress: Progress | None) -> None:
+    if as_folder:
+        name = next(written.glob("*.enl")).stem
+        copy = Library(written / f"{name}.enl", name, written / f"{name}.enl", written / f"{name}.Data",
+                       Layout.SQLITE)
+        snap = take(copy, integrity=True)
+        present = {p.relative_to(written / f"{name}.Data" / "PDF").as_posix()
+                   for p in (written / f"{name}.Data" / "PDF").rglob("*") if p.is_file()}
+        if snap.counts != counts:
+            raise ArchiveRejected(f"the copied database holds {snap.counts}, expected {counts}")
+    else:
+        proof = prove(written, progress=progress)
+        if proof.counts != counts:
+            raise ArchiveRejected(f"the database inside holds {proof.counts}, the library's copy {counts}")
+        present = set(proof.attachments)
+    if missing := set(kept) - present:
+        raise ArchiveRejected(f"{len(missing)} attachment files are not in the backup")

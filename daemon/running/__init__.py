@@ -1,0 +1,1 @@
+"""The running daemon: runner, watcher, debounce, alerts, notifications, metrics, sd_notify."""

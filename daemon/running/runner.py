@@ -1,0 +1,303 @@
+"""`endnoted run`: watch, schedule, remember, notify. The service manager daemonises it; this runs in the foreground.
+
+Threads: watchdog observers hand events to the debouncer; the debouncer and the periodic jobs
+queue work on APScheduler's single worker thread, so library checks and store writes never run
+concurrently; the main thread only waits on the stop event, writes the heartbeat and pings
+systemd's watchdog (a hung main loop must be noticed, PLATFORM.md §7).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from endnoted import __version__
+from endnoted.common import paths
+from endnoted.common.config import Config
+from endnoted.common.errors import EndnotedError, ExportError
+from endnoted.judging.checker import LibraryReport, check_library
+from endnoted.judging.compare import compare
+from endnoted.judging.verdict import State
+from endnoted.reading import prefs
+from endnoted.reading.discovery import discover
+from endnoted.reading.endnote_proc import find_endnote
+from endnoted.reading.exports import sniff
+from endnoted.reading.library import Library
+from endnoted.reading.locations import mount_table
+from endnoted.reading.snapshot import Status, take
+from endnoted.running import alerts, metrics
+from endnoted.running.debounce import Debouncer
+from endnoted.running.notify import Notifier
+from endnoted.running.sdnotify import sd_notify, watchdog_interval
+from endnoted.running.watcher import Watcher, export_target, library_targets, prefs_target
+from endnoted.state.locking import FileLock
+from endnoted.state.store import Store
+
+logger = logging.getLogger(__name__)
+HEARTBEAT_SECONDS = 5.0
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+@dataclass
+class Daemon:
+    config: Config
+    notifier: Notifier
+    extra: Sequence[Path] = ()
+    metrics_file: Path | None = None
+    scan: bool = True
+    state_db: Path = field(default_factory=paths.state_db)
+
+    def __post_init__(self) -> None:
+        self.libraries: dict[str, Library] = {}
+        self._store_lock = threading.Lock()
+        self._mounts = mount_table()
+        self._started = datetime.now(UTC)
+        self._sync_pref: Path | None = None   # EndNote's sync library, re-read on every full pass
+        self.store: Store | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Run until `stop` is set (by SIGTERM/SIGINT or a test); raise AlreadyRunning if another daemon runs."""
+        lock = FileLock(self.state_db.parent / "daemon.lock", "the endnoted daemon").acquire()
+        self.store = Store(self.state_db)
+        debouncer = Debouncer(self._changed, quiet=self.config.quiet_seconds, max_wait=self.config.max_wait_seconds)
+        watcher = Watcher(self._event, mounts=self._mounts, poll_seconds=self.config.poll_seconds)
+        scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}, timezone=UTC)
+        scheduler.add_listener(self._job_failed, EVENT_JOB_ERROR)
+        self._debouncer, self._watcher, self._scheduler = debouncer, watcher, scheduler
+        try:
+            self._beat()
+            self._event_log("daemon-started", f"endnoted {__version__} pid {os.getpid()}")
+            debouncer.start()
+            watcher.start()
+            scheduler.add_job(self.full_pass, "interval", minutes=self.config.full_pass_minutes, id="full-pass",
+                              next_run_time=datetime.now(UTC), jitter=5)
+            scheduler.add_job(self._prune, "interval", hours=24, id="prune")
+            scheduler.start()
+            sd_notify("READY=1", "STATUS=watching EndNote libraries")
+            interval = min(HEARTBEAT_SECONDS, watchdog_interval() or HEARTBEAT_SECONDS)
+            while not stop.wait(interval):
+                self._beat()
+                sd_notify("WATCHDOG=1")
+        finally:
+            sd_notify("STOPPING=1")
+            watcher.stop()
+            debouncer.stop()
+            scheduler.shutdown(wait=False)
+            self._beat(stopped=True)
+            self._event_log("daemon-stopped", "clean stop")
+            self.store.close()
+            lock.release()
+
+    def _beat(self, stopped: bool = False) -> None:
+        assert self.store is not None
+        with self._store_lock:
+            self.store.beat(pid=os.getpid(), started_at=_iso(self._started), version=__version__, stopped=stopped)
+        self._write_metrics()
+
+    def _write_metrics(self) -> None:
+        if (path := self._metrics_path()) is None:
+            return
+        assert self.store is not None
+        with self._store_lock:
+            rows = self.store.libraries()
+        try:
+            metrics.write(path, metrics.render([_report_json(row) for row in rows if row.get("report")],
+                                               heartbeat=time.time()))
+        except OSError as error:  # a side channel: never sinks the daemon
+            logger.warning("cannot write metrics file %s: %s", path, error)
+
+    def _metrics_path(self) -> Path | None:
+        return self.metrics_file or self.config.metrics_file
+
+    def _event_log(self, kind: str, detail: str, path: str | None = None) -> None:
+        assert self.store is not None
+        with self._store_lock:
+            self.store.event(kind, detail, path)
+
+    def _job_failed(self, event: JobExecutionEvent) -> None:
+        logger.error("job %s failed: %s (it keeps its schedule)", event.job_id, event.exception)
+
+    # --- work -----------------------------------------------------------------------------
+
+    def _event(self, key: str, path: Path) -> None:
+        """Called on watchdog threads: note the event, nothing more."""
+        if key.startswith("export:"):
+            self._debouncer.touch(("export", str(path)))
+        else:
+            self._debouncer.touch(key)
+
+    def _changed(self, key: Hashable) -> None:
+        """Called by the debouncer once a burst is over: queue the work on the scheduler's thread."""
+        if isinstance(key, tuple):
+            self._scheduler.add_job(self.export_arrived, args=[Path(key[1])], id=f"export:{key[1]}",
+                                    replace_existing=True)
+        elif isinstance(key, str) and key.startswith("library:"):
+            self._scheduler.add_job(self.check_one, args=[key.split(":", 1)[1]], id=key, replace_existing=True)
+        else:
+            self._scheduler.add_job(self.full_pass, id="full-pass-now", replace_existing=True)
+
+    def full_pass(self) -> None:
+        """Rediscover libraries, watch new ones, and check every library (watchers miss events)."""
+        self._sync_pref = prefs.read().sync_library
+        found = discover(self.config, self.extra, scan=self.scan)
+        for item in found:
+            key = str(item.library.path)
+            if key not in self.libraries:
+                self.libraries[key] = item.library
+                self._watcher.watch(library_targets(item.library))
+        self._watcher.watch(export_target(folder) for folder in self.config.export_folders)
+        self._watcher.watch([prefs_target(prefs.plist_path())])
+        for key in list(self.libraries):
+            self.check_one(key)
+
+    def check_one(self, key: str) -> LibraryReport | None:
+        """Check one library and act on the result; a failure is logged and recorded, never raised."""
+        library = self.libraries.get(key)
+        if library is None:
+            return None
+        if not library.path.exists():
+            self._gone(key, library)
+            return None
+        try:
+            report = check_library(library, stale_after_seconds=self.config.stale_after_seconds,
+                                   export=self._export_for(key), sync_library_pref=self._sync_pref,
+                                   mounts=self._mounts)
+        except EndnotedError as error:  # e.g. the remembered export went bad: check without it
+            logger.warning("checking %s with its export failed (%s); checking without it", key, error)
+            report = check_library(library, stale_after_seconds=self.config.stale_after_seconds, mounts=self._mounts)
+        except Exception:  # one library's trouble must never stop the daemon
+            logger.exception("checking %s failed", key)
+            self._event_log("check-failed", "the check raised an error; see the log", key)
+            return None
+        assert self.store is not None
+        with self._store_lock:
+            self.store.record_pass(report.to_json(), status=report.snapshot.status.value, db_id=report.snapshot.db_id)
+        self._alert(key, report)
+        self._write_metrics()
+        return report
+
+    def _gone(self, key: str, library: Library) -> None:
+        """The library is no longer where it was (moved, renamed or deleted): say so once, never call it damaged."""
+        del self.libraries[key]
+        reason = "The library is no longer at this path: it was moved, renamed or deleted."
+        nxt = ("If you moved it, endnoted finds it again on its next scan, or add the new path to the config; "
+               "if it was synced, choose it again in EndNote's Preferences → Sync.")
+        report = {"path": key, "name": library.name, "format": "unknown", "verdict": State.UNKNOWN.value,
+                  "reason": reason, "next_action": nxt, "counts": None, "sync": None,
+                  "findings": [{"code": "library.gone", "severity": "warning", "message": f"{reason} {nxt}",
+                                "probe": "daemon"}],
+                  "checked_at": _iso(datetime.now(UTC))}
+        assert self.store is not None
+        with self._store_lock:
+            self.store.record_pass(report, status="gone", db_id=None)
+            self.store.event("library-gone", reason, key)
+        logger.warning("%s is gone; no longer watched", key)
+
+    def _export_for(self, key: str) -> Path | None:
+        """The last Web export matched to this library, while it is newer than the library's last sync."""
+        assert self.store is not None
+        with self._store_lock:
+            row = self.store.library(key) or {}
+            last = self.store.last_snapshot(key) or {}
+        export = Path(row["export_path"]) if row.get("export_path") else None
+        if export is None or not export.is_file():
+            return None
+        synced = _parse(last.get("last_sync"))
+        if synced and export.stat().st_mtime < synced.timestamp():
+            return None   # the library synced after the export was saved: the export is out of date
+        return export
+
+    def export_arrived(self, path: Path) -> None:
+        """A file landed in a watched export folder: if it is a Web export, match it to its library."""
+        try:
+            sniff(path)
+        except ExportError:
+            return
+        best: tuple[float, str] | None = None
+        for key, library in self.libraries.items():
+            snap = take(library, integrity=False)
+            if snap.status is not Status.OK:
+                continue
+            try:
+                result = compare(snap, path)
+            except ExportError as error:
+                logger.warning("Web export %s cannot be read: %s", path, error)
+                return
+            if result.export_db_id and result.export_db_id == snap.db_id:
+                best = (2.0, key)
+                break
+            score = result.matched / max(result.web, result.desktop, 1)
+            if score >= 0.5 and (best is None or score > best[0]):
+                best = (score, key)
+        if best is None:
+            self._event_log("export-unmatched", f"{path.name} matches no watched library")
+            return
+        key = best[1]
+        assert self.store is not None
+        with self._store_lock:
+            self.store.set_library_fields(key, {"export_path": str(path)})
+        self._event_log("export-matched", f"Web export {path.name} compared with this library", key)
+        self.check_one(key)
+
+    def _alert(self, key: str, report: LibraryReport) -> None:
+        assert self.store is not None
+        state = report.verdict.state
+        with self._store_lock:
+            row = self.store.library(key) or {}
+            silenced = self.store.active_reset(key) is not None
+        if state in alerts.BAD and report.snapshot.journal_present and find_endnote():
+            return  # EndNote is mid-write (a sync burst): judge on a quieter reading
+        memory = alerts.AlertMemory(State(row["alert_state"]) if row.get("alert_state") else None,
+                                    _parse(row.get("alerted_at")),
+                                    State(row["pending_state"]) if row.get("pending_state") else None)
+        decision = alerts.decide(memory, state, now=datetime.now(UTC),
+                                 cooldown=timedelta(minutes=self.config.notify_cooldown_minutes), silenced=silenced)
+        with self._store_lock:
+            self.store.set_library_fields(key, {
+                "alert_state": decision.memory.alerted.value if decision.memory.alerted else None,
+                "alerted_at": _iso(decision.memory.alerted_at) if decision.memory.alerted_at else None,
+                "pending_state": decision.memory.candidate.value if decision.memory.candidate else None})
+        if decision.kind is None:
+            return
+        name = report.library.name
+        if decision.kind == "alert":
+            title = f"EndNote: {name} is {state.value}"
+            body = f"{report.verdict.reason} Repair: endnoted reset \"{report.library.path}\""
+        else:
+            title = f"EndNote: {name} is back to {state.value}"
+            body = report.verdict.reason
+        delivery = self.notifier.send(title, body, repair=str(report.library.path) if decision.kind == "alert" else None)
+        with self._store_lock:
+            self.store.record_notification(key, state.value, title, body, delivery.delivered, delivery.error)
+
+    def _prune(self) -> None:
+        assert self.store is not None
+        with self._store_lock:
+            gone = self.store.prune(self.config.history_days)
+        logger.info("pruned %d old rows", gone)
+
+
+def _report_json(row: dict[str, object]) -> dict[str, object]:
+    return dict(json.loads(str(row["report"])))

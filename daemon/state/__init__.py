@@ -1,0 +1,1 @@
+"""endnoted's own state: the store, history, status, the single-instance lock."""

@@ -1,0 +1,274 @@
+"""endnoted's own state: one SQLite file (WAL) behind one Store class. Every SQL string lives here.
+
+Migrations are append-only: never edit one that has shipped, add a new one. `status` opens the
+file read-only (`Store.open_readonly`) while the daemon writes it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from endnoted.common.errors import StateStoreError
+
+logger = logging.getLogger(__name__)
+migrations = Migrations("endnoted")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.table("libraries").create({"path": str, "name": str, "first_seen": str, "last_checked": str, "verdict": str,
+                            "reason": str, "next_action": str, "report": str, "alert_state": str,
+                            "alerted_at": str, "pending_state": str, "db_id": str}, pk="path")
+    db.table("snapshots").create({"id": int, "path": str, "taken_at": str, "status": str, "verdict": str,
+                            "references": int, "trashed": int, "attachments": int, "groups": int,
+                            "last_sync": str, "last_usn": int, "pending": int, "edited_after_sync": int,
+                            "unsynced": int, "missed": int, "db_id": str}, pk="id")
+    db.table("snapshots").create_index(["path", "taken_at"])
+    db.table("findings").create({"id": int, "snapshot_id": int, "path": str, "code": str, "severity": str,
+                           "message": str, "count": int}, pk="id")
+    db.table("findings").create_index(["snapshot_id"])
+    db.table("sync_events").create({"id": int, "path": str, "seen_at": str, "last_sync_before": str,
+                              "last_sync_after": str, "usn_before": int, "usn_after": int,
+                              "pending_before": int, "pending_after": int, "references_before": int,
+                              "references_after": int}, pk="id")
+    db.table("events").create({"id": int, "at": str, "path": str, "kind": str, "detail": str}, pk="id")
+    db.table("notifications").create({"id": int, "at": str, "path": str, "verdict": str, "title": str, "body": str,
+                                "delivered": int, "error": str}, pk="id")
+    db.table("heartbeat").create({"id": int, "pid": int, "started_at": str, "beat_at": str, "version": str,
+                            "stopped_at": str}, pk="id")
+    db.table("backups").create({"id": int, "path": str, "library": str, "made_at": str, "size": int, "sha256": str,
+                          "references": int, "trashed": int, "attachments": int, "kind": str,
+                          "warnings": str, "verified_at": str}, pk="id")
+    db.table("reset_runs").create({"id": int, "library": str, "situation": str, "step": int, "started_at": str,
+                             "updated_at": str, "ended_at": str, "outcome": str, "backup": str,
+                             "observed": str, "endnote_start": float}, pk="id")
+
+
+@migrations()
+def m002_reset_target(db: Database) -> None:
+    # Situation B of a reset makes another library the synced one: remember it, so the daemon
+    # stays quiet about both libraries while the wizard runs.
+    db.table("reset_runs").add_column("target", str)
+
+
+@migrations()
+def m003_library_export(db: Database) -> None:
+    # The Web export last matched to a library: the daemon keeps comparing with it until the next sync.
+    db.table("libraries").add_column("export_path", str)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+class Store:
+    """The state database. Give it a path; it creates the folder and applies migrations."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        self.readonly = readonly
+        try:
+            if readonly:
+                if not path.exists():
+                    raise StateStoreError(f"no state file at {path}: the daemon has never run "
+                                          "(start it with endnoted run or endnoted service install)")
+                connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=2,
+                                             check_same_thread=False)
+                self.db = Database(connection)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self.db = Database(sqlite3.connect(path, timeout=10, check_same_thread=False))
+                self.db.enable_wal()
+                migrations.apply(self.db)
+        except sqlite3.Error as error:
+            raise StateStoreError(f"cannot open state file {path}: {error}") from error
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        try:
+            with self.db.conn:
+                yield
+        except sqlite3.Error as error:
+            raise StateStoreError(f"cannot write state file {self.path}: {error}") from error
+
+    def _rows(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        try:
+            return list(self.db.query(sql, params))
+        except sqlite3.OperationalError as error:
+            if "no such table" in str(error):
+                return []
+            raise StateStoreError(f"cannot read state file {self.path}: {error}") from error
+
+    # --- events ---------------------------------------------------------------------------
+
+    def event(self, kind: str, detail: str, path: str | None = None) -> None:
+        with self._writing():
+            self.db.table("events").insert({"at": _now(), "path": path, "kind": kind, "detail": detail})
+
+    def events(self, path: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        where, params = ("WHERE path = ?", (path,)) if path else ("", ())
+        return self._rows(f"SELECT * FROM events {where} ORDER BY id DESC LIMIT {int(limit)}", params)
+
+    # --- backups --------------------------------------------------------------------------
+
+    def record_backup(self, row: dict[str, Any]) -> None:
+        with self._writing():
+            self.db.table("backups").insert({**row, "verified_at": row.get("verified_at") or _now()})
+
+    def backups(self, library: str | None = None) -> list[dict[str, Any]]:
+        where, params = ("WHERE library = ?", (library,)) if library else ("", ())
+        return self._rows(f"SELECT * FROM backups {where} ORDER BY made_at DESC", params)
+
+    def mark_backup_verified(self, backup_id: int) -> None:
+        with self._writing():
+            self.db.table("backups").update(backup_id, {"verified_at": _now()})
+
+    # --- passes ---------------------------------------------------------------------------
+
+    def library(self, path: str) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM libraries WHERE path = ?", (path,))
+        return rows[0] if rows else None
+
+    def libraries(self) -> list[dict[str, Any]]:
+        return self._rows("SELECT * FROM libraries ORDER BY path")
+
+    def last_snapshot(self, path: str) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM snapshots WHERE path = ? AND status = 'ok' ORDER BY id DESC LIMIT 1", (path,))
+        return rows[0] if rows else None
+
+    def record_pass(self, report: dict[str, Any], *, status: str, db_id: str | None) -> int:
+        """Given a LibraryReport's JSON, store the snapshot, its findings and the library's state.
+
+        When the last-sync time differs from the previous reading, a sync event is recorded with
+        USN, pending and reference counts before and after. Returns the snapshot id.
+        """
+        path = report["path"]
+        counts = report.get("counts") or {}
+        sync = report.get("sync") or {}
+        previous = self.last_snapshot(path)
+        now = report.get("checked_at") or _now()
+        with self._writing():
+            snapshot_id = self.db.table("snapshots").insert({
+                "path": path, "taken_at": now, "status": status, "verdict": report["verdict"],
+                "references": counts.get("references"), "trashed": counts.get("trashed"),
+                "attachments": counts.get("attachments"), "groups": counts.get("groups"),
+                "last_sync": sync.get("last_sync"), "last_usn": sync.get("last_usn"),
+                "pending": sync.get("pending"), "edited_after_sync": sync.get("edited_after_sync"),
+                "unsynced": sync.get("unsynced"), "missed": sync.get("missed"), "db_id": db_id}).last_pk
+            self.db.table("findings").insert_all(
+                [{"snapshot_id": snapshot_id, "path": path, "code": f["code"], "severity": f["severity"],
+                  "message": f["message"], "count": f.get("count")} for f in report["findings"]])
+            if previous and status == "ok" and previous["last_sync"] != sync.get("last_sync"):
+                self.db.table("sync_events").insert({
+                    "path": path, "seen_at": now, "last_sync_before": previous["last_sync"],
+                    "last_sync_after": sync.get("last_sync"), "usn_before": previous["last_usn"],
+                    "usn_after": sync.get("last_usn"), "pending_before": previous["pending"],
+                    "pending_after": sync.get("pending"), "references_before": previous["references"],
+                    "references_after": counts.get("references")})
+            before, after = (previous or {}).get("references"), counts.get("references")
+            if before and after is not None and before - after >= max(5, before // 10):
+                self.db.table("events").insert({"at": now, "path": path, "kind": "references-dropped",
+                                                "detail": f"references fell from {before} to {after}"})
+            if previous and status == "ok" and previous["db_id"] and db_id and previous["db_id"] != db_id:
+                self.db.table("events").insert({"at": now, "path": path, "kind": "library-replaced",
+                                                "detail": "the library's database id changed: it was replaced"})
+            existing = self.library(path)
+            self.db.table("libraries").upsert({
+                "path": path, "name": report.get("name"), "last_checked": now, "verdict": report["verdict"],
+                "reason": report["reason"], "next_action": report["next_action"], "report": dumps(report),
+                "db_id": db_id, "first_seen": existing["first_seen"] if existing else now}, pk="path")
+        return int(snapshot_id or 0)
+
+    def sync_events(self, path: str | None = None) -> list[dict[str, Any]]:
+        where, params = ("WHERE path = ?", (path,)) if path else ("", ())
+        return self._rows(f"SELECT * FROM sync_events {where} ORDER BY id", params)
+
+    def snapshots(self, path: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+        where, params = ("WHERE path = ?", (path,)) if path else ("", ())
+        return self._rows(f"SELECT * FROM snapshots {where} ORDER BY id DESC LIMIT {int(limit)}", params)
+
+    def recent_findings(self, limit: int = 500) -> list[dict[str, Any]]:
+        return self._rows(f"SELECT f.*, s.taken_at FROM findings f JOIN snapshots s ON s.id = f.snapshot_id "
+                          f"ORDER BY f.id DESC LIMIT {int(limit)}")
+
+    def set_library_fields(self, path: str, fields: dict[str, Any]) -> None:
+        with self._writing():
+            self.db.table("libraries").upsert({"path": path, **fields}, pk="path")
+
+    # --- notifications and heartbeat -------------------------------------------------------
+
+    def record_notification(self, path: str, verdict: str, title: str, body: str, delivered: bool,
+                            error: str) -> None:
+        with self._writing():
+            self.db.table("notifications").insert({"at": _now(), "path": path, "verdict": verdict, "title": title,
+                                                   "body": body, "delivered": int(delivered), "error": error})
+
+    def notifications(self, path: str | None = None) -> list[dict[str, Any]]:
+        where, params = ("WHERE path = ?", (path,)) if path else ("", ())
+        return self._rows(f"SELECT * FROM notifications {where} ORDER BY id", params)
+
+    def beat(self, *, pid: int, started_at: str, version: str, stopped: bool = False) -> None:
+        with self._writing():
+            self.db.table("heartbeat").upsert({"id": 1, "pid": pid, "started_at": started_at, "beat_at": _now(),
+                                               "version": version, "stopped_at": _now() if stopped else None},
+                                              pk="id")
+
+    def heartbeat(self) -> dict[str, Any] | None:
+        rows = self._rows("SELECT * FROM heartbeat WHERE id = 1")
+        return rows[0] if rows else None
+
+    # --- reset runs -------------------------------------------------------------------------
+
+    def active_reset(self, library: str) -> dict[str, Any] | None:
+        """The unfinished reset run for a library (as the library reset, or as situation B's target)."""
+        rows = self._rows("SELECT * FROM reset_runs WHERE (library = ? OR target = ?) AND ended_at IS NULL "
+                          "ORDER BY id DESC LIMIT 1", (library, library))
+        return rows[0] if rows else None
+
+    def start_reset(self, library: str, situation: str, target: str) -> dict[str, Any]:
+        with self._writing():
+            self.db.table("reset_runs").insert({"library": library, "situation": situation, "step": 0,
+                                                "started_at": _now(), "updated_at": _now(), "observed": "[]",
+                                                "target": target})
+        run = self.active_reset(library)
+        assert run is not None
+        return run
+
+    def update_reset(self, run_id: int, fields: dict[str, Any]) -> None:
+        with self._writing():
+            self.db.table("reset_runs").update(run_id, {**fields, "updated_at": _now()})
+
+    # --- pruning --------------------------------------------------------------------------
+
+    def prune(self, older_than_days: float) -> int:
+        """Delete snapshots, findings and events older than the limit; keep sync events and backups."""
+        cutoff = (datetime.now(UTC) - timedelta(days=older_than_days)).isoformat().replace("+00:00", "Z")
+        with self._writing():
+            gone = self.db.execute("DELETE FROM findings WHERE snapshot_id IN "
+                                   "(SELECT id FROM snapshots WHERE taken_at < ?)", [cutoff]).rowcount
+            gone += self.db.execute("DELETE FROM snapshots WHERE taken_at < ?", [cutoff]).rowcount
+            gone += self.db.execute("DELETE FROM events WHERE at < ?", [cutoff]).rowcount
+        return int(gone)
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True)

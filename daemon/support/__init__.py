@@ -1,0 +1,1 @@
+"""Installing the service and making the support bundle."""

@@ -1,0 +1,235 @@
+"""Installs endnoted as a per-user service: systemd user unit, launchd agent, Windows logon task.
+
+Templates live in `service/` (package `endnoted.service`) and are read through importlib.resources.
+Install writes the filled-in file, runs the platform's registration commands, and records what
+it wrote in a manifest, so uninstall removes exactly that. Commands run through a `Runner`, the
+OS boundary: the real one runs them; tests on a machine without a service manager pass one that
+records them.
+"""
+
+from __future__ import annotations
+
+import getpass
+import html
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from string import Template
+
+from endnoted.common import paths
+from endnoted.common.errors import EndnotedError, UsageError
+
+MARKER = "Written by `endnoted service install`"
+LABEL = "io.github.endnoted.agent"
+TASK_NAME = "endnoted"
+PLATFORMS = ("linux", "macos", "windows")
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    command: tuple[str, ...]
+    returncode: int
+    output: str
+
+
+Runner = Callable[[Sequence[str]], CommandResult]
+
+
+def run_command(command: Sequence[str]) -> CommandResult:
+    """Run a registration command for real, with a timeout; a missing program is returncode 127."""
+    try:
+        done = subprocess.run(list(command), capture_output=True, text=True, timeout=60, check=False)
+    except FileNotFoundError as error:
+        return CommandResult(tuple(command), 127, f"{command[0]} not found: {error}")
+    except subprocess.TimeoutExpired:
+        return CommandResult(tuple(command), 124, f"{command[0]} did not answer within 60 s")
+    return CommandResult(tuple(command), done.returncode, (done.stdout + done.stderr).strip())
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One platform's service file, filled in for this user, and the commands around it."""
+
+    platform: str
+    path: Path
+    content: bytes
+    install: tuple[tuple[str, ...], ...]
+    uninstall: tuple[tuple[str, ...], ...]
+    status: tuple[tuple[str, ...], ...]
+    extra_dirs: tuple[Path, ...] = field(default=())
+
+
+def current_platform() -> str:
+    return "macos" if sys.platform == "darwin" else "windows" if sys.platform.startswith("win") else "linux"
+
+
+def executable() -> Path:
+    """The absolute path of the installed `endnoted` script (beside this interpreter), else the interpreter."""
+    found = shutil.which("endnoted", path=str(Path(sys.executable).parent)) or shutil.which("endnoted")
+    return Path(found).absolute() if found else Path(sys.executable).absolute()
+
+
+def _template(name: str) -> str:
+    return resources.files("endnoted.service").joinpath(name).read_text(encoding="utf-8")
+
+
+def _systemd_quote(value: str) -> str:
+    # systemd unit syntax: % starts a specifier, \\ and " are escapes inside a quoted word.
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%") + '"'
+
+
+def render(platform: str, *, home: Path, program: Path | None = None, uid: int | None = None,
+           user: str | None = None) -> Rendered:
+    """Given a platform and a home folder, return its filled-in service file and commands."""
+    program = program or executable()
+    if platform == "linux":
+        config = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
+        start = _systemd_quote(str(program)) + " run" if program.name.startswith("endnoted") else \
+            f"{_systemd_quote(str(program))} -m endnoted run"
+        content = Template(_template("endnoted.service")).substitute(exec_start=start)
+        unit = "endnoted.service"
+        return Rendered("linux", config / "systemd" / "user" / unit, content.encode(),
+                        install=(("systemctl", "--user", "daemon-reload"),
+                                 ("systemctl", "--user", "enable", "--now", unit)),
+                        uninstall=(("systemctl", "--user", "disable", "--now", unit),
+                                   ("systemctl", "--user", "daemon-reload")),
+                        status=(("systemctl", "--user", "is-enabled", unit),
+                                ("systemctl", "--user", "is-active", unit)))
+    if platform == "macos":
+        uid = os.getuid() if uid is None and hasattr(os, "getuid") else (uid or 501)
+        logs = home / "Library" / "Logs" / "endnoted"
+        plist = home / "Library" / "LaunchAgents" / f"{LABEL}.plist"
+        content = Template(_template("endnoted.plist")).substitute(
+            label=LABEL, program=html.escape(str(program)),
+            stdout_path=html.escape(str(logs / "endnoted.out.log")),
+            stderr_path=html.escape(str(logs / "endnoted.err.log")))
+        domain = f"gui/{uid}"
+        return Rendered("macos", plist, content.encode(),
+                        install=(("launchctl", "bootout", f"{domain}/{LABEL}"),
+                                 ("launchctl", "bootstrap", domain, str(plist))),
+                        uninstall=(("launchctl", "bootout", f"{domain}/{LABEL}"),),
+                        status=(("launchctl", "print", f"{domain}/{LABEL}"),), extra_dirs=(logs,))
+    if platform == "windows":
+        user = user or os.environ.get("USERDOMAIN", "") + ("\\" if os.environ.get("USERDOMAIN") else "") + \
+            (os.environ.get("USERNAME") or getpass.getuser())
+        pythonw = program.with_name("pythonw.exe") if program.name.lower().startswith("python") else \
+            Path(sys.executable).with_name("pythonw.exe")
+        content = Template(_template("endnoted-task.xml")).substitute(
+            user_id=html.escape(user), command=html.escape(str(pythonw)))
+        task_file = paths.state_dir() / "endnoted-task.xml"
+        return Rendered("windows", task_file, content.encode("utf-16"),
+                        install=(("schtasks", "/Create", "/TN", TASK_NAME, "/XML", str(task_file), "/F"),
+                                 ("schtasks", "/Run", "/TN", TASK_NAME)),
+                        uninstall=(("schtasks", "/End", "/TN", TASK_NAME),
+                                   ("schtasks", "/Delete", "/TN", TASK_NAME, "/F")),
+                        status=(("schtasks", "/Query", "/TN", TASK_NAME, "/V", "/FO", "LIST"),))
+    raise UsageError(f"unknown platform {platform!r}; choose one of {', '.join(PLATFORMS)}")
+
+
+@dataclass
+class Report:
+    """What install/uninstall/status did, for the CLI to print."""
+
+    platform: str
+    path: Path
+    actions: list[str] = field(default_factory=list)
+    commands: list[CommandResult] = field(default_factory=list)
+    installed: bool = False
+    enabled: bool | None = None
+    running: bool | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {"platform": self.platform, "path": str(self.path), "actions": self.actions,
+                "installed": self.installed, "enabled": self.enabled, "running": self.running,
+                "commands": [{"command": list(c.command), "returncode": c.returncode, "output": c.output}
+                             for c in self.commands]}
+
+
+def _manifest() -> Path:
+    return paths.state_dir() / "service-manifest.json"
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    temporary.write_bytes(content)
+    os.replace(temporary, path)
+
+
+def install(platform: str, *, home: Path, runner: Runner = run_command, program: Path | None = None) -> Report:
+    """Write the service file (only if it changed), register it, and record what was written."""
+    rendered = render(platform, home=home, program=program)
+    report = Report(platform, rendered.path)
+    # Every folder this install has to create, so uninstall can take exactly those away again.
+    created = sorted({str(d) for leaf in (*rendered.extra_dirs, rendered.path.parent)
+                      for d in (leaf, *leaf.parents) if not d.exists()})
+    for folder in rendered.extra_dirs:
+        folder.mkdir(parents=True, exist_ok=True)
+    if rendered.path.exists() and rendered.path.read_bytes() == rendered.content:
+        report.actions.append(f"{rendered.path} is already up to date")
+    else:
+        if rendered.path.exists() and MARKER.encode() not in rendered.path.read_bytes().replace(b"\x00", b""):
+            raise EndnotedError(f"{rendered.path} exists and was not written by endnoted; remove it first")
+        _write_atomically(rendered.path, rendered.content)
+        report.actions.append(f"wrote {rendered.path}")
+    previous = json.loads(_manifest().read_text()) if _manifest().exists() else {}
+    _write_atomically(_manifest(), json.dumps({
+        "platform": platform, "file": str(rendered.path),
+        "dirs": sorted(set(previous.get("dirs", [])) | set(created))}, indent=2).encode())
+    for number, command in enumerate(rendered.install):
+        result = runner(command)
+        report.commands.append(result)
+        # launchctl bootout fails harmlessly when the agent was not loaded yet.
+        if result.returncode != 0 and not (platform == "macos" and number == 0):
+            raise EndnotedError(f"wrote {rendered.path}, but `{' '.join(command)}` failed ({result.output or result.returncode}); "
+                                "start the daemon by hand with: endnoted run")
+    report.installed = True
+    return report
+
+
+def uninstall(platform: str, *, home: Path, runner: Runner = run_command) -> Report:
+    """Stop and unregister the service, then remove exactly the files install wrote."""
+    rendered = render(platform, home=home)
+    report = Report(platform, rendered.path)
+    manifest = json.loads(_manifest().read_text()) if _manifest().exists() else {}
+    for command in rendered.uninstall:
+        report.commands.append(runner(command))
+    target = Path(manifest.get("file", rendered.path))
+    if target.exists():
+        if MARKER.encode() not in target.read_bytes().replace(b"\x00", b""):
+            raise EndnotedError(f"{target} was not written by endnoted; leaving it alone")
+        target.unlink()
+        report.actions.append(f"removed {target}")
+    else:
+        report.actions.append(f"{target} was not installed")
+    for folder in sorted(map(Path, manifest.get("dirs", [])), key=lambda d: -len(d.parts)):  # deepest first
+        try:
+            folder.rmdir()   # only if empty: logs the user may want stay
+            report.actions.append(f"removed {folder}")
+        except OSError:
+            pass
+    _manifest().unlink(missing_ok=True)
+    return report
+
+
+def status(platform: str, *, home: Path, runner: Runner = run_command) -> Report:
+    rendered = render(platform, home=home)
+    report = Report(platform, rendered.path, installed=rendered.path.exists())
+    results = [runner(command) for command in rendered.status]
+    report.commands.extend(results)
+    if platform == "linux":
+        report.enabled = results[0].returncode == 0 and results[0].output.strip() == "enabled"
+        report.running = results[1].returncode == 0 and results[1].output.strip() == "active"
+    elif platform == "macos":
+        report.enabled = report.installed
+        report.running = results[0].returncode == 0 and "state = running" in results[0].output
+    else:
+        report.enabled = results[0].returncode == 0
+        report.running = "Running" in results[0].output
+    return report

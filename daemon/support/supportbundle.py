@@ -1,0 +1,97 @@
+"""`endnoted report`: a zip a help desk can read, with personal data taken out.
+
+Personal data: account e-mail addresses, sync user ids and author names (ENDNOTE-FORMAT.md). The
+store never holds the first two or author lists; as a second line of defence every text in the
+bundle passes through `redact`, which also hides the user's home folder and name.
+"""
+
+from __future__ import annotations
+
+import getpass
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import sys
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from endnoted import __version__
+from endnoted.common import paths
+from endnoted.state.store import Store
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_RESET = re.compile(r"#!resetLocalSync", re.IGNORECASE)
+DEPENDENCIES = ("click", "watchdog", "psutil", "APScheduler", "sqlite-utils", "notify-py", "jeepney", "defusedxml")
+
+
+def redact(text: str, *, home: str | None = None, user: str | None = None) -> str:
+    """Given any text, return it without e-mail addresses, the home folder and the user's name."""
+    home = home if home is not None else os.environ.get("HOME") or str(Path.home())
+    try:
+        user = user if user is not None else getpass.getuser()
+    except (KeyError, OSError):
+        user = ""
+    text = _EMAIL.sub("<email>", text)
+    text = _RESET.sub("<reset-marker>", text)
+    if home and len(home) > 1:
+        text = text.replace(home, "~")
+    if user and len(user) > 2:
+        text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(user)}(?![A-Za-z0-9])", "<user>", text)
+    return text
+
+
+def _versions() -> dict[str, str]:
+    found = {"endnoted": __version__, "python": sys.version.split()[0]}
+    for name in DEPENDENCIES:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def collect() -> dict[str, Any]:
+    """Gather what a help desk needs; the state file may be missing (the daemon never ran)."""
+    from endnoted.common import config
+    from endnoted.state.history import timeline
+    from endnoted.state.status import status_data
+
+    data: dict[str, Any] = {
+        "made_at": datetime.now(UTC).isoformat(), "versions": _versions(),
+        "platform": {"system": platform.system(), "release": platform.release(), "machine": platform.machine()},
+    }
+    try:
+        settings = config.load()
+        data["config"] = {"source": str(settings.source), "libraries": [str(p) for p in settings.libraries],
+                          "stale_after_hours": settings.stale_after_hours,
+                          "export_folders": [str(p) for p in settings.export_folders],
+                          "notifications": settings.notifications}
+    except Exception as error:  # a bad config is exactly what a help desk needs to see
+        data["config"] = {"error": str(error)}
+    state = paths.state_db()
+    if state.exists():
+        with Store(state, readonly=True) as store:
+            data["status"] = status_data(store)
+            data["findings"] = store.recent_findings(500)
+            data["events"] = store.events(limit=500)
+            data["history"] = timeline(store)
+            data["backups"] = [{k: row[k] for k in ("path", "made_at", "size", "references", "kind")}
+                               for row in store.backups()]
+    else:
+        data["status"] = {"note": "no state file: the daemon has never run"}
+    return data
+
+
+def write_bundle(output: Path | None = None) -> Path:
+    output = output or Path.cwd() / f"endnoted-report-{datetime.now():%Y%m%d-%H%M%S}.zip"
+    data = collect()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for name, part in data.items():
+            bundle.writestr(f"{name}.json", redact(json.dumps(part, indent=2, ensure_ascii=False, default=str)))
+        bundle.writestr("README.txt", "endnoted support bundle. Personal data (e-mail addresses, account ids, "
+                                      "author names, the user's name and home folder) is redacted.\n")
+    return output

@@ -244,6 +244,10 @@ class Store:
                           "ORDER BY id DESC LIMIT 1", (library, library))
         return rows[0] if rows else None
 
+    def open_resets(self) -> list[dict[str, Any]]:
+        """Every reset run that has not ended, oldest first."""
+        return self._rows("SELECT * FROM reset_runs WHERE ended_at IS NULL ORDER BY id")
+
     def start_reset(self, library: str, situation: str, target: str) -> dict[str, Any]:
         with self._writing():
             self.db.table("reset_runs").insert({"library": library, "situation": situation, "step": 0,

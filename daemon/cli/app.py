@@ -1,0 +1,109 @@
+"""The click group, the one place errors become output, and the helpers every command family shares.
+
+Every expected failure is an EndnotedError and becomes one line on stderr with its exit status
+here, in `_Group.invoke`; nothing below this module prints or exits.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from endnoted import __version__
+from endnoted.common.errors import EndnotedError, ExitStatus
+
+F = TypeVar("F", bound=Callable[..., Any])
+logger = logging.getLogger("endnoted")
+
+
+class _Group(click.Group):
+    """Turn our expected errors into one clean line and the right exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EndnotedError as error:
+            click.echo(f"Error: {error}", err=True)
+            ctx.exit(error.exit_status)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(ExitStatus.INTERRUPTED)
+        except BrokenPipeError:
+            # The reader (`| head`) has had enough: stop quietly, and keep Python from complaining
+            # about the closed pipe when it flushes stdout at exit.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(ExitStatus.SUCCESS)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except Exception as error:  # a bug: say so in one line unless asked for the traceback
+            if os.environ.get("ENDNOTED_DEBUG"):
+                raise
+            click.echo(f"Error: endnoted failed unexpectedly ({type(error).__name__}: {error}); "
+                       "run again with ENDNOTED_DEBUG=1 for details and report it.", err=True)
+            ctx.exit(ExitStatus.ERROR)
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(max(-1, min(verbosity, 2)), logging.DEBUG)
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # APScheduler logs every job run at INFO; our own log already says what happened.
+    logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (a stable shape with a schema number).")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="endnoted")
+@click.option("-v", "--verbose", count=True, help="More detail (repeat for debug logs).")
+@click.option("-q", "--quiet", count=True, help="Less output.")
+def cli(verbose: int, quiet: int) -> None:
+    """endnoted: is your EndNote library still in sync with EndNote Web?
+
+    It reads libraries read-only, tells you the sync state (in-sync, pending, stale, diverged,
+    damaged, not-synced, unknown) and walks you through the repair with a proven backup first.
+    """
+    _setup_logging(verbose - quiet)
+
+
+def _config() -> Any:
+    from endnoted.common import config
+    return config.load()
+
+
+def _locate_all(paths: Sequence[Path]) -> list[Any]:
+    from endnoted.reading.library import locate
+    found: dict[Path, Any] = {}
+    for path in paths:
+        for library in locate(path):
+            found.setdefault(library.path, library)
+    return list(found.values())
+
+
+def _store() -> Any:
+    from endnoted.common import paths
+    from endnoted.state.store import Store
+    return Store(paths.state_db())
+
+
+def _one_library(path: Path) -> Any:
+    from endnoted.common.errors import UsageError
+    libraries = _locate_all([path])
+    if len(libraries) != 1:
+        raise UsageError(f"{path} holds {len(libraries)} libraries; name one .enl")
+    return libraries[0]
+
+

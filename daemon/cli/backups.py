@@ -1,0 +1,152 @@
+"""`backup`, `verify`, `backups` and `restore`: proven backups and safe restore."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from endnoted.cli.app import _config, _one_library, _store, cli, emit_json, json_option
+from endnoted.common.errors import ExitStatus
+
+
+def _progress_bar(enabled: bool) -> Any:
+    """A click progress bar on a terminal; a no-op object otherwise (and with --json)."""
+    class Quiet:
+        def update(self, amount: int) -> None:
+            pass
+
+        length = 0
+
+    if not enabled or not sys.stderr.isatty():
+        return Quiet()
+    return click.progressbar(length=1, label="Backing up", file=sys.stderr, show_eta=True)
+
+
+@cli.command()
+@click.argument("library", type=click.Path(path_type=Path))
+@click.option("--to", "folder", type=click.Path(path_type=Path), help="Folder for the backup (default: config).")
+@click.option("--no-attachments", is_flag=True, help="Leave attached files out (the database only).")
+@click.option("--folder", "as_folder", is_flag=True,
+              help="A plain folder copy (Name.enl + Name.Data) instead of a .enlx; for libraries over 4 GB.")
+@json_option
+def backup(library: Path, folder: Path | None, no_attachments: bool, as_folder: bool, as_json: bool) -> None:
+    """Make a proven backup: a .enlx EndNote can open (File → Open → Compressed Library).
+
+    Written under a temporary name, proven (CRCs, SQLite structure, same counts, every attachment
+    present), then renamed. A backup that fails a check is deleted; nothing is ever overwritten.
+    """
+    from endnoted.repair.backup import make_backup
+
+    settings = _config()
+    target = _one_library(library)
+    bar = _progress_bar(not as_json)
+
+    def total(amount: int) -> None:
+        bar.length = amount
+
+    with bar if hasattr(bar, "__enter__") else contextlib.nullcontext():
+        result = make_backup(target, folder or settings.backups_dir, attachments=not no_attachments,
+                             as_folder=as_folder, progress=bar.update, total=total)
+    with _store() as store:
+        store.record_backup({"path": str(result.path), "library": str(target.path), "made_at": _utc_now(),
+                             "size": result.size, "sha256": result.sha256, "references": result.counts.references,
+                             "trashed": result.counts.trashed, "attachments": result.counts.attachments,
+                             "kind": result.kind, "warnings": "\n".join(result.warnings)})
+    if as_json:
+        emit_json({"schema": 1, "backup": result.to_json()})
+        return
+    click.echo(f"Backup proven and saved: {result.path}")
+    click.echo(f"  {result.counts.references} references, {result.counts.trashed} in trash, "
+               f"{result.attachment_files} attachment files, {result.size / 1e6:.1f} MB, {result.seconds:.1f} s")
+    for warning in result.warnings:
+        click.echo(f"  warning: {warning}")
+    if result.retries:
+        click.echo(f"  (EndNote was writing: the database copy was retried {result.retries} times)")
+
+
+def _utc_now() -> str:
+    from datetime import UTC, datetime
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+@cli.command()
+@click.argument("archive", type=click.Path(path_type=Path))
+@json_option
+def verify(archive: Path, as_json: bool) -> None:
+    """Prove any .enlx (ours or EndNote's): CRCs, safe member names, database structure and counts.
+
+    Exit 0 when it proves itself, 4 when it does not.
+    """
+    from endnoted.reading.enlx import prove
+
+    proof = prove(archive)
+    if as_json:
+        emit_json({"schema": 1, "verified": True, **proof.to_json()})
+        return
+    if proof.counts is None:
+        click.echo(f"{archive}: an X-era compressed library; all {proof.members} members read back intact.")
+    else:
+        click.echo(f"{archive}: proven. {proof.counts.references} references, {proof.counts.trashed} in trash, "
+                   f"{len(proof.attachments)} attachment files, {proof.members} members intact.")
+
+
+@cli.command("backups")
+@click.argument("library", required=False, type=click.Path(path_type=Path))
+@json_option
+def list_backups(library: Path | None, as_json: bool) -> None:
+    """List recorded backups (all, or one library's) and whether each still proves itself."""
+    from endnoted.common.errors import ArchiveRejected
+    from endnoted.reading.enlx import prove
+
+    key = str(_one_library(library).path) if library else None
+    with _store() as store:
+        rows = store.backups(key)
+        results = []
+        for row in rows:
+            path = Path(row["path"])
+            if row["kind"] == "folder":
+                ok, why = path.is_dir(), "" if path.is_dir() else "folder is gone"
+            else:
+                try:
+                    proof = prove(path)
+                    ok = proof.counts is not None and proof.counts.references == row["references"]
+                    why = "" if ok else "its counts changed"
+                except ArchiveRejected as error:
+                    ok, why = False, str(error)
+            if ok:
+                store.mark_backup_verified(row["id"])
+            results.append({**row, "verifies": ok, "problem": why})
+    if as_json:
+        emit_json({"schema": 1, "backups": results})
+        return
+    if not results:
+        click.echo("No backups recorded yet. Make one with: endnoted backup LIBRARY")
+    for item in results:
+        state = "proven" if item["verifies"] else f"FAILS: {item['problem']}"
+        click.echo(f"{item['made_at'][:19]}  {item['references']:>6} refs  {state:<8}  {item['path']}")
+    if any(not item["verifies"] for item in results):
+        sys.exit(ExitStatus.DIVERGED)
+
+
+@cli.command()
+@click.argument("archive", type=click.Path(path_type=Path))
+@click.option("--to", "folder", required=True, type=click.Path(path_type=Path), help="Folder to restore into.")
+@click.option("--name", help="Name of the new library (default: the backup's file name).")
+@json_option
+def restore(archive: Path, folder: Path, name: str | None, as_json: bool) -> None:
+    """Make a new library (NAME.enl + NAME.Data) from a .enlx, proven after writing.
+
+    Never writes over an existing library; refuses archives with unsafe members or zip bombs.
+    """
+    from endnoted.repair.restore import restore as run_restore
+
+    result = run_restore(archive, folder, name)
+    if as_json:
+        emit_json({"schema": 1, **result.to_json()})
+        return
+    click.echo(f"Restored and proven: {result.enl} ({result.counts.references} references, "
+               f"{result.attachment_files} attachment files). Open it in EndNote with File → Open Library.")

@@ -1,0 +1,147 @@
+"""`run`, `status`, `libraries`, `history` and `report`: the daemon and what it knows."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from endnoted.cli.app import _config, _one_library, cli, emit_json, json_option, logger
+from endnoted.common.errors import ExitStatus
+
+
+@cli.command("run")
+@click.argument("libraries", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--metrics-file", type=click.Path(path_type=Path),
+              help="Also write a Prometheus node_exporter text-file here (default: metrics_file in the config).")
+@click.option("--no-scan", is_flag=True, help="Do not scan Documents, Desktop and home for libraries.")
+def run_daemon(libraries: tuple[Path, ...], metrics_file: Path | None, no_scan: bool) -> None:
+    """Run the daemon in the foreground (the service manager keeps it running).
+
+    LIBRARIES are watched in addition to the discovered ones. SIGTERM or Ctrl-C stops it cleanly.
+    """
+    import signal
+    import threading
+
+    from endnoted.running.notify import NullNotifier, best_notifier
+    from endnoted.running.runner import Daemon
+
+    settings = _config()
+    stop = threading.Event()
+
+    def handle(signum: int, frame: object) -> None:
+        logger.info("signal %d: stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    if not logging.getLogger().isEnabledFor(logging.INFO):
+        logging.getLogger().setLevel(logging.INFO)  # a service's log says what it did
+    notifier = best_notifier() if settings.notifications else NullNotifier()
+    Daemon(settings, notifier, extra=libraries, metrics_file=metrics_file, scan=not no_scan).run(stop)
+
+
+@cli.command()
+@click.argument("library", required=False, type=click.Path(path_type=Path))
+@json_option
+def status(library: Path | None, as_json: bool) -> None:
+    """Show what the daemon knows: each library's verdict, reason and next action, and the daemon's health.
+
+    Exit codes as check while the daemon runs; 5 whenever it is not running (the state shown is old).
+    """
+    from endnoted.common import paths
+    from endnoted.judging.checker import exit_status
+    from endnoted.judging.verdict import State
+    from endnoted.state.status import status_data
+    from endnoted.state.store import Store
+
+    key = str(_one_library(library).path) if library else None
+    if not paths.state_db().exists():
+        data = status_data(None, key)
+    else:
+        with Store(paths.state_db(), readonly=True) as store:
+            data = status_data(store, key)
+    if as_json:
+        emit_json(data)
+    else:
+        click.echo(_render_status(data))
+    if not data["daemon"]["running"]:
+        sys.exit(ExitStatus.NOT_RUNNING)
+    sys.exit(exit_status(State(item["verdict"]) for item in data["libraries"]))
+
+
+def _render_status(data: dict[str, Any]) -> str:
+    daemon = data["daemon"]
+    if daemon["running"]:
+        lines = [f"endnoted {daemon['version']} is running (pid {daemon['pid']}, last heartbeat "
+                 f"{daemon['last_heartbeat'][:19]}Z)."]
+    else:
+        lines = [f"endnoted is NOT running: {daemon['why']}. The state below is the last one known. "
+                 "Start it with: endnoted service install (or endnoted run)."]
+    endnote = data["endnote"]
+    if endnote["running"]:
+        opened = ", ".join(lib for p in endnote["processes"] for lib in p["open_libraries"]) or "no library known"
+        lines.append(f"EndNote is running ({opened}).")
+    if not data["libraries"]:
+        lines.append("No library checked yet.")
+    for item in data["libraries"]:
+        sync = item.get("sync") or {}
+        counts = item.get("counts") or {}
+        lines += ["", f"{item['verdict']:<10} {item['path']}", f"  {item['reason']}", f"  next: {item['next_action']}",
+                  f"  last checked {item['last_checked'][:19]}Z; last synced {(sync.get('last_sync') or 'never')[:19]}; "
+                  f"{counts.get('references', '?')} references, {counts.get('trashed', '?')} in trash"]
+    return "\n".join(lines)
+
+
+@cli.command("libraries")
+@json_option
+@click.option("--no-scan", is_flag=True, help="Only the config and EndNote's preferences, no folder scan.")
+def list_libraries(as_json: bool, no_scan: bool) -> None:
+    """List the libraries endnoted would watch, and why each was found."""
+    from endnoted.reading.discovery import discover
+
+    found = discover(_config(), scan=not no_scan)
+    if as_json:
+        emit_json({"schema": 1, "libraries": [item.to_json() for item in found]})
+        return
+    if not found:
+        click.echo("No EndNote library found. Name one in the config (libraries = [...]) or run endnoted check PATH.")
+    for item in found:
+        click.echo(f"{item.library.path}\n  " + "; ".join(item.reasons))
+
+
+@cli.command()
+@click.argument("library", required=False, type=click.Path(path_type=Path))
+@json_option
+def history(library: Path | None, as_json: bool) -> None:
+    """The timeline: syncs (USN and pending before/after), verdict changes, drops in references, alerts."""
+    from endnoted.common import paths
+    from endnoted.state.history import timeline
+    from endnoted.state.store import Store
+
+    key = str(_one_library(library).path) if library else None
+    entries: list[dict[str, Any]] = []
+    if paths.state_db().exists():
+        with Store(paths.state_db(), readonly=True) as store:
+            entries = timeline(store, key)
+    if as_json:
+        emit_json({"schema": 1, "library": key, "timeline": entries})
+        return
+    if not entries:
+        click.echo("Nothing recorded yet: the daemon records history while it runs.")
+    for entry in entries:
+        click.echo(f"{entry['at'][:19]}  {entry['kind']:<18} {entry['detail']}  ({Path(entry['path']).name})")
+
+
+@cli.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Where to write the bundle (.zip).")
+def report(output: Path | None) -> None:
+    """Write a support bundle (zip) for a help desk, with personal data redacted."""
+    from endnoted.support.supportbundle import write_bundle
+
+    path = write_bundle(output)
+    click.echo(f"Support bundle written: {path}\nIt holds no e-mail addresses, account ids or author names; "
+               "your home folder is shown as ~.")

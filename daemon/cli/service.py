@@ -1,0 +1,89 @@
+"""`service install|uninstall|status`: endnoted as a per-user service."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from endnoted.cli.app import cli, emit_json, json_option
+
+
+@cli.group()
+def service() -> None:
+    """Run endnoted at login as a per-user service (systemd user unit, launchd agent, Windows logon task)."""
+
+
+platform_option = click.option("--platform", "platform", type=click.Choice(["linux", "macos", "windows"]),
+                               help="Render for another platform (for tests and help desks).")
+
+
+def _service_report(report: Any, as_json: bool) -> None:
+    if as_json:
+        emit_json({"schema": 1, **report.to_json()})
+        return
+    for action in report.actions:
+        click.echo(action)
+    for result in report.commands:
+        mark = "ok" if result.returncode == 0 else f"exit {result.returncode}"
+        click.echo(f"ran: {' '.join(result.command)}  ({mark})")
+
+
+@service.command("install")
+@platform_option
+@click.option("--dry-run", is_flag=True, help="Print the file and the commands; change nothing.")
+@json_option
+def service_install(platform: str | None, dry_run: bool, as_json: bool) -> None:
+    """Install and start the service for this user (idempotent)."""
+    from endnoted.support import autostart
+    target = platform or autostart.current_platform()
+    home = Path(os.environ.get("HOME") or Path.home())
+    if dry_run:
+        rendered = autostart.render(target, home=home)
+        click.echo(f"# would write {rendered.path}")
+        click.echo(rendered.content.decode("utf-16" if target == "windows" else "utf-8"))
+        for command in rendered.install:
+            click.echo("# would run: " + " ".join(command))
+        return
+    report = autostart.install(target, home=home)
+    _service_report(report, as_json)
+    if not as_json:
+        click.echo("endnoted now runs in the background and alerts you when a library needs attention.")
+
+
+@service.command("uninstall")
+@platform_option
+@click.option("--dry-run", is_flag=True, help="Print the commands; change nothing.")
+@json_option
+def service_uninstall(platform: str | None, dry_run: bool, as_json: bool) -> None:
+    """Stop the service and remove exactly what install wrote."""
+    from endnoted.support import autostart
+    target = platform or autostart.current_platform()
+    home = Path(os.environ.get("HOME") or Path.home())
+    if dry_run:
+        rendered = autostart.render(target, home=home)
+        for command in rendered.uninstall:
+            click.echo("# would run: " + " ".join(command))
+        click.echo(f"# would remove {rendered.path}")
+        return
+    _service_report(autostart.uninstall(target, home=home), as_json)
+
+
+@service.command("status")
+@platform_option
+@json_option
+def service_status(platform: str | None, as_json: bool) -> None:
+    """Say whether the service is installed, enabled and running."""
+    from endnoted.support import autostart
+    report = autostart.status(platform or autostart.current_platform(), home=Path(os.environ.get("HOME") or Path.home()))
+    if as_json:
+        emit_json({"schema": 1, **report.to_json()})
+        return
+
+    def word(value: bool | None) -> str:
+        return "unknown" if value is None else "yes" if value else "no"
+
+    click.echo(f"installed: {word(report.installed)} ({report.path})\nenabled:   {word(report.enabled)}\n"
+               f"running:   {word(report.running)}")

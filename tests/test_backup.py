@@ -20,7 +20,7 @@ from endnoted.common.errors import BackupError
 from endnoted.demo.builder import LibrarySpec, build, days_ago, synthetic_refs
 from endnoted.reading.library import locate
 from endnoted.repair.backup import make_backup
-from tests.conftest import REAL_LIBRARIES, REALWORLD, run, tree_hash
+from tests.conftest import real_libraries, run, tree_hash
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_missing_attachment_files_warn_but_do_not_fail(tmp_path: Path) -> None:
     assert "1 attachments" in data["warnings"][0]
 
 
-@pytest.mark.parametrize(("folder", "name"), REAL_LIBRARIES[:6], ids=[f for f, _ in REAL_LIBRARIES[:6]])
+@pytest.mark.parametrize(("folder", "name"), real_libraries()[:6], ids=[f for f, _ in real_libraries()[:6]])
 def test_round_trip_on_every_real_library(folder: str, name: str, real_copy: Callable[[str], Path],
                                           tmp_path: Path) -> None:
     copy = real_copy(folder)
@@ -75,10 +75,10 @@ def test_round_trip_on_every_real_library(folder: str, name: str, real_copy: Cal
     assert tree_hash(copy) == before
 
 
-def test_verify_proves_endnotes_own_compressed_libraries() -> None:
-    result = run("verify", "--json", str(REALWORLD / "IEBH-RefLib/blue-light.enlx"))
+def test_verify_proves_endnotes_own_compressed_libraries(realworld: Path) -> None:
+    result = run("verify", "--json", str(realworld / "IEBH-RefLib/blue-light.enlx"))
     assert result.exit_code == 0 and json.loads(result.stdout)["counts"]["references"] == 102
-    legacy = run("verify", "--json", str(REALWORLD / "Dingpx-Endnote/x9-synced-macos/My EndNote Library.enlx"))
+    legacy = run("verify", "--json", str(realworld / "Dingpx-Endnote/x9-synced-macos/My EndNote Library.enlx"))
     assert legacy.exit_code == 0 and json.loads(legacy.stdout)["legacy"] is True
 
 

@@ -14,16 +14,20 @@ from endnoted.judging.compare import compare
 from endnoted.reading.exports import read_export
 from endnoted.reading.library import locate
 from endnoted.reading.snapshot import take
-from tests.conftest import REALWORLD, run, tree_hash
-
-PAIR = REALWORLD / "IEBH-RefLib"
+from tests.conftest import run, tree_hash
 
 
 @pytest.fixture
-def blue_light(tmp_path: Path) -> Path:
+def pair(realworld: Path) -> Path:
+    """The real IEBH blue-light library with its own XML and RIS exports."""
+    return realworld / "IEBH-RefLib"
+
+
+@pytest.fixture
+def blue_light(tmp_path: Path, pair: Path) -> Path:
     """The real blue-light library, unpacked from its .enlx into a Name.enl + Name.Data copy."""
     data = tmp_path / "blue-light.Data"
-    with zipfile.ZipFile(PAIR / "blue-light.enlx") as archive:
+    with zipfile.ZipFile(pair / "blue-light.enlx") as archive:
         archive.extractall(data)
     (tmp_path / "blue-light.enl").write_bytes(b"Eds1")
     return tmp_path / "blue-light.enl"
@@ -42,9 +46,9 @@ def variant(tmp_path: Path, name: str, records: list[str], head: str, tail: str)
 
 
 @pytest.mark.parametrize("export", ["blue-light.xml", "blue-light.ris"])
-def test_the_real_library_matches_its_own_exports(blue_light: Path, export: str) -> None:
+def test_the_real_library_matches_its_own_exports(pair: Path, blue_light: Path, export: str) -> None:
     before = tree_hash(blue_light.parent)
-    result = run("compare", "--json", str(blue_light), str(PAIR / export))
+    result = run("compare", "--json", str(blue_light), str(pair / export))
     assert tree_hash(blue_light.parent) == before
     data = json.loads(result.stdout)
     assert (data["desktop"], data["web"], data["matched"]) == (102, 102, 102)
@@ -53,8 +57,8 @@ def test_the_real_library_matches_its_own_exports(blue_light: Path, export: str)
     assert result.exit_code == 0
 
 
-def test_dropped_and_duplicated_web_records_are_counted_exactly(blue_light: Path, tmp_path: Path) -> None:
-    head, records, tail = xml_records((PAIR / "blue-light.xml").read_text(encoding="utf-8"))
+def test_dropped_and_duplicated_web_records_are_counted_exactly(pair: Path, blue_light: Path, tmp_path: Path) -> None:
+    head, records, tail = xml_records((pair / "blue-light.xml").read_text(encoding="utf-8"))
     changed = records[3:] + [records[10], records[10], records[20]]  # 3 dropped; 3 extra copies of 2 refs
     result = run("compare", "--json", str(blue_light), str(variant(tmp_path, "web.xml", changed, head, tail)))
     data = json.loads(result.stdout)
@@ -63,15 +67,15 @@ def test_dropped_and_duplicated_web_records_are_counted_exactly(blue_light: Path
     assert result.exit_code == 4
 
 
-def test_only_duplicates_exit_3(blue_light: Path, tmp_path: Path) -> None:
-    head, records, tail = xml_records((PAIR / "blue-light.xml").read_text(encoding="utf-8"))
+def test_only_duplicates_exit_3(pair: Path, blue_light: Path, tmp_path: Path) -> None:
+    head, records, tail = xml_records((pair / "blue-light.xml").read_text(encoding="utf-8"))
     result = run("compare", "--json", str(blue_light), str(variant(tmp_path, "w.xml", records + records[:2], head, tail)))
     assert result.exit_code == 3
     assert len(json.loads(result.stdout)["duplicates_web"]) == 2
 
 
-def test_recased_respaced_titles_and_prefixed_dois_still_match(blue_light: Path, tmp_path: Path) -> None:
-    text = (PAIR / "blue-light.xml").read_text(encoding="utf-8")
+def test_recased_respaced_titles_and_prefixed_dois_still_match(pair: Path, blue_light: Path, tmp_path: Path) -> None:
+    text = (pair / "blue-light.xml").read_text(encoding="utf-8")
 
     def mangle_title(match: re.Match[str]) -> str:
         return match.group(1) + "  " + match.group(2).upper().replace(" ", "   ") + " . " + match.group(3)
@@ -83,8 +87,8 @@ def test_recased_respaced_titles_and_prefixed_dois_still_match(blue_light: Path,
     assert (data["matched"], data["missing_on_web"], data["missing_on_desktop"]) == (102, [], [])
 
 
-def test_a_record_only_on_the_web_is_missing_on_desktop(blue_light: Path, tmp_path: Path) -> None:
-    head, records, tail = xml_records((PAIR / "blue-light.xml").read_text(encoding="utf-8"))
+def test_a_record_only_on_the_web_is_missing_on_desktop(pair: Path, blue_light: Path, tmp_path: Path) -> None:
+    head, records, tail = xml_records((pair / "blue-light.xml").read_text(encoding="utf-8"))
     extra = re.sub(r"(<title><style[^>]*>)[^<]*", r"\1A paper that only the Web holds", records[0])
     extra = re.sub(r"<electronic-resource-num>.*?</electronic-resource-num>", "", extra)
     data = json.loads(run("compare", "--json", str(blue_light),
@@ -92,16 +96,16 @@ def test_a_record_only_on_the_web_is_missing_on_desktop(blue_light: Path, tmp_pa
     assert [ref["title"] for ref in data["missing_on_desktop"]] == ["A paper that only the Web holds"]
 
 
-def test_the_ris_export_is_read_with_its_bom_and_crlf() -> None:
-    kind, records = read_export(PAIR / "blue-light.ris")
+def test_the_ris_export_is_read_with_its_bom_and_crlf(pair: Path) -> None:
+    kind, records = read_export(pair / "blue-light.ris")
     items = list(records)
     assert kind == "ris" and len(items) == 102
     assert items[0].number == "895" and items[0].doi == "10.4103/abr.abr_99_17"
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "cp1252"])
-def test_exports_in_other_encodings_are_read(blue_light: Path, tmp_path: Path, encoding: str) -> None:
-    text = (PAIR / "blue-light.ris").read_text(encoding="utf-8-sig")
+def test_exports_in_other_encodings_are_read(pair: Path, blue_light: Path, tmp_path: Path, encoding: str) -> None:
+    text = (pair / "blue-light.ris").read_text(encoding="utf-8-sig")
     if encoding == "cp1252":
         text = text.encode("cp1252", errors="replace").decode("cp1252")
     path = tmp_path / "export.txt"
@@ -110,8 +114,8 @@ def test_exports_in_other_encodings_are_read(blue_light: Path, tmp_path: Path, e
     assert data["web"] == 102 and data["matched"] >= 100
 
 
-def test_a_tab_delimited_export_is_read(blue_light: Path, tmp_path: Path) -> None:
-    _, records = read_export(PAIR / "blue-light.xml")
+def test_a_tab_delimited_export_is_read(pair: Path, blue_light: Path, tmp_path: Path) -> None:
+    _, records = read_export(pair / "blue-light.xml")
     lines = ["Reference Type\tAuthor\tYear\tTitle\tDOI\tRecord Number"]
     lines += [f"Journal Article\t{r.first_author}; Other, A.\t{r.year}\t{r.title}\t{r.doi}\t{r.number}" for r in records]
     path = tmp_path / "export.txt"

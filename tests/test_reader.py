@@ -13,7 +13,7 @@ import pytest
 
 from endnoted.judging.checker import check_library
 from endnoted.reading.library import locate
-from tests.conftest import REAL_LIBRARIES, REALWORLD, run, tree_hash
+from tests.conftest import real_libraries, run, tree_hash
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
@@ -68,7 +68,7 @@ EXPECTED_VERDICT = {
 }
 
 
-@pytest.mark.parametrize(("folder", "name"), REAL_LIBRARIES, ids=[f for f, _ in REAL_LIBRARIES])
+@pytest.mark.parametrize(("folder", "name"), real_libraries(), ids=[f for f, _ in real_libraries()])
 def test_real_library_counts_match_independent_sql(folder: str, name: str,
                                                    real_copy: Callable[[str], Path]) -> None:
     copy = real_copy(folder)
@@ -85,9 +85,9 @@ def test_real_library_counts_match_independent_sql(folder: str, name: str,
     assert data["verdict"] != "damaged"
 
 
-def test_real_enlx_is_read_through_a_private_copy(tmp_path: Path) -> None:
+def test_real_enlx_is_read_through_a_private_copy(realworld: Path, tmp_path: Path) -> None:
     enlx = tmp_path / "blue-light.enlx"
-    enlx.write_bytes((REALWORLD / "IEBH-RefLib/blue-light.enlx").read_bytes())
+    enlx.write_bytes((realworld / "IEBH-RefLib/blue-light.enlx").read_bytes())
     before = tree_hash(tmp_path)
     result = run("check", "--json", str(enlx))
     assert tree_hash(tmp_path) == before
@@ -96,12 +96,12 @@ def test_real_enlx_is_read_through_a_private_copy(tmp_path: Path) -> None:
     assert result.exit_code == 0
 
 
-def test_x_era_libraries_are_legacy_and_unknown(tmp_path: Path) -> None:
-    with zipfile.ZipFile(REALWORLD / "utsmok-endnote-exporter/x-era-macos-package/RefsEnschede.enlp.zip") as z:
+def test_x_era_libraries_are_legacy_and_unknown(realworld: Path, tmp_path: Path) -> None:
+    with zipfile.ZipFile(realworld / "utsmok-endnote-exporter/x-era-macos-package/RefsEnschede.enlp.zip") as z:
         z.extractall(tmp_path / "pkg")
     enl = next((tmp_path / "pkg").rglob("*.enl"))
     (tmp_path / "x9").mkdir()
-    dingpx = REALWORLD / "Dingpx-Endnote/x9-synced-macos"
+    dingpx = realworld / "Dingpx-Endnote/x9-synced-macos"
     for target in (enl, dingpx / "My EndNote Library.enl", dingpx / "My EndNote Library.enlx"):
         result = run("check", "--json", str(target))
         data = json.loads(result.stdout)["libraries"][0]

@@ -26,7 +26,7 @@ from endnoted.running.notify import Delivery
 from endnoted.running.runner import Daemon
 from tests.conftest import run, tree_hash
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent.parent   # tests/: dbus_notify_server.py
 
 
 def snapshots(state: Path, path: Path | None = None) -> list[dict[str, object]]:

@@ -42,10 +42,12 @@ def main(log_path: str) -> None:
             continue
         member = message.header.fields.get(HeaderFields.member)
         if member == "Notify":
-            app, _replaces, _icon, summary, body, actions, hints, timeout = message.body
+            app, _replaces, icon, summary, body, actions, hints, timeout = message.body
+            urgency = hints.get("urgency")   # a variant: (signature, value)
             with open(log_path, "a", encoding="utf-8") as log:
                 log.write(json.dumps({"app": app, "summary": summary, "body": body, "actions": list(actions),
-                                      "timeout": timeout}) + "\n")
+                                      "timeout": timeout, "icon": icon,
+                                      "urgency": urgency[1] if isinstance(urgency, tuple) else urgency}) + "\n")
             number = next(ids)
             connection.send(new_method_return(message, "u", (number,)))
             buttons = [key for key in actions[::2] if key != "default"]

@@ -9,9 +9,11 @@ from __future__ import annotations
 # Importing the families registers their commands on the group.
 from endnoted.cli import backups, checking, daemon, reset, service  # noqa: F401
 from endnoted.cli.app import cli
+from endnoted.common import console
 
 __all__ = ["cli", "main"]
 
 
 def main() -> None:
+    console.make_safe()   # a cp1252 console or a redirected stdout must not crash on ✗ or →
     cli(prog_name="endnoted")

@@ -51,16 +51,15 @@ class _Group(click.Group):
             ctx.exit(ExitStatus.ERROR)
 
 
-def _setup_logging(verbosity: int) -> None:
-    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(max(-1, min(verbosity, 2)), logging.DEBUG)
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # APScheduler logs every job run at INFO; our own log already says what happened.
-    logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
+def _setup_logging(verbosity: int, *, daemon: bool = False) -> None:
+    # The policy (journald, a rotating file, stderr) lives in endnoted.running.logs.
+    from endnoted.running import logs
+    logs.setup(verbosity, daemon=daemon)
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    # Always UTF-8, whatever the console's code page (a redirected stdout on Windows is cp1252).
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8"))
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (a stable shape with a schema number).")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,12 +22,18 @@ def run_daemon(libraries: tuple[Path, ...], metrics_file: Path | None, no_scan: 
 
     LIBRARIES are watched in addition to the discovered ones. SIGTERM or Ctrl-C stops it cleanly.
     """
+    import functools
     import signal
     import threading
 
-    from endnoted.running.notify import NullNotifier, best_notifier
+    from endnoted.cli.app import _setup_logging
+    from endnoted.common.errors import AlreadyRunning
+    from endnoted.running import launcher
+    from endnoted.running.notify import NullNotifier, choose
     from endnoted.running.runner import Daemon
 
+    root = click.get_current_context().find_root().params
+    _setup_logging(root.get("verbose", 0) - root.get("quiet", 0), daemon=True)
     settings = _config()
     stop = threading.Event()
 
@@ -38,10 +43,20 @@ def run_daemon(libraries: tuple[Path, ...], metrics_file: Path | None, no_scan: 
 
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
-    if not logging.getLogger().isEnabledFor(logging.INFO):
-        logging.getLogger().setLevel(logging.INFO)  # a service's log says what it did
-    notifier = best_notifier() if settings.notifications else NullNotifier()
-    Daemon(settings, notifier, extra=libraries, metrics_file=metrics_file, scan=not no_scan).run(stop)
+    notifier = choose() if settings.notifications else NullNotifier()
+
+    def tell(title: str, body: str) -> None:
+        notifier.send(title, body)
+
+    if hasattr(notifier, "launcher"):   # the Repair… button: the browser page, or a terminal (config: repair)
+        notifier.launcher = functools.partial(launcher.open_repair, mode=settings.repair, tell=tell)
+    try:
+        Daemon(settings, notifier, extra=libraries, metrics_file=metrics_file, scan=not no_scan).run(stop)
+    except AlreadyRunning as error:
+        # Not a failure: the one daemon we want is running. Exit 0 so launchd's KeepAlive (restart
+        # on a failed exit) and systemd's Restart=on-failure do not start us again every 30 s.
+        click.echo(f"{error.args[0].split(';')[0]}; nothing to do.", err=True)
+        sys.exit(ExitStatus.SUCCESS)
 
 
 @cli.command()

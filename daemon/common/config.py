@@ -29,6 +29,7 @@ class Config:
     max_wait_seconds: float = 30.0
     poll_seconds: float = 10.0
     notifications: bool = True
+    repair: str = "page"                # the Repair… button: "page" (endnoted open) or "terminal" (endnoted reset)
     source: Path | None = None
 
     @property
@@ -47,7 +48,8 @@ _NUMBERS = {
 }
 _PATH_LISTS = ("libraries", "export_folders", "scan_roots")
 _PATHS = ("backups_dir", "metrics_file")
-_KNOWN = set(_NUMBERS) | set(_PATH_LISTS) | set(_PATHS) | {"scan_depth", "notifications"}
+_KNOWN = set(_NUMBERS) | set(_PATH_LISTS) | set(_PATHS) | {"scan_depth", "notifications", "repair"}
+REPAIR_MODES = ("page", "terminal")
 
 
 def _expand(value: str, base: Path) -> Path:
@@ -102,6 +104,11 @@ def load(path: Path | None = None) -> Config:
             problems.append("notifications must be true or false")
         else:
             values["notifications"] = raw["notifications"]
+    if "repair" in raw:
+        if raw["repair"] not in REPAIR_MODES:
+            problems.append(f"repair must be one of {', '.join(map(repr, REPAIR_MODES))}, not {raw['repair']!r}")
+        else:
+            values["repair"] = raw["repair"]
     if problems:
         raise ConfigError(f"config file {path}: " + "; ".join(problems))
     return Config(source=path, **values)

@@ -1,40 +1,81 @@
-"""Desktop notifications: a small Notifier protocol, and the real one over notify-py.
+"""Desktop notifications per platform, with an honest record of what happened to each one.
 
-notify-py reports success falsely when a session bus has no notification server (PLATFORM.md §4),
-so on Linux we first ask the bus whether `org.freedesktop.Notifications` has an owner (without
-activating anything), and send from a worker thread with a timeout. A failed send is a warning.
+A delivery is `shown` only when the platform confirmed it (the notification server returned an
+id; Windows accepted the toast with notifications for our app turned on), `not-shown (reason)`
+when we know it was not, and `unknown` when the backend cannot tell. Never `shown` on a guess.
+
+| platform | backend | why |
+| --- | --- | --- |
+| Linux | desktop-notifier over D-Bus (with a Repair… button), else a direct D-Bus `Notify` (jeepney) | notify-py takes an error reply for success (PLATFORM.md §4) |
+| Windows | desktop-notifier's WinRT path | it registers an app id; notify-py's PowerShell toast does not, and reports success whatever happens (ms7m/notify-py#21, #25) |
+| macOS, inside an app bundle | desktop-notifier (UNUserNotificationCenter) | |
+| macOS, a plain Python install | `osascript -e 'display notification …'` | desktop-notifier outside a bundle silently does nothing; osascript always shows, unless the user turned off Script Editor's notifications, which it cannot tell us: `unknown` |
+
+Diverged and damaged go out at critical urgency and stay until dismissed (Linux: urgency 2 and
+no expiry; Windows: high priority, and the toast stays in the notification centre). Every
+notification carries our icon (`endnoted/assets/endnoted.png`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import shutil
+import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
 from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
 SERVICE = "org.freedesktop.Notifications"
+APP_NAME = "endnoted"
+SHOWN, NOT_SHOWN, UNKNOWN = "shown", "not-shown", "unknown"
+CRITICAL, NORMAL = "critical", "normal"
+
+
+def icon_path() -> Path:
+    """Our own icon, shipped in the package (not the Python logo)."""
+    return Path(str(resources.files("endnoted").joinpath("assets", "endnoted.png")))
 
 
 @dataclass(frozen=True)
 class Delivery:
-    delivered: bool
-    error: str = ""
+    """What happened to one notification: `shown`, `not-shown` (with why) or `unknown` (with why)."""
+
+    outcome: str
+    reason: str = ""
+
+    @property
+    def delivered(self) -> bool:
+        return self.outcome == SHOWN
+
+    @property
+    def error(self) -> str:
+        return "" if self.outcome == SHOWN else self.describe()
+
+    def describe(self) -> str:
+        return self.outcome if not self.reason else f"{self.outcome} ({self.reason})"
 
 
 class Notifier(Protocol):
-    def send(self, title: str, body: str, *, repair: str | None = None) -> Delivery:
+    name: str
+
+    def send(self, title: str, body: str, *, repair: str | None = None, urgency: str = NORMAL) -> Delivery:
         """Show a notification; never raise."""
+        ...
+
+    def ready(self) -> tuple[bool, str]:
+        """Whether a notification could be shown now, and if not, why (for `status` and `doctor`)."""
         ...
 
 
 def notification_server_present(timeout: float = 2.0) -> tuple[bool, str]:
-    """On Linux, ask the session bus whether a notification server owns its name; elsewhere assume one."""
-    if not sys.platform.startswith("linux"):
-        return True, ""
+    """On Linux, ask the session bus whether a notification server owns its name (this activates nothing)."""
     if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
         return False, "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)"
     try:
@@ -49,130 +90,238 @@ def notification_server_present(timeout: float = 2.0) -> tuple[bool, str]:
         return False, f"session bus unreachable ({type(error).__name__}: {error})"
 
 
-class DesktopNotifier:
-    """notify-py behind a presence check, a worker thread and a timeout."""
+class DBusNotifier:
+    """Linux without desktop-notifier: one `Notify` call over jeepney, whose reply says whether it was taken."""
 
-    def __init__(self, *, timeout: float = 5.0, app_name: str = "endnoted") -> None:
+    name = "D-Bus notifications (jeepney)"
+
+    def __init__(self, *, timeout: float = 5.0, icon: Path | None = None) -> None:
         self.timeout = timeout
-        self.app_name = app_name
+        self.icon = icon or icon_path()
 
-    def send(self, title: str, body: str, *, repair: str | None = None) -> Delivery:
+    def ready(self) -> tuple[bool, str]:
+        return notification_server_present()
+
+    def send(self, title: str, body: str, *, repair: str | None = None, urgency: str = NORMAL) -> Delivery:
         present, why = notification_server_present()
         if not present:
             logger.warning("notification not shown: %s", why)
-            return Delivery(False, why)
-        outcome: list[Delivery] = []
-
-        def work() -> None:
-            try:
-                from notifypy import Notify
-                note = Notify(enable_logging=False)  # its logging dumps os.environ (PLATFORM.md §1)
-                note.application_name = self.app_name
-                note.title = title
-                note.message = body
-                outcome.append(Delivery(bool(note.send(block=True)), ""))
-            except Exception as error:  # a side channel: it must never sink the daemon
-                outcome.append(Delivery(False, f"{type(error).__name__}: {error}"))
-
-        worker = threading.Thread(target=work, name="endnoted-notify", daemon=True)
-        worker.start()
-        worker.join(self.timeout)
-        if not outcome:
+            return Delivery(NOT_SHOWN, why)
+        try:
+            from jeepney import DBusAddress, MessageType, new_method_call
+            from jeepney.io.blocking import open_dbus_connection
+            server = DBusAddress("/org/freedesktop/Notifications", bus_name=SERVICE, interface=SERVICE)
+            critical = urgency == CRITICAL
+            hints = {"urgency": ("y", 2 if critical else 1), "desktop-entry": ("s", APP_NAME)}
+            call = new_method_call(server, "Notify", "susssasa{sv}i",
+                                   (APP_NAME, 0, str(self.icon), title, body, [], hints, 0 if critical else -1))
+            with open_dbus_connection(bus="SESSION") as connection:
+                reply = connection.send_and_get_reply(call, timeout=self.timeout)
+        except TimeoutError:
             logger.warning("notification server did not answer within %.0f s", self.timeout)
-            return Delivery(False, f"no answer within {self.timeout:.0f} s")
-        if not outcome[0].delivered:
-            logger.warning("notification not shown: %s", outcome[0].error or "notify-py reported failure")
-        return outcome[0]
+            return Delivery(NOT_SHOWN, f"the notification server did not answer within {self.timeout:.0f} s")
+        except Exception as error:  # a side channel: never sinks the daemon
+            logger.warning("notification not shown: %s", error)
+            return Delivery(NOT_SHOWN, f"{type(error).__name__}: {error}")
+        if reply.header.message_type is MessageType.method_return:
+            return Delivery(SHOWN)
+        logger.warning("notification refused by the server: %s", reply.body)
+        return Delivery(NOT_SHOWN, f"the notification server refused it: {reply.body}")
 
 
-class NullNotifier:
-    """For `notifications = false` in the config: records nothing, shows nothing."""
-
-    def send(self, title: str, body: str, *, repair: str | None = None) -> Delivery:
-        return Delivery(False, "notifications are turned off in the config")
+CommandRunner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
 
 
-def repair_command(library: str) -> list[str]:
-    """The command that opens a terminal running the reset wizard for `library` on this platform.
+def _run(command: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(command), capture_output=True, text=True, timeout=15, check=False)
 
-    ENDNOTED_TERMINAL (a command prefix, split like a shell would) overrides the platform's choice.
+
+def _applescript_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class OsascriptNotifier:
+    """macOS from a plain Python install: AppleScript's `display notification`, run by osascript.
+
+    It shows under "Script Editor" in the notification settings. osascript exits 0 whether or not
+    the user allowed those notifications, so a delivery is `unknown`, never `shown`.
     """
-    import shlex
-    wizard = ["endnoted", "reset", library]
-    if override := os.environ.get("ENDNOTED_TERMINAL"):
-        return [*shlex.split(override), *wizard]
-    if sys.platform == "darwin":
-        script = " ".join(shlex.quote(part) for part in wizard).replace("\\", "\\\\").replace('"', '\\"')
-        return ["osascript", "-e", f'tell application "Terminal" to do script "{script}"', "-e",
-                'tell application "Terminal" to activate']
-    if sys.platform.startswith("win"):
-        return ["cmd", "/c", "start", "endnoted reset", "cmd", "/k", *wizard]
-    import shutil
-    for terminal, flag in (("x-terminal-emulator", "-e"), ("gnome-terminal", "--"), ("konsole", "-e"),
-                           ("xfce4-terminal", "-x"), ("xterm", "-e")):
-        if shutil.which(terminal):
-            return [terminal, flag, *wizard]
-    return wizard
+
+    name = "macOS notifications via osascript"
+
+    def __init__(self, *, osascript: str = "osascript", run: CommandRunner = _run) -> None:
+        self.osascript = osascript
+        self.run = run
+
+    def ready(self) -> tuple[bool, str]:
+        if shutil.which(self.osascript) is None:
+            return False, f"{self.osascript} not found"
+        return True, "cannot confirm: macOS does not tell whether Script Editor may show notifications"
+
+    def send(self, title: str, body: str, *, repair: str | None = None, urgency: str = NORMAL) -> Delivery:
+        script = f"display notification {_applescript_string(body)} with title {_applescript_string(title)}"
+        if urgency == CRITICAL:
+            script += ' sound name "Basso"'
+        try:
+            done = self.run([self.osascript, "-e", script])
+        except (OSError, subprocess.SubprocessError) as error:
+            logger.warning("notification not shown: %s", error)
+            return Delivery(NOT_SHOWN, f"{type(error).__name__}: {error}")
+        if done.returncode != 0:
+            why = (done.stderr or done.stdout).strip() or f"osascript exited {done.returncode}"
+            logger.warning("notification not shown: %s", why)
+            return Delivery(NOT_SHOWN, why)
+        return Delivery(UNKNOWN, "macOS does not say whether Script Editor's notifications are allowed")
 
 
-def open_repair_terminal(library: str) -> None:
-    import subprocess
-    try:
-        subprocess.Popen(repair_command(library), start_new_session=True, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    except OSError as error:
-        logger.warning("cannot open a terminal for the repair: %s; run endnoted reset \"%s\"", error, library)
+def _desktop_notifier_backend() -> Any:
+    from desktop_notifier import DesktopNotifier as Backend
+    from desktop_notifier import Icon
+    return Backend(app_name=APP_NAME, app_icon=Icon(path=icon_path()))
 
 
 class ActionNotifier:
-    """desktop-notifier (the `endnoted[actions]` extra): the same notification with a "Repair…" button.
+    """desktop-notifier: D-Bus on Linux, WinRT on Windows (registers our app id), Cocoa in a macOS bundle.
 
-    desktop-notifier is async and needs a running event loop to receive button presses, so it
-    lives on a loop thread of its own; `send` waits for it with a timeout (it can hang forever on
-    a silent server, PLATFORM.md §4).
+    It carries the "Repair…" button. desktop-notifier is async and needs a running event loop to
+    receive button presses, so it lives on a loop thread of its own; `send` waits with a timeout
+    (it can hang forever on a silent server, PLATFORM.md §4). `backend` makes the
+    desktop-notifier object: the real one by default; a test on Linux passes a stand-in for the
+    WinRT toast API, which cannot exist here. `presence` is the Linux server check (None elsewhere).
     """
 
-    def __init__(self, *, timeout: float = 5.0, launcher: Callable[[str], None] = open_repair_terminal) -> None:
-        import asyncio
+    def __init__(self, *, timeout: float = 5.0, launcher: Callable[[str], None] | None = None,
+                 backend: Callable[[], Any] = _desktop_notifier_backend,
+                 presence: Callable[[], tuple[bool, str]] | None = notification_server_present,
+                 name: str = "desktop-notifier") -> None:
         self.timeout = timeout
         self.launcher = launcher
+        self.name = name
+        self._backend_factory = backend
+        self._presence = presence
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="endnoted-actions", daemon=True)
         self._thread.start()
         self._notifier: Any = None
 
-    def send(self, title: str, body: str, *, repair: str | None = None) -> Delivery:
-        import asyncio
-        present, why = notification_server_present()
-        if not present:
-            logger.warning("notification not shown: %s", why)
-            return Delivery(False, why)
+    def _run(self, coroutine: Any) -> Any:
+        future = asyncio.run_coroutine_threadsafe(asyncio.wait_for(coroutine, self.timeout), self._loop)
+        return future.result(self.timeout + 1)
 
-        async def go() -> None:
-            from desktop_notifier import Button
-            from desktop_notifier import DesktopNotifier as Backend
-            if self._notifier is None:
-                self._notifier = Backend(app_name="endnoted")
-            buttons = [Button("Repair…", on_pressed=lambda: self.launcher(repair))] if repair else []
-            await self._notifier.send(title, body, buttons=buttons)
+    def _backend(self) -> Any:
+        if self._notifier is None:
+            self._notifier = self._backend_factory()
+        return self._notifier
 
-        future = asyncio.run_coroutine_threadsafe(asyncio.wait_for(go(), self.timeout), self._loop)
+    def ready(self) -> tuple[bool, str]:
+        if self._presence is not None:
+            present, why = self._presence()
+            if not present:
+                return False, why
         try:
-            future.result(self.timeout + 1)
+            allowed = self._run(self._backend().has_authorisation())
+        except Exception as error:  # a side channel: never sinks the daemon
+            return False, f"{type(error).__name__}: {error}"
+        return (True, "") if allowed else (False, "notifications for endnoted are turned off in the system settings")
+
+    def _press(self, repair: str) -> None:
+        if self.launcher is not None:
+            self.launcher(repair)
+
+    def send(self, title: str, body: str, *, repair: str | None = None, urgency: str = NORMAL) -> Delivery:
+        if self._presence is not None:
+            present, why = self._presence()
+            if not present:
+                logger.warning("notification not shown: %s", why)
+                return Delivery(NOT_SHOWN, why)
+        dispatched = threading.Event()
+
+        async def go() -> bool:
+            from desktop_notifier import Button, Icon, Urgency
+            notifier = self._backend()
+            if not await notifier.has_authorisation():
+                return False
+            critical = urgency == CRITICAL
+            buttons = [Button("Repair…", on_pressed=lambda: self._press(repair))] if repair else []
+            await notifier.send(title, body, urgency=Urgency.Critical if critical else Urgency.Normal,
+                                icon=Icon(path=icon_path()), buttons=buttons, on_dispatched=dispatched.set,
+                                timeout=0 if critical else -1)
+            return True
+
+        try:
+            allowed = self._run(go())
         except Exception as error:  # a side channel: never sinks the daemon
             logger.warning("notification not shown: %s", error or type(error).__name__)
-            return Delivery(False, f"{type(error).__name__}: {error}")
-        return Delivery(True)
+            return Delivery(NOT_SHOWN, f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
+        if not allowed:
+            why = "notifications for endnoted are turned off in the system settings"
+            logger.warning("notification not shown: %s", why)
+            return Delivery(NOT_SHOWN, why)
+        if not dispatched.is_set():
+            # desktop-notifier logs the failure and returns; only on_dispatched proves the platform took it.
+            return Delivery(NOT_SHOWN, "the platform refused the notification (see the log)")
+        return Delivery(SHOWN)
 
     def close(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=2)
 
 
-def best_notifier() -> Notifier:
-    """The notifier with a "Repair…" button when `endnoted[actions]` is installed, else notify-py's."""
+class NullNotifier:
+    """For `notifications = false` in the config, or a platform without a backend: shows nothing."""
+
+    def __init__(self, reason: str = "notifications are turned off in the config") -> None:
+        self.reason = reason
+        self.name = "none"
+
+    def ready(self) -> tuple[bool, str]:
+        return False, self.reason
+
+    def send(self, title: str, body: str, *, repair: str | None = None, urgency: str = NORMAL) -> Delivery:
+        return Delivery(NOT_SHOWN, self.reason)
+
+
+def _has_desktop_notifier() -> bool:
     try:
         import desktop_notifier  # noqa: F401
     except ImportError:
-        return DesktopNotifier()
-    return ActionNotifier()
+        return False
+    return True
+
+
+def in_app_bundle(executable: str | None = None) -> bool:
+    """True when this Python runs from inside a macOS .app bundle (desktop-notifier's Cocoa path needs one)."""
+    return ".app/Contents/" in (executable or sys.executable)
+
+
+def choose(platform: str | None = None, *, has_desktop_notifier: bool | None = None, in_bundle: bool | None = None,
+           launcher: Callable[[str], None] | None = None, backend: Callable[[], Any] | None = None,
+           run: CommandRunner = _run) -> Notifier:
+    """Given the platform and what is installed, return the notifier that can really show something there.
+
+    The keyword arguments are the OS boundary: which packages exist, whether we run inside an app
+    bundle, the desktop-notifier backend and the command runner. Defaults are this machine's.
+    """
+    from endnoted.common.paths import current_platform
+    platform = platform or current_platform()
+    has = _has_desktop_notifier() if has_desktop_notifier is None else has_desktop_notifier
+    extra: dict[str, Any] = {} if backend is None else {"backend": backend}
+    if platform == "windows":
+        if not has:
+            return NullNotifier("desktop-notifier is not installed (pip install endnoted again to get it)")
+        return ActionNotifier(launcher=launcher, presence=None, name="Windows toasts (desktop-notifier, WinRT)",
+                              **extra)
+    if platform == "macos":
+        bundle = in_app_bundle() if in_bundle is None else in_bundle
+        if has and bundle:
+            return ActionNotifier(launcher=launcher, presence=None, name="macOS notification centre (desktop-notifier)",
+                                  **extra)
+        return OsascriptNotifier(run=run)
+    if has:
+        return ActionNotifier(launcher=launcher, name="D-Bus notifications (desktop-notifier)", **extra)
+    return DBusNotifier()
+
+
+def best_notifier(launcher: Callable[[str], None] | None = None) -> Notifier:
+    """This machine's notifier (kept for callers of the old name)."""
+    return choose(launcher=launcher)

@@ -28,6 +28,7 @@ from endnoted.common.config import Config
 from endnoted.common.errors import EndnotedError, ExportError
 from endnoted.judging.checker import LibraryReport, check_library
 from endnoted.judging.compare import compare
+from endnoted.judging.findings import Severity
 from endnoted.judging.verdict import State
 from endnoted.reading import prefs
 from endnoted.reading.discovery import discover
@@ -36,7 +37,7 @@ from endnoted.reading.exports import sniff
 from endnoted.reading.library import Library
 from endnoted.reading.locations import mount_table
 from endnoted.reading.snapshot import Status, take
-from endnoted.running import alerts, metrics
+from endnoted.running import alerts, logs, metrics
 from endnoted.running.debounce import Debouncer
 from endnoted.running.notify import Notifier
 from endnoted.running.sdnotify import sd_notify, watchdog_interval
@@ -89,6 +90,11 @@ class Daemon:
         try:
             self._beat()
             self._event_log("daemon-started", f"endnoted {__version__} pid {os.getpid()}")
+            logger.info(logs.startup_line(__version__, libraries=[*self.extra, *self.config.libraries],
+                                          scan_roots=self.config.scan_roots if self.scan else [],
+                                          export_folders=self.config.export_folders,
+                                          notifier=getattr(self.notifier, "name", type(self.notifier).__name__)))
+            self._notifier_check()
             debouncer.start()
             watcher.start()
             scheduler.add_job(self.full_pass, "interval", minutes=self.config.full_pass_minutes, id="full-pass",
@@ -109,6 +115,18 @@ class Daemon:
             self._event_log("daemon-stopped", "clean stop")
             self.store.close()
             lock.release()
+
+    def _notifier_check(self) -> None:
+        """Record whether alerts can reach the user now, so `status` can say so (kind `notifier`)."""
+        try:
+            ready, why = self.notifier.ready()
+        except Exception as error:  # a side channel: never sinks the daemon
+            ready, why = False, f"{type(error).__name__}: {error}"
+        name = getattr(self.notifier, "name", type(self.notifier).__name__)
+        detail = f"{name}: " + ("ready" if ready else "alerts cannot be shown") + (f" ({why})" if why else "")
+        self._event_log("notifier", detail)
+        if not ready:
+            logger.warning("notifications: %s", detail)
 
     def _beat(self, stopped: bool = False) -> None:
         assert self.store is not None
@@ -271,14 +289,19 @@ class Daemon:
             return  # EndNote is mid-write (a sync burst): judge on a quieter reading
         memory = alerts.AlertMemory(State(row["alert_state"]) if row.get("alert_state") else None,
                                     _parse(row.get("alerted_at")),
-                                    State(row["pending_state"]) if row.get("pending_state") else None)
-        decision = alerts.decide(memory, state, now=datetime.now(UTC),
+                                    State(row["pending_state"]) if row.get("pending_state") else None,
+                                    row.get("alerted_problem"))
+        problem = alerts.problem_key(state, (f.code for f in report.findings if f.severity >= Severity.WARNING))
+        decision = alerts.decide(memory, state, now=datetime.now(UTC), problem=problem,
                                  cooldown=timedelta(minutes=self.config.notify_cooldown_minutes), silenced=silenced)
         with self._store_lock:
             self.store.set_library_fields(key, {
                 "alert_state": decision.memory.alerted.value if decision.memory.alerted else None,
                 "alerted_at": _iso(decision.memory.alerted_at) if decision.memory.alerted_at else None,
-                "pending_state": decision.memory.candidate.value if decision.memory.candidate else None})
+                "pending_state": decision.memory.candidate.value if decision.memory.candidate else None,
+                "alerted_problem": decision.memory.problem})
+            if decision.held_back:
+                self.store.event("alert-held-back", f"{state.value}: {report.verdict.reason} ({decision.why})", key)
         if decision.kind is None:
             return
         name = report.library.name
@@ -288,7 +311,8 @@ class Daemon:
         else:
             title = f"EndNote: {name} is back to {state.value}"
             body = report.verdict.reason
-        delivery = self.notifier.send(title, body, repair=str(report.library.path) if decision.kind == "alert" else None)
+        delivery = self.notifier.send(title, body, repair=str(report.library.path) if decision.kind == "alert" else None,
+                                      urgency=alerts.urgency(state) if decision.kind == "alert" else "normal")
         with self._store_lock:
             self.store.record_notification(key, state.value, title, body, delivery.delivered, delivery.error)
 

@@ -30,5 +30,13 @@ def timeline(store: Store, path: str | None = None) -> list[dict[str, Any]]:
             entries.append({"at": row["at"], "path": row["path"], "kind": row["kind"], "detail": row["detail"]})
     for row in store.notifications(path):
         entries.append({"at": row["at"], "path": row["path"], "kind": "notification",
-                        "detail": f"{row['title']} ({'shown' if row['delivered'] else 'not shown: ' + row['error']})"})
+                        "detail": f"{row['title']} ({_delivery(row)})"})
     return sorted(entries, key=lambda entry: entry["at"])
+
+
+def _delivery(row: dict[str, Any]) -> str:
+    # Newer rows say `not-shown (why)` or `unknown (why)` themselves; older ones hold only the why.
+    error = row["error"] or ""
+    if row["delivered"]:
+        return "shown"
+    return error if error.startswith(("not-shown", "unknown")) else f"not shown: {error}"

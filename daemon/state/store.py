@@ -67,6 +67,13 @@ def m003_library_export(db: Database) -> None:
     db.table("libraries").add_column("export_path", str)
 
 
+@migrations()
+def m004_alerted_problem(db: Database) -> None:
+    # The problem the user was last told about (verdict + finding codes): the cooldown holds back
+    # only a repeat of that same problem.
+    db.table("libraries").add_column("alerted_problem", str)
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from endnoted.judging.verdict import State
-from endnoted.running.alerts import AlertMemory, decide
+from endnoted.running.alerts import AlertMemory, decide, problem_key, urgency
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 COOLDOWN = timedelta(hours=6)
@@ -52,3 +52,28 @@ def test_a_flapping_library_is_held_back_by_the_cooldown() -> None:
 
 def test_a_running_reset_silences_its_library() -> None:
     assert walk([State.DIVERGED, State.DIVERGED], silenced=True) == [None, None]
+
+
+def test_the_cooldown_holds_back_only_a_repeat_of_the_same_problem() -> None:
+    memory = AlertMemory()
+    told = decide(memory, State.DIVERGED, now=NOW, cooldown=COOLDOWN, problem="diverged:ledger.missed")
+    back = decide(told.memory, State.IN_SYNC, now=NOW + timedelta(minutes=10), cooldown=COOLDOWN)
+    again = decide(back.memory, State.DIVERGED, now=NOW + timedelta(minutes=20), cooldown=COOLDOWN,
+                   problem="diverged:ledger.missed")
+    assert (told.kind, back.kind, again.kind) == ("alert", "recovered", None)
+    assert again.held_back and "held back" in again.why and "20 min ago" in again.why
+    # A different problem within the cooldown is told at once.
+    other = decide(back.memory, State.DIVERGED, now=NOW + timedelta(minutes=20), cooldown=COOLDOWN,
+                   problem="diverged:compare.missing_on_web")
+    assert other.kind == "alert" and not other.held_back
+    # So is a worse one.
+    worse = decide(back.memory, State.DAMAGED, now=NOW + timedelta(minutes=20), cooldown=COOLDOWN,
+                   problem="damaged:integrity.failed")
+    assert worse.kind == "alert"
+    # After a held-back repeat, getting worse still alerts.
+    assert decide(again.memory, State.DAMAGED, now=NOW + timedelta(minutes=30), cooldown=COOLDOWN).kind == "alert"
+
+
+def test_diverged_and_damaged_are_critical_stale_is_not() -> None:
+    assert [urgency(s) for s in (State.STALE, State.DIVERGED, State.DAMAGED)] == ["normal", "critical", "critical"]
+    assert problem_key(State.DIVERGED, ["b", "a", "a"]) == "diverged:a:b"

@@ -3,6 +3,7 @@ and notifications through a real notification server on a private D-Bus."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -58,10 +59,16 @@ class RecordingNotifier:
     """A fake at the OS boundary (the desktop): remembers what would have been shown."""
 
     sent: list[tuple[str, str]] = field(default_factory=list)
+    urgencies: list[str] = field(default_factory=list)
+    name: str = "recording"
 
-    def send(self, title: str, body: str, *, repair: str | None = None) -> Delivery:
+    def send(self, title: str, body: str, *, repair: str | None = None, urgency: str = "normal") -> Delivery:
         self.sent.append((title, body))
-        return Delivery(True)
+        self.urgencies.append(urgency)
+        return Delivery("shown")
+
+    def ready(self) -> tuple[bool, str]:
+        return True, ""
 
 
 @pytest.fixture
@@ -166,7 +173,7 @@ def test_the_daemon_as_a_real_process(tmp_path: Path, state: Path) -> None:
         assert [lib["verdict"] for lib in data["libraries"]] == ["diverged"] and running.exit_code == 4
         assert {"counts", "sync", "findings", "reason", "next_action"} <= set(data["libraries"][0])
         second = _start(str(enl))
-        assert second.wait(timeout=20) == 1
+        assert second.wait(timeout=20) == 0   # "already running" is not a failure: launchd must not loop
         assert "already running" in (second.stderr.read() if second.stderr else "")
         started = time.monotonic()
         daemon.send_signal(signal.SIGTERM)
@@ -282,14 +289,20 @@ def test_a_verdict_change_gives_exactly_one_real_notification(private_bus: tuple
     assert "1 references were in the library before the last sync" in shown[0]["body"]
     assert f'endnoted reset "{enl}"' in shown[0]["body"]
     assert shown[0]["app"] == "endnoted"
+    # Diverged must be heard: critical urgency, no expiry, our own icon (not the Python logo).
+    assert shown[0]["urgency"] == 2 and shown[0]["timeout"] == 0
+    assert shown[0]["icon"].endswith("endnoted/assets/endnoted.png")
+    history = json.loads(run("history", "--json", str(enl)).stdout)["timeline"]
+    assert [entry["detail"] for entry in history if entry["kind"] == "notification"] == \
+        ["EndNote: Thesis is diverged (shown)"]
 
 
 def test_no_notification_server_is_a_logged_warning_not_a_false_success(bare_bus: str,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from endnoted.running.notify import DesktopNotifier
+    from endnoted.running.notify import DBusNotifier
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bare_bus)
-    delivery = DesktopNotifier(timeout=3).send("t", "b")
-    assert delivery.delivered is False and "no notification server" in delivery.error
+    delivery = DBusNotifier(timeout=3).send("t", "b")
+    assert delivery.outcome == "not-shown" and "no notification server" in delivery.error
 
 
 def test_metrics_file_and_support_bundle(in_process: Callable[..., tuple[Daemon, RecordingNotifier]],
@@ -368,6 +381,7 @@ def test_sync_history_records_a_sync_event(in_process: Callable[..., tuple[Daemo
 
 def test_the_repair_button_opens_the_wizard(bare_bus: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With endnoted[actions] installed, the notification carries "Repair…"; pressing it runs the wizard command."""
+    from endnoted.running.launcher import open_repair
     from endnoted.running.notify import ActionNotifier
     log = tmp_path / "shown.jsonl"
     log.touch()
@@ -377,7 +391,7 @@ def test_the_repair_button_opens_the_wizard(bare_bus: str, tmp_path: Path, monke
     recorder.write_text(f"import sys\nopen({str(pressed)!r}, 'w').write(repr(sys.argv[1:]))\n")
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bare_bus)
     monkeypatch.setenv("ENDNOTED_TERMINAL", f"{sys.executable} {recorder}")
-    notifier = ActionNotifier(timeout=5)
+    notifier = ActionNotifier(timeout=5, launcher=functools.partial(open_repair, mode="terminal", endnoted=["endnoted"]))
     try:
         delivery = notifier.send("EndNote: Thesis is diverged", "body", repair="/libs/My Thesis.enl")
         assert delivery.delivered, delivery.error

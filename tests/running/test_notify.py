@@ -17,7 +17,14 @@ from typing import Any
 import pytest
 
 from endnoted.running import notify
-from endnoted.running.notify import ActionNotifier, DBusNotifier, NullNotifier, OsascriptNotifier, choose, icon_path
+from endnoted.running.notify import (
+    ActionNotifier,
+    DBusNotifier,
+    NullNotifier,
+    OsascriptNotifier,
+    choose,
+    icon_path,
+)
 from tests.notify_bus import notification_server, private_bus
 
 

@@ -1,29 +1,44 @@
 """Read what a user saves from EndNote Web or Desktop: EndNote XML, RIS or tab-delimited, sniffed from the content.
 
-XML is parsed streaming through defusedxml: entity declarations, external entities and DTD
-fetches are refused, and each record is dropped from memory once read, so a file of hundreds of
-MB keeps a small, flat footprint.
+One bounded reader for all three formats (issue #12): whatever the file holds, memory stays
+bounded by the limits below, never by the file's size, and anything an EndNote export never
+holds (a DOCTYPE, a line or field of megabytes, a record cut off at the end, rows that do not
+fit their header, XML of another program) is refused with one line (ExportError, exit 2) instead
+of being read as "N references missing".
+
+XML safety and speed (issue #16, the reasoning in docs/xml-safety.md): the records are parsed by
+the standard library's C parser (expat with ElementTree's C tree builder). Every byte it is fed
+was first fed, in the same order, to a second expat parser that only watches the prolog and
+refuses a DOCTYPE declaration there. XML allows a DOCTYPE only in the prolog, and entities can
+only be declared inside a DOCTYPE, so a document that passes has no entity declarations at all:
+an `&name;` other than the five predefined ones is then a well-formedness error for expat, and
+there is nothing to expand (billion laughs, quadratic blow-up) and nothing external to fetch.
 """
 
 from __future__ import annotations
 
 import codecs
 import itertools
+import pyexpat
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
-from xml.etree.ElementTree import Element, ParseError
-
-import defusedxml.ElementTree as safe_et
-from defusedxml import DefusedXmlException
+from typing import IO, Any, cast
+from xml.etree.ElementTree import Element, ParseError, XMLPullParser
 
 from endnoted.common.errors import ExportError
 
 SNIFF_BYTES = 64 * 1024
 FIELD_LIMIT = 400  # longer than any real title; bounds memory on hostile or gigantic exports
+# Refusal limits: far above anything in the real exports (the longest RIS line in the IEBH sample,
+# an abstract, is under 3 KB), far below what could hurt memory.
+LINE_LIMIT = 4 * 1024 * 1024          # characters in one RIS line or one tab-delimited row
+XML_STRETCH_LIMIT = 8 * 1024 * 1024   # bytes of XML with no element closed (one giant text, tag or nesting)
+RECORD_LIMIT = 2_000_000              # records in one export (the largest library endnoted is built for: 300k)
+XML_CHUNK = 1024 * 1024
 _RIS_LINE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
+_MB = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +93,7 @@ def sniff(path: Path) -> str:
         raise ExportError(f"export {path} is empty: export the references again from EndNote Web")
     encoding = text_encoding(head)
     text = head.decode(encoding, errors="replace").lstrip("\ufeff \t\r\n")
-    if text.startswith(("<?xml", "<xml", "<records", "<!DOCTYPE")):
+    if text.startswith(("<?xml", "<xml", "<records", "<!DOCTYPE", "<!--")):
         return "endnote-xml"
     lines = [line for line in text.splitlines()[:5] if line.strip()]
     if lines and _RIS_LINE.match(lines[0].lstrip("\ufeff")) and lines[0].lstrip("\ufeff").startswith("TY"):
@@ -93,10 +108,66 @@ def read_export(path: Path) -> tuple[str, Iterator[ExportRecord]]:
     """Given an export file, return its format and a stream of its records (errors raise ExportError)."""
     kind = sniff(path)
     reader = {"endnote-xml": _read_xml, "ris": _read_ris, "tab": _read_tab}[kind]
-    return kind, reader(path)
+    return kind, _counted(path, reader(path))
+
+
+def _counted(path: Path, records: Iterator[ExportRecord]) -> Iterator[ExportRecord]:
+    for count, record in enumerate(records, start=1):
+        if count > RECORD_LIMIT:
+            raise ExportError(f"{path} holds more than {RECORD_LIMIT:,} records, more than any library endnoted "
+                              "reads: it is not an export of one EndNote library")
+        yield record
 
 
 # --- EndNote XML ---------------------------------------------------------------------------
+
+class _PrologGuard:
+    """A second expat parser fed the same bytes until the root element opens; it refuses any DOCTYPE.
+
+    It has no content handlers, so it costs nothing once the prolog is behind it (it is then no
+    longer fed at all).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.root: str | None = None
+        self.first_child: str | None = None
+        self._parser = pyexpat.ParserCreate()
+        self._parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
+        self._parser.StartDoctypeDeclHandler = self._doctype
+        self._parser.EntityDeclHandler = self._entity
+        self._parser.ExternalEntityRefHandler = self._external
+        self._parser.StartElementHandler = self._start
+
+    @property
+    def done(self) -> bool:
+        return self.first_child is not None
+
+    def _refuse(self, what: str) -> ExportError:
+        return ExportError(f"{self.path} was refused: it {what}, which EndNote exports never do; "
+                           "it may be hostile")
+
+    def _doctype(self, *_args: object) -> None:
+        raise self._refuse("declares a DTD (DOCTYPE)")
+
+    def _entity(self, *_args: object) -> None:
+        raise self._refuse("declares entities")
+
+    def _external(self, *_args: object) -> int:
+        raise self._refuse("refers to an external entity")
+
+    def _start(self, name: str, _attributes: object) -> None:
+        if self.root is None:
+            self.root = name
+        elif self.first_child is None:
+            self.first_child = name
+
+    def feed(self, chunk: bytes) -> None:
+        try:
+            self._parser.Parse(chunk, False)
+        except pyexpat.ExpatError:
+            pass  # the C parser, fed the same bytes, reports where the file is broken
+
 
 def _text_of(element: Element | None) -> str:
     if element is None:
@@ -108,11 +179,13 @@ def _first(element: Element | None, tag: str) -> Element | None:
     return None if element is None else element.find(tag)
 
 
-def _xml_record(element: Element) -> ExportRecord:
+def _xml_record(element: Element) -> ExportRecord | None:
     # One pass over the record's children (the DTD puts each field once, at this level).
     fields: dict[str, Element] = {}
     for child in element:
         fields.setdefault(child.tag, child)
+    if "rec-number" not in fields and "ref-type" not in fields:
+        return None   # EndNote writes both in every record
     key = _first(fields.get("foreign-keys"), "key")
     return _record(
         number=_text_of(fields.get("rec-number")),
@@ -123,21 +196,66 @@ def _xml_record(element: Element) -> ExportRecord:
         db_id=key.get("db-id", "") if key is not None else "")
 
 
+def _not_endnote(path: Path, why: str) -> ExportError:
+    return ExportError(f"{path} is XML but not an EndNote XML export ({why}); in EndNote Web use "
+                       "Format → Export References → XML")
+
+
+def _ended(parser: XMLPullParser[Element]) -> Iterator[Element]:
+    """The elements closed since the last call (only "end" events are asked for)."""
+    events: Iterator[Any] = parser.read_events()   # typeshed's union of event shapes; ours are ("end", element)
+    for event in events:
+        yield cast(Element, event[1])
+
+
+def _xml_records(path: Path, handle: IO[bytes]) -> Iterator[ExportRecord]:
+    guard = _PrologGuard(path)
+    parser: XMLPullParser[Element] = XMLPullParser(events=("end",))
+    count = 0
+    stretch = 0   # bytes fed since an element last closed
+    while chunk := handle.read(XML_CHUNK):
+        if not guard.done:
+            guard.feed(chunk)   # raises before the C parser sees a DOCTYPE
+            if guard.root is not None and guard.root != "xml":
+                raise _not_endnote(path, f"its root element is <{guard.root[:40]}>, not <xml>")
+            if guard.first_child is not None and guard.first_child != "records":
+                raise _not_endnote(path, f"<xml> opens with <{guard.first_child[:40]}>, not <records>")
+        parser.feed(chunk)
+        stretch += len(chunk)
+        for element in _ended(parser):
+            stretch = 0
+            tag = element.tag
+            if tag == "record":
+                record = _xml_record(element)
+                if record is None:
+                    raise _not_endnote(path, f"record {count + 1} has neither a record number nor a type")
+                count += 1
+                yield record
+                element.clear()
+            elif tag == "records" and any(child.tag != "record" for child in element):
+                raise _not_endnote(path, "<records> holds elements other than <record>")
+        if stretch > XML_STRETCH_LIMIT:
+            raise ExportError(f"{path} was refused: after record {count} it runs for more than "
+                              f"{XML_STRETCH_LIMIT // _MB} MB without closing an element (a field that size is "
+                              "not in any EndNote export)")
+    parser.close()
+    for element in _ended(parser):
+        if element.tag == "record":  # pragma: no cover - records end before the document does
+            record = _xml_record(element)
+            if record is not None:
+                count += 1
+                yield record
+    if guard.root is None or guard.first_child is None:
+        raise _not_endnote(path, "it has no <xml><records> structure")
+
+
 def _read_xml(path: Path) -> Iterator[ExportRecord]:
     count = 0
     try:
         with path.open("rb") as handle:
-            # End events only, as cheap as a bare parse; each record is emptied once read, so memory
-            # stays flat (an empty shell per record is all that is left).
-            events: Any = safe_et.iterparse(handle, events=("end",), forbid_dtd=True)
-            for _event, element in events:
-                if element.tag == "record":
-                    count += 1
-                    yield _xml_record(element)
-                    element.clear()
-    except DefusedXmlException as error:
-        raise ExportError(f"{path} was refused: it declares a DTD or entities ({type(error).__name__}), "
-                          "which EndNote exports never do; it may be hostile") from error
+            for record in _xml_records(path, handle):
+                count += 1
+                yield record
     except ParseError as error:
         line, column = getattr(error, "position", (0, 0))
         raise ExportError(f"{path} is not well-formed XML at line {line}, column {column} "
@@ -146,7 +264,7 @@ def _read_xml(path: Path) -> Iterator[ExportRecord]:
         raise ExportError(f"cannot read export {path}: {error.strerror or error}") from error
 
 
-# --- RIS -----------------------------------------------------------------------------------
+# --- RIS and tab-delimited: bounded lines ---------------------------------------------------
 
 def _open_text(path: Path) -> IO[str]:
     with path.open("rb") as handle:
@@ -154,20 +272,37 @@ def _open_text(path: Path) -> IO[str]:
     return path.open("r", encoding=text_encoding(head), errors="replace", newline=None)
 
 
+def _lines(path: Path, handle: IO[str]) -> Iterator[str]:
+    """Every line of a text export, each read with a bound: a line over LINE_LIMIT is refused, not read."""
+    number = 0
+    while line := handle.readline(LINE_LIMIT + 1):
+        number += 1
+        if len(line) > LINE_LIMIT:
+            raise ExportError(f"{path} was refused: line {number} is longer than {LINE_LIMIT // _MB} M characters, "
+                              "which no EndNote export holds")
+        yield line
+
+
 def _read_ris(path: Path) -> Iterator[ExportRecord]:
     fields: dict[str, str] = {}
     count = 0
+    open_record = False
     try:
         with _open_text(path) as handle:
-            for raw in handle:
+            for raw in _lines(path, handle):
                 match = _RIS_LINE.match(raw.rstrip("\n").lstrip("\ufeff"))
                 if not match:
                     continue
                 tag, value = match.group(1), (match.group(2) or "").strip()
                 if tag == "TY":
+                    if open_record:
+                        raise ExportError(f"{path} is cut or damaged: record {count + 1} has no ER line before "
+                                          "the next TY; export it again")
                     fields = {}
+                    open_record = True
                 elif tag == "ER":
                     count += 1
+                    open_record = False
                     yield _record(
                         number=fields.get("ID", ""), title=fields.get("TI") or fields.get("T1", ""),
                         year=fields.get("PY") or fields.get("Y1") or fields.get("DA", ""),
@@ -177,9 +312,10 @@ def _read_ris(path: Path) -> Iterator[ExportRecord]:
                     fields[tag] = value
     except OSError as error:
         raise ExportError(f"cannot read export {path}: {error.strerror or error}") from error
+    if open_record:
+        raise ExportError(f"{path} is cut off: its last record (after record {count}) has no ER line; "
+                          "the file may be truncated; export it again")
 
-
-# --- tab-delimited -------------------------------------------------------------------------
 
 _TAB_COLUMNS = {
     "title": ("title",), "year": ("year", "publication year"), "author": ("author", "authors"),
@@ -200,22 +336,30 @@ def _tab_header(lines: list[str]) -> dict[str, int] | None:
 def _read_tab(path: Path) -> Iterator[ExportRecord]:
     try:
         with _open_text(path) as handle:
-            first = [handle.readline(), handle.readline()]
+            lines = _lines(path, handle)
+            first = list(itertools.islice(lines, 2))
             columns = _tab_header([line.rstrip("\n") for line in first])
             if columns is None:
                 raise ExportError(f"{path} has no tab-delimited header row naming Title and Author or Year")
-            rows = first[1:] if _tab_header([first[0].rstrip("\n")]) else []
-            for number, line in enumerate(itertools.chain(rows, handle), start=1):
-                cells = line.rstrip("\n").split("\t")
-                if len(cells) < 2:
+            header = first[0] if _tab_header([first[0].rstrip("\n")]) else first[1]
+            width = header.rstrip("\n").count("\t") + 1
+            rows = first[1:] if header is first[0] else []
+            for number, line in enumerate(itertools.chain(rows, lines), start=1):
+                text = line.rstrip("\n")
+                if not text.strip():
                     continue
+                cells = text.split("\t")
+                if len(cells) != width and not (len(cells) > width and not "".join(cells[width:]).strip()):
+                    cut = "" if line.endswith("\n") else " (the file may be cut off)"
+                    raise ExportError(f"{path} does not fit its own header: row {number} has {len(cells)} columns, "
+                                      f"the header names {width}{cut}; export it again")
 
                 def cell(key: str, cells: list[str] = cells) -> str:
                     index = columns.get(key)
-                    return cells[index].strip() if index is not None and index < len(cells) else ""
+                    return cells[index].strip() if index is not None else ""
 
                 author = re.split(r";|//", cell("author"), maxsplit=1)[0]
                 yield _record(number=cell("number") or str(number), title=cell("title"), year=cell("year"),
-                                   first_author=author.strip(), doi=cell("doi"))
+                              first_author=author.strip(), doi=cell("doi"))
     except OSError as error:
         raise ExportError(f"cannot read export {path}: {error.strerror or error}") from error

@@ -1,0 +1,245 @@
+"""The bounded export reader: real exports read exactly, hostile or cut ones refused with one line (exit 2).
+
+Hostile XML (billion laughs, quadratic blow-up, external and parameter entities, a DOCTYPE after
+comments or without an internal subset) is refused before the C parser sees the DOCTYPE; the
+reasoning is in docs/xml-safety.md. Oversized lines and fields are refused in bounded memory,
+measured in a separate process (its own peak RSS).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import defusedxml.ElementTree as safe_et
+import pytest
+
+from endnoted.reading import exports
+from endnoted.reading.exports import ExportRecord, read_export
+from tests.conftest import REALWORLD, run, tree_hash
+
+PAIR = REALWORLD / "IEBH-RefLib"
+XML_HEAD = '<?xml version="1.0" encoding="UTF-8" ?>'
+RECORD = ("<record><rec-number>{n}</rec-number><ref-type name=\"Journal Article\">17</ref-type><contributors>"
+          "<authors><author>Smith, J.</author></authors></contributors><titles><title>Paper {n}</title></titles>"
+          "<dates><year>2020</year></dates></record>")
+
+
+@pytest.fixture
+def blue_light(tmp_path: Path) -> Path:
+    data = tmp_path / "lib" / "blue-light.Data"
+    with zipfile.ZipFile(PAIR / "blue-light.enlx") as archive:
+        archive.extractall(data)
+    (tmp_path / "lib" / "blue-light.enl").write_bytes(b"Eds1")
+    return tmp_path / "lib" / "blue-light.enl"
+
+
+def _oracle(path: Path) -> list[ExportRecord]:
+    """The records as the previous reader (defusedxml's pure-Python parser) saw them: the C path must agree."""
+    records = []
+    for _event, element in safe_et.iterparse(str(path), events=("end",), forbid_dtd=True):
+        if element.tag == "record":
+            record = exports._xml_record(element)
+            assert record is not None
+            records.append(record)
+            element.clear()
+    return records
+
+
+@pytest.mark.parametrize("name", ["blue-light.xml", "Dump-Converted test.xml", "SpiderCite demo.xml",
+                                  "multipart.xml"])
+def test_the_c_parser_reads_every_real_export_exactly_as_before(name: str) -> None:
+    kind, records = read_export(PAIR / name)
+    assert kind == "endnote-xml"
+    assert list(records) == _oracle(PAIR / name)
+
+
+def _refused(blue_light: Path, path: Path, words: str, seconds: float = 10.0) -> str:
+    before = tree_hash(blue_light.parent)
+    started = time.monotonic()
+    result = run("compare", str(blue_light), str(path))
+    assert time.monotonic() - started < seconds
+    assert tree_hash(blue_light.parent) == before
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: "), result.stderr
+    assert words in result.stderr and path.name in result.stderr, result.stderr
+    return result.stderr
+
+
+LAUGHS = "".join(f'<!ENTITY lol{n + 1} "{f"&lol{n};" * 10}">' for n in range(1, 9))
+HOSTILE_XML = {
+    "billion-laughs": f'{XML_HEAD}<!DOCTYPE xml [<!ENTITY lol1 "lol">{LAUGHS}]>'
+                      "<xml><records><record><rec-number>1</rec-number><titles><title>&lol9;</title></titles>"
+                      "</record></records></xml>",
+    "quadratic-blowup": f'{XML_HEAD}<!DOCTYPE xml [<!ENTITY a "{"x" * 50_000}">]><xml><records><record>'
+                        f"<rec-number>1</rec-number><titles><title>{'&a;' * 50_000}</title></titles></record>"
+                        "</records></xml>",
+    "external-entity": f'{XML_HEAD}<!DOCTYPE xml [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><records>'
+                       "<record><rec-number>1</rec-number><titles><title>&e;</title></titles></record>"
+                       "</records></xml>",
+    "external-dtd": f'{XML_HEAD}<!DOCTYPE xml SYSTEM "http://127.0.0.1:9/evil.dtd"><xml><records><record>'
+                    "<rec-number>1</rec-number></record></records></xml>",
+    "parameter-entity": f'{XML_HEAD}<!DOCTYPE xml [<!ENTITY % p SYSTEM "file:///etc/passwd"> %p;]><xml/>',
+    "doctype-after-comments": f"{XML_HEAD}<!-- an innocent comment --><!-- and another -->"
+                              '<!DOCTYPE xml [<!ENTITY x "y">]><xml><records><record><rec-number>1</rec-number>'
+                              "<titles><title>&x;</title></titles></record></records></xml>",
+    "comment-first-doctype": '<!-- no declaration --><!DOCTYPE xml [<!ENTITY x "y">]><xml><records/></xml>',
+    "empty-doctype": f"{XML_HEAD}<!DOCTYPE xml><xml><records></records></xml>",
+    "utf16-doctype": None,   # filled below: the same bomb, in UTF-16 with a BOM
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_XML))
+def test_a_doctype_or_entity_is_refused_before_anything_is_expanded(blue_light: Path, tmp_path: Path,
+                                                                     case: str) -> None:
+    path = tmp_path / f"{case}.xml"
+    if case == "utf16-doctype":
+        path.write_bytes(str(HOSTILE_XML["billion-laughs"]).replace("UTF-8", "UTF-16").encode("utf-16"))
+    else:
+        path.write_text(str(HOSTILE_XML[case]), encoding="utf-8")
+    assert "refused" in _refused(blue_light, path, "refused", seconds=5)
+
+
+def test_an_undeclared_entity_is_a_parse_error_not_an_expansion(blue_light: Path, tmp_path: Path) -> None:
+    path = tmp_path / "undeclared.xml"
+    path.write_text(f"{XML_HEAD}<xml><records><record><rec-number>1</rec-number><titles><title>&lol;</title>"
+                    "</titles></record></records></xml>", encoding="utf-8")
+    _refused(blue_light, path, "not well-formed")
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    ("<html><body><p>Hello</p></body></html>", "root element is <html>"),
+    ("<xml><library><record><rec-number>1</rec-number></record></library></xml>", "not <records>"),
+    ("<xml><records><item>1</item><item>2</item></records></xml>", "other than <record>"),
+    ("<xml><records><record><title>No number, no type</title></record></records></xml>",
+     "neither a record number nor a type"),
+    ("<xml/>", "no <xml><records> structure"),
+])
+def test_well_formed_xml_that_is_not_an_endnote_export_is_refused(blue_light: Path, tmp_path: Path,
+                                                                   body: str, words: str) -> None:
+    path = tmp_path / "other.xml"
+    path.write_text(XML_HEAD + body, encoding="utf-8")
+    assert "not an EndNote XML export" in _refused(blue_light, path, words)
+
+
+def test_an_empty_but_well_formed_export_is_read_as_empty(tmp_path: Path) -> None:
+    path = tmp_path / "none.xml"
+    path.write_text(f"{XML_HEAD}<xml><records></records></xml>", encoding="utf-8")
+    assert list(read_export(path)[1]) == []
+
+
+RIS = (PAIR / "blue-light.ris").read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize(("cut", "words"), [
+    (lambda text: text[:text.rstrip().rindex("ER  -")], "cut off"),           # last ER missing
+    (lambda text: text[:text.rstrip().rindex("ER  -") + 2], "cut off"),       # last ER cut to "ER"
+    (lambda text: text[:text.rstrip().rindex("ER  -") - 40], "cut off"),      # cut inside the last record
+    (lambda text: text.replace("ER  - ", "", 1), "no ER line before the next TY"),   # one ER lost mid-file
+])
+def test_a_ris_export_cut_off_is_refused_not_read_short(blue_light: Path, tmp_path: Path, cut: object,
+                                                          words: str) -> None:
+    path = tmp_path / "cut.ris"
+    path.write_text(cut(RIS), encoding="utf-8")  # type: ignore[operator]
+    _refused(blue_light, path, words)
+
+
+def test_the_whole_ris_export_still_reads_all_102(tmp_path: Path) -> None:
+    assert len(list(read_export(PAIR / "blue-light.ris")[1])) == 102
+
+
+def _tab_lines() -> list[str]:
+    _, records = read_export(PAIR / "blue-light.xml")
+    lines = ["Reference Type\tAuthor\tYear\tTitle\tDOI\tRecord Number"]
+    return lines + [f"Journal Article\t{r.first_author}\t{r.year}\t{r.title}\t{r.doi}\t{r.number}"
+                    for r in records]
+
+
+def test_tab_rows_that_lack_the_headers_first_column_are_refused(blue_light: Path, tmp_path: Path) -> None:
+    lines = _tab_lines()
+    path = tmp_path / "shifted.txt"
+    path.write_text("\n".join(lines[:1] + [line.split("\t", 1)[1] for line in lines[1:]]) + "\n", encoding="utf-8")
+    _refused(blue_light, path, "does not fit its own header")
+
+
+def test_a_tab_export_cut_off_in_its_last_row_is_refused(blue_light: Path, tmp_path: Path) -> None:
+    text = "\n".join(_tab_lines()) + "\n"
+    path = tmp_path / "cut.txt"
+    path.write_text(text[:text.rstrip("\n").rindex("\t") - 5], encoding="utf-8")
+    assert "cut off" in _refused(blue_light, path, "does not fit its own header")
+
+
+def test_a_tab_export_with_trailing_empty_cells_still_reads(tmp_path: Path) -> None:
+    path = tmp_path / "trailing.txt"
+    path.write_text("\n".join(line + "\t" for line in _tab_lines()), encoding="utf-8")
+    assert len(list(read_export(path)[1])) == 102
+
+
+_PEAK = """
+import resource, sys
+from pathlib import Path
+from endnoted.common.errors import ExportError
+from endnoted.reading.exports import read_export
+try:
+    sum(1 for _ in read_export(Path(sys.argv[1]))[1])
+    print("read")
+except ExportError as error:
+    print("refused:", error)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def _write_giant(path: Path, head: str, tail: str, megabytes: int) -> None:
+    block = ("A long line of filler text. " * 40)[:1024] * 1024
+    with path.open("w", encoding="utf-8") as out:
+        out.write(head)
+        for _ in range(megabytes):
+            out.write(block)
+        out.write(tail)
+
+
+@pytest.mark.parametrize(("kind", "head", "tail"), [
+    ("ris", "TY  - JOUR\nAB  - ", "\nER  - \n"),
+    ("tab", "Title\tAuthor\tYear\n", "\tSmith, J.\t2020\n"),
+    ("xml", f"{XML_HEAD}<xml><records><record><rec-number>1</rec-number><abstract>",
+     "</abstract></record></records></xml>"),
+    ("xml-tag", f"{XML_HEAD}<xml><records><record><rec-number>1</rec-number><abstract a=\"",
+     "\"/></record></records></xml>"),
+])
+def test_a_giant_line_or_field_is_refused_in_bounded_memory(tmp_path: Path, kind: str, head: str,
+                                                            tail: str) -> None:
+    path = tmp_path / f"giant.{kind}"
+    _write_giant(path, head, tail, 48)
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", _PEAK, str(path)], capture_output=True, text=True, check=True)
+    verdict, peak_mb = done.stdout.strip().splitlines()
+    assert verdict.startswith("refused:") and ("longer than" in verdict or "without closing" in verdict), verdict
+    assert int(peak_mb) < 80, f"refusing a 48 MB {kind} line took {peak_mb} MB"
+    assert time.monotonic() - started < 20
+
+
+def test_a_large_valid_xml_export_streams_in_bounded_memory(tmp_path: Path) -> None:
+    path = tmp_path / "many.xml"
+    with path.open("w", encoding="utf-8") as out:
+        out.write(f"{XML_HEAD}<xml><records>")
+        for n in range(60_000):
+            out.write(RECORD.format(n=n).replace("</titles>", "</titles><abstract>" + "words " * 300 + "</abstract>"))
+        out.write("</records></xml>")
+    assert path.stat().st_size > 100_000_000
+    done = subprocess.run([sys.executable, "-c", _PEAK, str(path)], capture_output=True, text=True, check=True)
+    verdict, peak_mb = done.stdout.strip().splitlines()
+    assert verdict == "read" and int(peak_mb) < 80, (verdict, peak_mb)
+
+
+def test_more_records_than_any_library_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The limit is a module constant (2M records); a smaller one here keeps the test fast. The
+    # constant is data, not one of our functions, so patching it does not bypass the code under test.
+    monkeypatch.setattr(exports, "RECORD_LIMIT", 50)
+    path = tmp_path / "many.ris"
+    path.write_text("TY  - JOUR\nTI  - x\nER  - \n" * 51, encoding="utf-8")
+    with pytest.raises(exports.ExportError, match="more than 50 records"):
+        list(read_export(path)[1])
+

@@ -19,9 +19,8 @@ import pytest
 
 from endnoted.reading import exports
 from endnoted.reading.exports import ExportRecord, read_export
-from tests.conftest import REALWORLD, run, tree_hash
+from tests.conftest import run, tree_hash
 
-PAIR = REALWORLD / "IEBH-RefLib"
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8" ?>'
 RECORD = ("<record><rec-number>{n}</rec-number><ref-type name=\"Journal Article\">17</ref-type><contributors>"
           "<authors><author>Smith, J.</author></authors></contributors><titles><title>Paper {n}</title></titles>"
@@ -29,9 +28,15 @@ RECORD = ("<record><rec-number>{n}</rec-number><ref-type name=\"Journal Article\
 
 
 @pytest.fixture
-def blue_light(tmp_path: Path) -> Path:
+def pair(realworld: Path) -> Path:
+    """The real IEBH library and its own XML and RIS exports."""
+    return realworld / "IEBH-RefLib"
+
+
+@pytest.fixture
+def blue_light(tmp_path: Path, pair: Path) -> Path:
     data = tmp_path / "lib" / "blue-light.Data"
-    with zipfile.ZipFile(PAIR / "blue-light.enlx") as archive:
+    with zipfile.ZipFile(pair / "blue-light.enlx") as archive:
         archive.extractall(data)
     (tmp_path / "lib" / "blue-light.enl").write_bytes(b"Eds1")
     return tmp_path / "lib" / "blue-light.enl"
@@ -51,10 +56,10 @@ def _oracle(path: Path) -> list[ExportRecord]:
 
 @pytest.mark.parametrize("name", ["blue-light.xml", "Dump-Converted test.xml", "SpiderCite demo.xml",
                                   "multipart.xml"])
-def test_the_c_parser_reads_every_real_export_exactly_as_before(name: str) -> None:
-    kind, records = read_export(PAIR / name)
+def test_the_c_parser_reads_every_real_export_exactly_as_before(pair: Path, name: str) -> None:
+    kind, records = read_export(pair / name)
     assert kind == "endnote-xml"
-    assert list(records) == _oracle(PAIR / name)
+    assert list(records) == _oracle(pair / name)
 
 
 def _refused(blue_light: Path, path: Path, words: str, seconds: float = 10.0) -> str:
@@ -131,50 +136,49 @@ def test_an_empty_but_well_formed_export_is_read_as_empty(tmp_path: Path) -> Non
     assert list(read_export(path)[1]) == []
 
 
-RIS = (PAIR / "blue-light.ris").read_text(encoding="utf-8-sig")
-
-
 @pytest.mark.parametrize(("cut", "words"), [
     (lambda text: text[:text.rstrip().rindex("ER  -")], "cut off"),           # last ER missing
     (lambda text: text[:text.rstrip().rindex("ER  -") + 2], "cut off"),       # last ER cut to "ER"
     (lambda text: text[:text.rstrip().rindex("ER  -") - 40], "cut off"),      # cut inside the last record
     (lambda text: text.replace("ER  - ", "", 1), "no ER line before the next TY"),   # one ER lost mid-file
 ])
-def test_a_ris_export_cut_off_is_refused_not_read_short(blue_light: Path, tmp_path: Path, cut: object,
-                                                          words: str) -> None:
+def test_a_ris_export_cut_off_is_refused_not_read_short(blue_light: Path, pair: Path, tmp_path: Path,
+                                                          cut: object, words: str) -> None:
     path = tmp_path / "cut.ris"
-    path.write_text(cut(RIS), encoding="utf-8")  # type: ignore[operator]
+    path.write_text(cut((pair / "blue-light.ris").read_text(encoding="utf-8-sig")),  # type: ignore[operator]
+                    encoding="utf-8")
     _refused(blue_light, path, words)
 
 
-def test_the_whole_ris_export_still_reads_all_102(tmp_path: Path) -> None:
-    assert len(list(read_export(PAIR / "blue-light.ris")[1])) == 102
+def test_the_whole_ris_export_still_reads_all_102(pair: Path) -> None:
+    assert len(list(read_export(pair / "blue-light.ris")[1])) == 102
 
 
-def _tab_lines() -> list[str]:
-    _, records = read_export(PAIR / "blue-light.xml")
+def _tab_lines(pair: Path) -> list[str]:
+    _, records = read_export(pair / "blue-light.xml")
     lines = ["Reference Type\tAuthor\tYear\tTitle\tDOI\tRecord Number"]
     return lines + [f"Journal Article\t{r.first_author}\t{r.year}\t{r.title}\t{r.doi}\t{r.number}"
                     for r in records]
 
 
-def test_tab_rows_that_lack_the_headers_first_column_are_refused(blue_light: Path, tmp_path: Path) -> None:
-    lines = _tab_lines()
+def test_tab_rows_that_lack_the_headers_first_column_are_refused(blue_light: Path, pair: Path,
+                                                                  tmp_path: Path) -> None:
+    lines = _tab_lines(pair)
     path = tmp_path / "shifted.txt"
     path.write_text("\n".join(lines[:1] + [line.split("\t", 1)[1] for line in lines[1:]]) + "\n", encoding="utf-8")
     _refused(blue_light, path, "does not fit its own header")
 
 
-def test_a_tab_export_cut_off_in_its_last_row_is_refused(blue_light: Path, tmp_path: Path) -> None:
-    text = "\n".join(_tab_lines()) + "\n"
+def test_a_tab_export_cut_off_in_its_last_row_is_refused(blue_light: Path, pair: Path, tmp_path: Path) -> None:
+    text = "\n".join(_tab_lines(pair)) + "\n"
     path = tmp_path / "cut.txt"
     path.write_text(text[:text.rstrip("\n").rindex("\t") - 5], encoding="utf-8")
     assert "cut off" in _refused(blue_light, path, "does not fit its own header")
 
 
-def test_a_tab_export_with_trailing_empty_cells_still_reads(tmp_path: Path) -> None:
+def test_a_tab_export_with_trailing_empty_cells_still_reads(pair: Path, tmp_path: Path) -> None:
     path = tmp_path / "trailing.txt"
-    path.write_text("\n".join(line + "\t" for line in _tab_lines()), encoding="utf-8")
+    path.write_text("\n".join(line + "\t" for line in _tab_lines(pair)), encoding="utf-8")
     assert len(list(read_export(path)[1])) == 102
 
 

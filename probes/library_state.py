@@ -34,7 +34,12 @@ class LibraryStateProbe:
         elif snapshot.status is Status.FOREIGN:
             yield Finding(self.name, "library.not-endnote", Severity.WARNING,
                           f"{problem}. Check that this is the right file.")
-        elif snapshot.journal_present:
+        elif snapshot.bad_values:
+            yield Finding(self.name, "library.odd-values", Severity.WARNING,
+                          f"Values EndNote never writes: {'; '.join(snapshot.bad_values)}. endnoted does not "
+                          "judge the sync state from them; open the library in EndNote and let it sync.",
+                          count=len(snapshot.bad_values))
+        if snapshot.ok and snapshot.journal_present:
             yield Finding(self.name, "library.journal-present", Severity.INFO,
                           "A rollback journal (sdb.eni-journal) sits beside the database: EndNote was writing, "
                           "or crashed mid-write. If EndNote is closed, open the library in EndNote once.")

@@ -28,6 +28,8 @@ class SyncLedgerProbe:
                           "Sync was set up but never completed (no last-sync time): " + SYNC_NOW
                           + " If it fails, check the account in Preferences → Sync.")
             return
+        if snapshot.bad_values:
+            return   # the ledger holds values EndNote never writes: library.odd-values says which
         if ledger.missed:
             yield Finding(self.name, "sync.missed-references", Severity.ERROR,
                           f"{ledger.missed} references were in the library before the last sync but were never "

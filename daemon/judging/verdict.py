@@ -81,6 +81,12 @@ def decide(snapshot: Snapshot, *, now: datetime, stale_after_seconds: float,
     if not ledger.configured:
         return Verdict(State.NOT_SYNCED, "This library is not synced with EndNote Web.",
                        "Nothing to do, unless it should sync: EndNote → Preferences → Sync.")
+    if snapshot.bad_values:
+        # Weak evidence is `unknown` with why, never a guess (issue #12: a bad value is a finding).
+        return Verdict(State.UNKNOWN, "Some of the library's sync records hold values EndNote never writes ("
+                       f"{'; '.join(snapshot.bad_values)}), so endnoted cannot judge its sync state.",
+                       "Open the library in EndNote and let it sync; if that fails, use Tools → Recover "
+                       "Library on a copy.")
     if comparison is not None and (comparison.unexplained_missing_on_web or comparison.unexplained_missing_on_desktop):
         return Verdict(State.DIVERGED,
                        f"Compared with the Web export {comparison.export.name}: "

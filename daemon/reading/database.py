@@ -3,6 +3,18 @@
 Facts behind this module (ENDNOTE-FORMAT.md §1.5):
 - `file:…?mode=ro` keeps SQLite's locking on, so EndNote's writes and our reads serialise; never
   `immutable=1` on a library EndNote may have open.
+- Reading creates and changes nothing beside the library, whatever its journal mode (issue #12).
+  EndNote's own databases use a rollback journal (header bytes 18-19 = 1), where a `mode=ro`
+  connection creates no file. A database in WAL mode (bytes 18-19 = 2) is another matter: even a
+  read-only connection creates `-wal` and `-shm` beside it and writes read marks into `-shm` on every
+  read, and fails in a read-only folder (https://www.sqlite.org/wal.html §"Read-Only Databases").
+  SQLite also cannot open a path of 512 bytes or more (unix VFS `MAX_PATHNAME`). Both are read
+  through a private copy instead (`_private_copy`): the database and its `-wal` are copied into a
+  0700 temporary folder and the copy is read. The copy is kept only if nothing moved while it was
+  made (size, mtime, change counter, WAL salts and no `-journal`, before and after); a copy of a
+  WAL database taken that way is what SQLite recovers from after a power cut, by design.
+- A database path that is not a regular file (a FIFO, a device) is refused before anything opens
+  it: opening a FIFO blocks for ever.
 - EndNote declares collations (`ENCI_Base`, `ENCIN_Base`, locale variants like `ENCIN_zh_CN`) and
   the function `EN_MAKE_SORT_KEY`; some queries and `PRAGMA quick_check` fail without them, so a
   stand-in is registered for every name found in the schema.
@@ -12,8 +24,12 @@ Facts behind this module (ENDNOTE-FORMAT.md §1.5):
 from __future__ import annotations
 
 import logging
+import os
 import re
+import shutil
 import sqlite3
+import stat
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -46,9 +62,9 @@ def header_problem(path: Path) -> str | None:
     truncated one only fails on the page that is missing.
     """
     try:
-        size = path.stat().st_size
-        with path.open("rb") as handle:
-            header = handle.read(100)
+        size, header = _read_header(path)
+    except NotRegular as error:
+        return str(error)
     except PermissionError as error:
         return f"cannot be read ({error.strerror or 'permission denied'})"
     except OSError as error:
@@ -74,6 +90,42 @@ def header_problem(path: Path) -> str | None:
     return None
 
 
+class NotRegular(OSError):
+    """The path is a FIFO, a device or a folder: nothing we may open and read like a file."""
+
+
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)   # POSIX: opening a FIFO must not wait for a writer
+_BINARY = getattr(os, "O_BINARY", 0)       # Windows: no newline translation
+
+
+def open_regular(path: Path) -> int:
+    """Given a path, return a read-only descriptor of it; raise NotRegular if it is no regular file.
+
+    Opened non-blocking and checked with fstat on the open descriptor, so a FIFO swapped in after a
+    stat cannot make us wait.
+    """
+    fd = os.open(path, os.O_RDONLY | _NONBLOCK | _BINARY)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a FIFO" if stat.S_ISFIFO(mode) else "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+            raise NotRegular(f"is {kind}, not a database file")
+        if _NONBLOCK:
+            os.set_blocking(fd, True)
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _read_header(path: Path) -> tuple[int, bytes]:
+    fd = open_regular(path)
+    try:
+        return os.fstat(fd).st_size, os.pread(fd, 100, 0) if hasattr(os, "pread") else os.read(fd, 100)
+    finally:
+        os.close(fd)
+
+
 def register_stand_ins(connection: sqlite3.Connection) -> None:
     """Register stand-ins for EndNote's collations (every one the schema names) and EN_MAKE_SORT_KEY."""
     _register_stand_ins(connection, {*_KNOWN_ENDNOTE_COLLATIONS, *schema_collations(connection)})
@@ -86,10 +138,20 @@ def _register_stand_ins(connection: sqlite3.Connection, names: set[str]) -> None
     connection.create_function("EN_MAKE_SORT_KEY", 2, _stand_in_sort_key, deterministic=True)
 
 
+def lenient_text(value: bytes) -> str:
+    """Decode TEXT that is not valid UTF-8 (a Latin-1 byte in a title) instead of failing the whole read."""
+    return value.decode("utf-8", "replace")
+
+
 def schema_collations(connection: sqlite3.Connection) -> set[str]:
     names: set[str] = set()
-    for (sql,) in connection.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL"):
-        names.update(name for name in _COLLATE.findall(sql) if name.upper() not in _BUILTIN_COLLATIONS)
+    factory = connection.text_factory
+    connection.text_factory = lenient_text   # schema text with a bad byte is still a schema
+    try:
+        for (sql,) in connection.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL"):
+            names.update(name for name in _COLLATE.findall(sql) if name.upper() not in _BUILTIN_COLLATIONS)
+    finally:
+        connection.text_factory = factory
     return names
 
 
@@ -100,8 +162,7 @@ def interrupted_write(error: sqlite3.Error, path: Path) -> InterruptedWrite | No
     """Given a read error, return InterruptedWrite when it means a crashed writer left a hot journal."""
     if getattr(error, "sqlite_errorcode", None) != SQLITE_READONLY_ROLLBACK:
         return None
-    return InterruptedWrite(f"{path} has an unfinished write (EndNote stopped in the middle of saving; "
-                            f"{path.name}-journal holds what it needs to undo it)")
+    return interrupted_write_of(path)
 
 
 def _is_busy(error: sqlite3.Error) -> bool:
@@ -109,10 +170,31 @@ def _is_busy(error: sqlite3.Error) -> bool:
     return "locked" in text or "busy" in text
 
 
+# SQLite's unix VFS refuses paths of 512 bytes or more (MAX_PATHNAME); keep room for "-journal".
+MAX_DIRECT_PATH_BYTES = 500
+COPY_ATTEMPTS = 5
+
+
+def _is_wal(header: bytes) -> bool:
+    return len(header) >= 20 and 2 in (header[18], header[19])
+
+
+def private_copy_reason(path: Path) -> str | None:
+    """Given a database, return why it must be read through a private copy, or None to read it in place."""
+    if len(os.fsencode(path.resolve())) > MAX_DIRECT_PATH_BYTES:
+        return "its path is too long for SQLite"
+    try:
+        _size, header = _read_header(path)
+    except OSError:
+        return None   # the direct route reports it
+    return "it is in WAL mode" if _is_wal(header) else None
+
+
 def connect_readonly(path: Path, *, busy_timeout: float = 0.25) -> sqlite3.Connection:
     """Given a database file, return a read-only connection with EndNote's stand-ins registered.
 
-    Raise DatabaseUnreadable when the file is not a readable SQLite database.
+    Raise DatabaseUnreadable when the file is not a readable SQLite database. The caller makes sure
+    the file is one a read-only connection leaves untouched (see `read_transaction`).
     """
     if problem := header_problem(path):
         raise DatabaseUnreadable(f"{path} {problem}")
@@ -128,14 +210,104 @@ def connect_readonly(path: Path, *, busy_timeout: float = 0.25) -> sqlite3.Conne
     return connection
 
 
+def _fingerprint(path: Path) -> tuple[object, ...]:
+    """What changes when anyone writes the database, its WAL or its journal (None for an absent file)."""
+    marks: list[object] = []
+    for suffix, head in (("", 28), ("-wal", 32), ("-journal", 0)):
+        file = path.with_name(path.name + suffix)
+        try:
+            fd = open_regular(file)
+        except FileNotFoundError:
+            marks.append(None)
+            continue
+        try:
+            info = os.fstat(fd)
+            marks.append((info.st_size, info.st_mtime_ns, info.st_ino, os.read(fd, head) if head else b""))
+        finally:
+            os.close(fd)
+    return tuple(marks)
+
+
+def _copy_file(source: Path, target: Path) -> None:
+    fd = open_regular(source)
+    with os.fdopen(fd, "rb") as reader, open(target, "xb") as writer:
+        shutil.copyfileobj(reader, writer, 1 << 20)
+
+
+@contextmanager
+def _private_copy(path: Path, *, attempts: int = COPY_ATTEMPTS,
+                  sleep: Callable[[float], None] = time.sleep) -> Iterator[Path]:
+    """Given a database, yield a consistent private copy of it (with its -wal and -journal), deleted afterwards."""
+    scratch = Path(tempfile.mkdtemp(prefix="endnoted-read-"))   # mkdtemp makes it 0700
+    target = scratch / "sdb.eni"
+    try:
+        for attempt in range(attempts):
+            for leftover in scratch.iterdir():
+                leftover.unlink()
+            try:
+                before = _fingerprint(path)
+                for suffix, mark in zip(("", "-wal", "-journal"), before, strict=True):
+                    if mark is not None:
+                        _copy_file(path.with_name(path.name + suffix), scratch / f"sdb.eni{suffix}")
+                if _fingerprint(path) == before:
+                    break
+            except FileNotFoundError:
+                pass   # the WAL or journal came or went while we copied: take it again
+            except NotRegular as error:
+                raise DatabaseUnreadable(f"{path} {error}") from error
+            except PermissionError as error:
+                raise DatabaseUnreadable(f"{path} cannot be read ({error.strerror or 'permission denied'})") from error
+            logger.debug("database %s changed while being copied, again", path)
+            sleep(0.1 * (attempt + 1))
+        else:
+            raise DatabaseBusy(f"{path} kept changing while endnoted copied it to read it")
+        yield target
+    except OSError as error:
+        raise DatabaseBusy(f"{path} could not be copied to a private folder to read it "
+                           f"({error.strerror or error})") from error
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _shown(error: Exception, real: Path, shown: Path) -> str:
+    return str(error).replace(str(real), str(shown))
+
+
 @contextmanager
 def read_transaction(path: Path, *, attempts: int = 6, pause: float = 0.2,
                      sleep: Callable[[float], None] = time.sleep) -> Iterator[sqlite3.Connection]:
     """Given a database, yield a read-only connection inside one short read transaction.
 
-    The whole body runs against one consistent view. A database that stays locked for
-    `attempts` tries raises DatabaseBusy; one that cannot be read raises DatabaseUnreadable.
+    The whole body runs against one consistent view, and nothing is created or changed beside the
+    database: a WAL-mode database or one at a path too long for SQLite is read through a private
+    copy. A database that stays locked for `attempts` tries raises DatabaseBusy; one that cannot be
+    read raises DatabaseUnreadable.
     """
+    if problem := header_problem(path):
+        raise DatabaseUnreadable(f"{path} {problem}")
+    if reason := private_copy_reason(path):
+        logger.debug("reading %s through a private copy: %s", path, reason)
+        with _private_copy(path, sleep=sleep) as copy:
+            try:
+                with _transaction(copy, attempts=1, pause=pause, sleep=sleep) as connection:
+                    yield connection
+            except InterruptedWrite as error:
+                raise interrupted_write_of(path) from error
+            except (DatabaseBusy, DatabaseUnreadable) as error:
+                raise type(error)(_shown(error, copy, path)) from error
+        return
+    with _transaction(path, attempts=attempts, pause=pause, sleep=sleep) as connection:
+        yield connection
+
+
+def interrupted_write_of(path: Path) -> InterruptedWrite:
+    return InterruptedWrite(f"{path} has an unfinished write (EndNote stopped in the middle of saving; "
+                            f"{path.name}-journal holds what it needs to undo it)")
+
+
+@contextmanager
+def _transaction(path: Path, *, attempts: int, pause: float,
+                 sleep: Callable[[float], None]) -> Iterator[sqlite3.Connection]:
     connection = connect_readonly(path)
     try:
         for attempt in range(attempts):

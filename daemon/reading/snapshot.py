@@ -8,6 +8,13 @@ Definitions (issue #2, "Snapshot contents"):
 - edited_after_sync: non-trashed refs whose record_last_updated is > 5 s after the last sync.
 - unsynced: refs (any trash state) with no sync row of type 1.
 - missed: unsynced refs added > 60 s before the last sync (the Web copy lacks them).
+
+Every value read out of EndNote's tables goes through one validated conversion (issue #12): numbers
+and times are converted in SQL (`_INT`), so a row holding text where EndNote writes an integer
+arrives as NULL/0 and is counted in `bad_values`, and the last-sync time must be a plausible
+millisecond time. A bad value is a fact about the library (a finding and an `unknown` verdict),
+never an exception. TEXT that is not valid UTF-8 (a Latin-1 byte in a title) is decoded with
+replacement characters; SQLite itself accepts such text, so the library is not damaged.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from endnoted.common.errors import DatabaseBusy, DatabaseUnreadable, InterruptedWrite
-from endnoted.reading.database import header_problem, read_transaction, table_names
+from endnoted.reading.database import header_problem, lenient_text, read_transaction, table_names
 from endnoted.reading.integrity import IntegrityMemo, identity
 from endnoted.reading.library import Layout, Library
 
@@ -38,6 +45,22 @@ SYNC_TYPE_GROUP_SET = 16
 SYNC_TYPE_TAG = 32
 _GROUP_TYPE = re.compile(r"<rule>\s*TYPE;(\d+)\s*</rule>")
 _REQUIRED_REFS_COLUMNS = {"id", "trash_state", "added_to_library", "record_last_updated"}
+# A last-sync time (ms) outside 2000-01-01 .. 2100-01-01 is not one EndNote wrote.
+LAST_SYNC_MIN_MS = 946_684_800_000
+LAST_SYNC_MAX_MS = 4_102_444_800_000
+USN_MAX = 2**63 - 1
+
+
+def _int_sql(column: str, default: str = "NULL") -> str:
+    """SQL that yields the column as an integer, or `default` where it holds anything else (text, a blob)."""
+    return (f"CASE WHEN typeof({column}) = 'integer' THEN {column} "
+            f"WHEN typeof({column}) = 'real' AND abs({column}) < 9e18 THEN CAST({column} AS INTEGER) "
+            f"ELSE {default} END")
+
+
+def _bad_sql(column: str, *, null_ok: bool = True) -> str:
+    allowed = "'integer', 'real', 'null'" if null_ok else "'integer', 'real'"
+    return f"coalesce(sum(typeof({column}) NOT IN ({allowed})), 0)"
 
 
 RefRow = tuple[int, int, str, str, str, str, int, int]
@@ -136,6 +159,7 @@ class Snapshot:
     integrity: str = "not checked"
     journal_present: bool = False
     tables: frozenset[str] = field(default_factory=frozenset)
+    bad_values: tuple[str, ...] = ()        # values EndNote never writes, e.g. "sync.usn: 2 rows hold no number"
 
     @property
     def ok(self) -> bool:
@@ -171,27 +195,62 @@ def _int(value: object) -> int | None:
         return None
 
 
+def _misc_int(misc: dict[tuple[int, int], object], key: tuple[int, int], low: int, high: int,
+              what: str, bad: list[str]) -> int | None:
+    """Given misc, return the integer at `key` if it is one within [low, high]; otherwise note it as bad."""
+    if key not in misc:
+        return None
+    value = _int(misc[key])
+    if value is None or not low <= value <= high:
+        bad.append(f"misc {key[0]}/{key[1]} ({what}) holds no valid value")
+        return None
+    return value
+
+
 def _read_misc(connection: sqlite3.Connection) -> dict[tuple[int, int], object]:
     rows = connection.execute(
         "SELECT code, subcode, value FROM misc WHERE code = 14 OR (code = 6 AND subcode IN (41, 42))")
     return {(code, subcode): value for code, subcode, value in rows}
 
 
-def _read_refs(connection: sqlite3.Connection) -> list[tuple[int, int, str, str, str, str, int, int]]:
-    return connection.execute(
-        # coalesce in C: EndNote declares these NOT NULL, but a damaged or foreign file may not obey
-        "SELECT id, trash_state, coalesce(title, ''), coalesce(year, ''), coalesce(author, ''), "
-        "coalesce(electronic_resource_number, ''), coalesce(added_to_library, 0), coalesce(record_last_updated, 0) "
-        "FROM refs").fetchall()
+_REFS_SQL = (
+    # Text columns through CAST: a number or blob where EndNote writes text still reads as text.
+    # Numbers through _INT: text where EndNote writes an integer reads as 0 and is counted as bad.
+    f"SELECT id, {_int_sql('trash_state', '0')}, coalesce(CAST(title AS TEXT), ''), "
+    "coalesce(CAST(year AS TEXT), ''), coalesce(CAST(author AS TEXT), ''), "
+    "coalesce(CAST(electronic_resource_number AS TEXT), ''), "
+    f"coalesce({_int_sql('added_to_library')}, 0), coalesce({_int_sql('record_last_updated')}, 0) FROM refs")
+_REFS_BAD_SQL = (f"SELECT {_bad_sql('trash_state', null_ok=False)}, {_bad_sql('added_to_library')}, "
+                 f"{_bad_sql('record_last_updated')} FROM refs")
+_SYNC_SQL = (f"SELECT {_int_sql('type')}, {_int_sql('item_id')}, coalesce(CAST(item_id2 AS TEXT), ''), "
+             f"{_int_sql('usn')}, coalesce({_int_sql('action')}, 0), coalesce({_int_sql('status')}, 0) FROM sync")
+_SYNC_BAD_SQL = (f"SELECT {_bad_sql('type', null_ok=False)}, {_bad_sql('item_id', null_ok=False)}, "
+                 f"{_bad_sql('usn')}, {_bad_sql('action')}, {_bad_sql('status')} FROM sync")
 
 
-def _read_sync(connection: sqlite3.Connection) -> list[tuple[int, int, str, int, int, int]]:
-    return connection.execute("SELECT type, item_id, item_id2, usn, action, status FROM sync").fetchall()
+def _read_refs(connection: sqlite3.Connection, bad: list[str]) -> list[tuple[int, int, str, str, str, str, int, int]]:
+    for column, count in zip(("trash_state", "added_to_library", "record_last_updated"),
+                             connection.execute(_REFS_BAD_SQL).fetchone(), strict=True):
+        if count:
+            bad.append(f"refs.{column}: {count} rows hold no number")
+    rows: list[tuple[int, int, str, str, str, str, int, int]] = connection.execute(_REFS_SQL).fetchall()
+    return rows
+
+
+def _read_sync(connection: sqlite3.Connection, bad: list[str]) -> list[tuple[int, int, str, int, int, int]]:
+    for column, count in zip(("type", "item_id", "usn", "action", "status"),
+                             connection.execute(_SYNC_BAD_SQL).fetchone(), strict=True):
+        if count:
+            bad.append(f"sync.{column}: {count} rows hold no number")
+    # A row whose type or item is not a number cannot be matched to anything: it is counted above.
+    return [row for row in connection.execute(_SYNC_SQL).fetchall() if row[0] is not None and row[1] is not None]
 
 
 def _group_kinds(connection: sqlite3.Connection) -> dict[int, int]:
     kinds: dict[int, int] = {}
-    for group_id, spec in connection.execute("SELECT group_id, spec FROM groups"):
+    for group_id, spec in connection.execute(f"SELECT {_int_sql('group_id')}, spec FROM groups"):
+        if group_id is None:
+            continue
         match = _GROUP_TYPE.search(_text(spec))
         kinds[group_id] = int(match.group(1)) if match else 3
     return kinds
@@ -220,27 +279,31 @@ def _build(library: Library, taken_at: datetime, connection: sqlite3.Connection,
     if not _REQUIRED_REFS_COLUMNS <= columns:
         return Snapshot(library, taken_at, Status.FOREIGN, "the refs table lacks EndNote's columns",
                         tables=frozenset(tables))
+    bad: list[str] = []
     misc = _read_misc(connection)
-    ref_rows = _read_refs(connection)
-    sync_rows = _read_sync(connection) if "sync" in tables else []
-    file_rows = connection.execute("SELECT refs_id, file_path FROM file_res").fetchall() \
-        if "file_res" in tables else []
+    ref_rows = _read_refs(connection, bad)
+    sync_rows = _read_sync(connection, bad) if "sync" in tables else []
+    file_rows = connection.execute(f"SELECT {_int_sql('refs_id')}, coalesce(CAST(file_path AS TEXT), '') "
+                                   "FROM file_res").fetchall() if "file_res" in tables else []
     group_kinds = _group_kinds(connection) if "groups" in tables else {}
     tag_ids = {row[0] for row in connection.execute("SELECT group_id FROM tag_groups")} \
         if "tag_groups" in tables else set()
     set_ids = {row[0] for row in connection.execute("SELECT subcode FROM misc WHERE code = 17")}
     check = _structure(connection, database, memo) if integrity else "not checked"
     return _fold(library, taken_at, tables, misc, ref_rows, sync_rows, file_rows, group_kinds,
-                 tag_ids, set_ids, check)
+                 tag_ids, set_ids, check, bad)
 
 
 def _fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tuple[int, int], object],
           ref_rows: list[tuple[int, int, str, str, str, str, int, int]],
           sync_rows: list[tuple[int, int, str, int, int, int]], file_rows: list[tuple[int, str]],
-          group_kinds: dict[int, int], tag_ids: set[int], set_ids: set[int], integrity: str) -> Snapshot:
-    last_sync_ms = _int(misc.get((6, 41))) if (6, 41) in misc else None
+          group_kinds: dict[int, int], tag_ids: set[int], set_ids: set[int], integrity: str,
+          bad: list[str]) -> Snapshot:
+    last_sync_ms = _misc_int(misc, (6, 41), LAST_SYNC_MIN_MS, LAST_SYNC_MAX_MS, "last sync time", bad)
+    last_usn = _misc_int(misc, (6, 42), 0, USN_MAX, "last sync number", bad)
     has_sync = "sync" in tables
-    configured = has_sync and last_sync_ms is not None
+    # A last-sync entry that holds nonsense still says the library was set up to sync.
+    configured = has_sync and (6, 41) in misc
     last_sync_s = last_sync_ms / 1000.0 if last_sync_ms is not None else None
 
     synced_refs: set[int] = set()
@@ -252,7 +315,7 @@ def _fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tup
     for kind, item_id, item_id2, usn, action, status in sync_rows:
         busy = bool(action) or bool(status)
         pending += busy
-        if max_usn is None or usn > max_usn:
+        if usn is not None and (max_usn is None or usn > max_usn):
             max_usn = usn
         if kind == SYNC_TYPE_REFERENCE:
             synced_refs.add(item_id)
@@ -299,7 +362,7 @@ def _fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tup
     ledger = Ledger(
         has_sync_table=has_sync, configured=configured,
         last_sync=None if last_sync_ms is None else datetime.fromtimestamp(last_sync_ms / 1000.0, UTC),
-        last_usn=_int(misc.get((6, 42))) if (6, 42) in misc else None, max_usn=max_usn,
+        last_usn=last_usn, max_usn=max_usn,
         pending=pending, edited_after_sync=edited, unsynced=unsynced, missed=missed,
         orphan_rows=orphans, sync_rows=len(sync_rows))
     return Snapshot(
@@ -308,7 +371,7 @@ def _fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tup
         db_id=_text(misc.get((14, 0))) or None,
         rows=tuple(ref_rows), synced_ids=frozenset(synced_refs), pending_ids=frozenset(pending_refs),
         attachments=attachments, unsynced_groups=unsynced_groups,
-        integrity=integrity, tables=frozenset(tables))
+        integrity=integrity, tables=frozenset(tables), bad_values=tuple(bad))
 
 
 def _damaged(library: Library, taken_at: datetime, problem: str) -> Snapshot:
@@ -322,7 +385,14 @@ def snapshot_database(library: Library, database: Path, *, integrity: bool = Tru
     journal = database.with_name(database.name + "-journal").exists()
     try:
         with read_transaction(database) as connection:
-            snapshot = _build(library, taken_at, connection, integrity, database, memo)
+            try:
+                snapshot = _build(library, taken_at, connection, integrity, database, memo)
+            except sqlite3.OperationalError as error:
+                if "decode" not in str(error):
+                    raise
+                # TEXT that is not UTF-8: read it again, leniently (rare, so the fast path stays fast).
+                connection.text_factory = lenient_text
+                snapshot = _build(library, taken_at, connection, integrity, database, memo)
     except DatabaseBusy as error:
         return Snapshot(library, taken_at, Status.BUSY, str(error), journal_present=journal)
     except InterruptedWrite as error:

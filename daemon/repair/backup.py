@@ -8,6 +8,12 @@ Order of work, and why:
    and every attachment file the library has.
 4. Only then is it linked to its final name, never over an existing file. Any failure deletes
    what was written: a file under a backup's name is always a proven backup.
+
+Bounds and failure paths (issue #12): a library another program keeps locked is given up after
+about 8 s (`LOCK_ATTEMPTS`), exit 1 "locked"; an attachment that cannot be read is left out with a
+warning; a name too long for the filesystem is shortened; every partial file is deleted on any
+failure; the backups folder is 0700 and every backup 0600 (a backup holds the account e-mail);
+a destination inside the library's own `.Data` folder is refused.
 """
 
 from __future__ import annotations
@@ -28,9 +34,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from endnoted.common.errors import ArchiveRejected, BackupError, DatabaseUnreadable
+from endnoted.common.errors import (
+    ArchiveRejected,
+    BackupError,
+    DatabaseBusy,
+    DatabaseUnreadable,
+    InterruptedWrite,
+    UsageError,
+)
+from endnoted.common.files import PRIVATE_DIR, PRIVATE_FILE, create_private, private_dir, rename_noreplace
 from endnoted.reading.attachments import missing_attachment_paths
-from endnoted.reading.database import connect_readonly, interrupted_write
+from endnoted.reading.database import read_transaction
 from endnoted.reading.enlx import CHUNK, ENLX_MAX_BYTES, ENLX_MAX_FILES, prove
 from endnoted.reading.library import Layout, Library
 from endnoted.reading.snapshot import Counts, Snapshot, Status, take
@@ -42,6 +56,9 @@ _STORED_SUFFIXES = {".pdf", ".jpg", ".jpeg", ".png", ".gif", ".zip", ".gz", ".do
                     ".mp3", ".epub", ".enlx", ".7z", ".heic", ".webp"}
 
 Progress = Callable[[int], None]
+LOCK_ATTEMPTS = 10          # × (0.5 s pause + 0.25 s busy wait) ≈ 8 s, the bound the README states
+NAME_MAX_BYTES = 255        # one path component on every filesystem we meet
+_FINAL_SUFFIX_BYTES = len("-20250101-120000-999.enlx")
 
 
 @dataclass(frozen=True)
@@ -71,6 +88,7 @@ class Plan:
     library: Library
     attachments: tuple[tuple[Path, str, int], ...]   # (file, path relative to PDF/, size)
     total_bytes: int
+    unreadable_folders: tuple[str, ...] = ()           # folders under PDF/ that could not be listed
 
     @property
     def files(self) -> int:
@@ -87,9 +105,12 @@ def plan(library: Library, *, attachments: bool = True) -> Plan:
                  Layout.MISSING: "its .Data folder holds no database"}
         raise BackupError(f"cannot back up {library.path}: {kinds.get(library.layout, 'unsupported layout')}")
     files: list[tuple[Path, str, int]] = []
+    unreadable: list[str] = []
     pdf = library.data_dir / "PDF"
     if attachments and pdf.is_dir():
-        for root, dirs, names in os.walk(pdf):
+        def note(error: OSError) -> None:
+            unreadable.append(str(error.filename))
+        for root, dirs, names in os.walk(pdf, onerror=note):
             dirs.sort()
             for name in sorted(names):
                 path = Path(root) / name
@@ -99,8 +120,11 @@ def plan(library: Library, *, attachments: bool = True) -> Plan:
                     files.append((path, path.relative_to(pdf).as_posix(), path.stat().st_size))
                 except OSError:
                     continue  # vanished while we looked
-    database_bytes = library.database.stat().st_size
-    return Plan(library, tuple(files), database_bytes + sum(size for *_, size in files))
+    try:
+        database_bytes = library.database.stat().st_size
+    except OSError as error:
+        raise DatabaseUnreadable(f"{library.database} cannot be read ({error.strerror or error})") from error
+    return Plan(library, tuple(files), database_bytes + sum(size for *_, size in files), tuple(unreadable))
 
 
 def _clean_leftovers(folder: Path) -> None:
@@ -125,27 +149,32 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def copy_database(source: Path, target: Path, *, attempts: int = 5) -> int:
-    """Given a live database, write a consistent copy through the backup API; return how many retries it took."""
-    for attempt in range(attempts):
-        reader = connect_readonly(source)
-        writer = sqlite3.connect(target)
-        try:
-            reader.backup(writer)   # one step: the whole copy under one read lock, hence consistent
-            return attempt
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error) and "busy" not in str(error):
-                if interrupted := interrupted_write(error, source):
-                    raise BackupError(f"{interrupted}; open the library in EndNote once, then back it up") \
-                        from error
-                raise DatabaseUnreadable(f"{source} cannot be copied: {error}") from error
-            logger.info("database %s busy during backup, retrying", source)
-            time.sleep(0.3 * (attempt + 1))
-        finally:
-            writer.close()
-            reader.close()
-        target.unlink(missing_ok=True)
-    raise BackupError(f"{source} stayed locked by EndNote through {attempts} tries; try again when EndNote is idle")
+def copy_database(source: Path, target: Path, *, attempts: int = LOCK_ATTEMPTS) -> int:
+    """Given a live database, write a consistent copy through the backup API; return how many retries it took.
+
+    The copy runs inside one read transaction taken with bounded retries, so a library another
+    program keeps locked is given up after about 8 s: Python's `Connection.backup` on its own
+    retries a busy source for ever.
+    """
+    tries = [0]
+
+    def counted(seconds: float) -> None:
+        tries[0] += 1
+        time.sleep(seconds)
+
+    try:
+        with read_transaction(source, attempts=attempts, pause=0.5, sleep=counted) as reader:
+            writer = sqlite3.connect(target)
+            try:
+                reader.backup(writer)   # one step, under the read transaction: one consistent view
+            finally:
+                writer.close()
+    except InterruptedWrite as error:
+        raise BackupError(f"{error}; open the library in EndNote once, then back it up") from error
+    except DatabaseBusy as error:
+        raise BackupError(f"{source} is locked by another program (EndNote?) and stayed locked through "
+                          f"{attempts} tries; try again when EndNote is idle") from error
+    return tries[0]
 
 
 def _compress_type(path: Path) -> int:
@@ -175,8 +204,15 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _short_name(name: str) -> str:
+    """Given a library name, return it cut (on a character boundary) so a backup's file name fits in 255 bytes."""
+    limit = NAME_MAX_BYTES - _FINAL_SUFFIX_BYTES
+    encoded = name.encode("utf-8")
+    return name if len(encoded) <= limit else encoded[:limit].decode("utf-8", "ignore").rstrip() or "library"
+
+
 def _final_name(folder: Path, name: str, now: datetime, suffix: str) -> Iterator[Path]:
-    stem = f"{name}-{now.astimezone():%Y%m%d-%H%M%S}"
+    stem = f"{_short_name(name)}-{now.astimezone():%Y%m%d-%H%M%S}"
     yield folder / f"{stem}{suffix}"
     for n in range(2, 1000):
         yield folder / f"{stem}-{n}{suffix}"
@@ -186,19 +222,9 @@ def _publish(temporary: Path, folder: Path, name: str, now: datetime, suffix: st
     """Give a proven file or folder its final name without ever replacing an existing one."""
     for final in _final_name(folder, name, now, suffix):
         try:
-            if temporary.is_dir():
-                if final.exists():
-                    continue
-                os.rename(temporary, final)
-            else:
-                os.link(temporary, final)   # fails if `final` exists: no overwrite, even in a race
-                temporary.unlink()
+            rename_noreplace(temporary, final)
         except FileExistsError:
             continue
-        except OSError as error:
-            if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV) or final.exists():
-                raise
-            os.rename(temporary, final)   # filesystems without hard links
         _fsync(folder)
         return final
     raise BackupError(f"too many backups named {name} in {folder} this second")
@@ -215,11 +241,13 @@ def _io_error(error: OSError, folder: Path) -> BackupError:
 
 @contextmanager
 def _scratch(folder: Path) -> Iterator[Path]:
-    scratch = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", dir=folder))
+    """A private temporary folder in `folder`; it and its sibling `.enlx` are gone afterwards, whatever happened."""
+    scratch = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", dir=folder))   # 0700
     try:
         yield scratch
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        scratch.with_name(scratch.name + ".enlx").unlink(missing_ok=True)
 
 
 def _snapshot_copy(data: Path) -> Snapshot:
@@ -241,12 +269,15 @@ def make_backup(library: Library, folder: Path, *, attachments: bool = True, as_
     started = time.monotonic()
     now = now or datetime.now(UTC)
     layout = plan(library, attachments=attachments)
+    if library.data_dir is not None and _inside(folder, library.data_dir):
+        raise UsageError(f"{folder} is inside the library's own {library.data_dir.name} folder: EndNote would "
+                         "take the backup for part of the library. Choose a folder outside it")
     if not as_folder and not layout.fits_enlx(max_bytes, max_files):
         raise BackupError(f"{library.name} is too large for a compressed library ({layout.total_bytes >> 20} MB, "
                           f"{layout.files} files; EndNote opens .enlx files under 4 GB and 65,535 files). "
                           "Make a plain folder copy instead: endnoted backup --folder")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)
         _clean_leftovers(folder)
     except OSError as error:
         raise _io_error(error, folder) from error
@@ -272,9 +303,9 @@ def make_backup(library: Library, folder: Path, *, attachments: bool = True, as_
             if progress:
                 progress(layout.total_bytes - sum(size for *_, size in layout.attachments))
             if as_folder:
-                written, kept = _write_folder(layout, data, scratch, progress)
+                written, kept, unreadable = _write_folder(layout, data, scratch, progress)
             else:
-                written, kept = _write_enlx(layout, data, scratch, progress)
+                written, kept, unreadable = _write_enlx(layout, data, scratch, progress)
             _prove(written, counts, kept, as_folder, progress)
             final = _publish(written, folder, library.name, now, "" if as_folder else ".enlx")
     except OSError as error:
@@ -282,6 +313,9 @@ def make_backup(library: Library, folder: Path, *, attachments: bool = True, as_
     except ArchiveRejected as error:
         raise BackupError(f"the backup did not prove itself and was deleted: {error}") from error
     warnings = []
+    if unreadable or layout.unreadable_folders:
+        warnings.append(f"{len(unreadable) + len(layout.unreadable_folders)} attachment files or folders could "
+                        "not be read (no permission?) and are not in the backup")
     if missing:
         warnings.append(f"{len(missing)} attachments listed in the library have no file in its PDF folder "
                         "(see endnoted check); they are not in the backup")
@@ -291,16 +325,42 @@ def make_backup(library: Library, folder: Path, *, attachments: bool = True, as_
                         tuple(warnings), time.monotonic() - started, retries)
 
 
-def _write_enlx(layout: Plan, data: Path, scratch: Path, progress: Progress | None) -> tuple[Path, list[str]]:
+def _inside(folder: Path, data_dir: Path) -> bool:
+    here, data = folder.expanduser().resolve(), data_dir.resolve()
+    return here == data or data in here.parents
+
+
+def _readable(path: Path) -> bool | None:
+    """True if the file opens for reading, False if it cannot be (permission, I/O), None if it is gone."""
+    try:
+        with path.open("rb") as handle:
+            handle.read(1)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        logger.warning("attachment %s cannot be read (%s); it is left out", path, error.strerror or error)
+        return False
+    return True
+
+
+def _write_enlx(layout: Plan, data: Path, scratch: Path,
+                progress: Progress | None) -> tuple[Path, list[str], list[str]]:
     target = scratch.parent / f"{scratch.name}.enlx"
     kept: list[str] = []
+    unreadable: list[str] = []
     try:
+        create_private(target)   # 0600 before a byte is written: a backup holds the account e-mail
         with zipfile.ZipFile(target, "w", allowZip64=True) as archive:
             for name in ("sdb.eni", "pdb.eni"):
                 if (data / "sdb" / name).exists():
                     archive.write(data / "sdb" / name, f"sdb/{name}", compress_type=zipfile.ZIP_DEFLATED,
                                   compresslevel=6)
             for path, relative, size in layout.attachments:
+                readable = _readable(path)
+                if not readable:
+                    if readable is False:
+                        unreadable.append(relative)
+                    continue
                 try:
                     archive.write(path, f"PDF/{relative}", compress_type=_compress_type(path), compresslevel=6)
                 except FileNotFoundError:
@@ -313,19 +373,26 @@ def _write_enlx(layout: Plan, data: Path, scratch: Path, progress: Progress | No
     except BaseException:
         target.unlink(missing_ok=True)
         raise
-    return target, kept
+    return target, kept, unreadable
 
 
-def _write_folder(layout: Plan, data: Path, scratch: Path, progress: Progress | None) -> tuple[Path, list[str]]:
+def _write_folder(layout: Plan, data: Path, scratch: Path,
+                  progress: Progress | None) -> tuple[Path, list[str], list[str]]:
     target = scratch / "folder"
-    name = layout.library.name
+    name = _short_name(layout.library.name)
     (target / f"{name}.Data").mkdir(parents=True)
     shutil.move(str(data / "sdb"), target / f"{name}.Data" / "sdb")
     (target / f"{name}.enl").write_bytes(b"Eds1")  # the stub a new EndNote 20+ library has
     kept: list[str] = []
+    unreadable: list[str] = []
     for path, relative, size in layout.attachments:
         destination = target / f"{name}.Data" / "PDF" / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
+        readable = _readable(path)
+        if not readable:
+            if readable is False:
+                unreadable.append(relative)
+            continue
         try:
             shutil.copy2(path, destination)
         except FileNotFoundError:
@@ -333,10 +400,14 @@ def _write_folder(layout: Plan, data: Path, scratch: Path, progress: Progress | 
         kept.append(relative)
         if progress:
             progress(size)
-    for root, _dirs, files in os.walk(target):
+    target.chmod(PRIVATE_DIR)
+    for root, dirs, files in os.walk(target):
+        for folder in dirs:
+            (Path(root) / folder).chmod(PRIVATE_DIR)
         for file in files:
+            (Path(root) / file).chmod(PRIVATE_FILE)
             _fsync(Path(root) / file)
-    return target, kept
+    return target, kept, unreadable
 
 
 def _prove(written: Path, counts: Counts, kept: list[str], as_folder: bool, progress: Progress | None) -> None:

@@ -2,12 +2,20 @@
 
 Migrations are append-only: never edit one that has shipped, add a new one. `status` opens the
 file read-only (`Store.open_readonly`) while the daemon writes it.
+
+The state file is ours, so a damaged one (not a database, corrupt pages, another program's
+schema) never stops endnoted (issue #12): a writer moves it aside to `state.db.damaged-<time>`,
+says so once (a warning in the log and a `state-reset` event in the fresh file) and starts fresh; a
+reader (`status`, `history`, `report`) says it in one line. A busy, read-only or full disk is not
+damage and never moves anything. The folder is 0700 and the file (hence its `-wal`/`-shm`) 0600.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +27,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from endnoted.common.errors import StateStoreError
+from endnoted.common.files import create_private, private_dir, private_file
 
 logger = logging.getLogger(__name__)
 migrations = Migrations("endnoted")
@@ -78,27 +87,133 @@ def _now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
+# SQLite result codes that mean "this file is not a sound state database" (as opposed to busy,
+# read-only, full or unopenable, which are never a reason to move the file aside).
+_SQLITE_ERROR, _SQLITE_CORRUPT, _SQLITE_NOTADB = 1, 11, 26
+_DAMAGE_CODES = {_SQLITE_ERROR, _SQLITE_CORRUPT, _SQLITE_NOTADB}
+
+
+class DamagedState(Exception):
+    """The state file is not one of ours, or is corrupt (internal: becomes a move-aside or a StateStoreError)."""
+
+
+@functools.cache
+def _expected_columns() -> dict[str, set[str]]:
+    """Every table and column the migrations create, read off a fresh in-memory database."""
+    reference = Database(memory=True)
+    migrations.apply(reference)
+    expected = {table.name: {column.name for column in table.columns} for table in reference.tables
+                if not table.name.startswith("_")}
+    reference.close()
+    return expected
+
+
+def _schema_problem(db: Database, expected: dict[str, set[str]], *, partial: bool) -> str | None:
+    """Given an open state database, return what is wrong with its tables, or None.
+
+    `partial`: a reader may meet a file from an older version, before the daemon migrated it; only
+    the tables it has are checked there.
+    """
+    present = {table.name: {column.name for column in table.columns} for table in db.tables}
+    if present and "_sqlite_migrations" not in present:
+        return "it is not endnoted's state file (no migrations table)"
+    for name, columns in expected.items():
+        if name not in present:
+            if partial:
+                continue
+            return f"it has no {name} table"
+        if not partial and not columns <= present[name]:
+            return f"its {name} table lacks {', '.join(sorted(columns - present[name]))}"
+    return None
+
+
+def _is_damage(error: Exception) -> bool:
+    return getattr(error, "sqlite_errorcode", None) in _DAMAGE_CODES or isinstance(error, DamagedState)
+
+
+def move_aside(path: Path, why: str) -> Path:
+    """Given a damaged state file, rename it (with its -wal) to state.db.damaged-<UTC time>; return the new name."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+    os.replace(path, aside)   # only ever our own file, and the fresh name was just checked
+    for suffix in ("-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            if suffix == "-wal":
+                os.replace(companion, aside.with_name(aside.name + suffix))
+            else:
+                companion.unlink()
+    logger.warning("the state file %s was damaged (%s); it was moved aside to %s and a fresh one started "
+                   "(history before now is in the old file)", path, why, aside.name)
+    return aside
+
+
 class Store:
     """The state database. Give it a path; it creates the folder and applies migrations."""
 
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
         self.readonly = readonly
+        self.moved_aside: Path | None = None
         try:
             if readonly:
                 if not path.exists():
                     raise StateStoreError(f"no state file at {path}: the daemon has never run "
                                           "(start it with endnoted run or endnoted service install)")
-                connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=2,
-                                             check_same_thread=False)
-                self.db = Database(connection)
+                self.db = self._open_readonly(path)
             else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self.db = Database(sqlite3.connect(path, timeout=10, check_same_thread=False))
-                self.db.enable_wal()
-                migrations.apply(self.db)
-        except sqlite3.Error as error:
+                try:
+                    self.db = self._open_writable(path)
+                except (sqlite3.Error, DamagedState) as error:
+                    if not _is_damage(error) or not path.exists():
+                        raise
+                    self.moved_aside = move_aside(path, str(error))
+                    self.db = self._open_writable(path)
+                    self.event("state-reset", f"the state file was damaged ({error}); it was moved aside to "
+                                              f"{self.moved_aside.name} and this one started fresh")
+        except (sqlite3.Error, DamagedState) as error:
+            if readonly and _is_damage(error):
+                raise StateStoreError(f"the state file {path} is damaged ({error}); endnoted run (or any "
+                                      "backup) moves it aside and starts a fresh one") from error
             raise StateStoreError(f"cannot open state file {path}: {error}") from error
+        except OSError as error:
+            raise StateStoreError(f"cannot open state file {path}: {error.strerror or error}") from error
+
+    @staticmethod
+    def _open_readonly(path: Path) -> Database:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=2,
+                                     check_same_thread=False)
+        db = Database(connection)
+        try:
+            if problem := _schema_problem(db, _expected_columns(), partial=True):
+                raise DamagedState(problem)
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except BaseException:
+            connection.close()
+            raise
+        return db
+
+    @staticmethod
+    def _open_writable(path: Path) -> Database:
+        private_dir(path.parent)
+        create_private(path)   # 0600 first: SQLite gives -wal and -shm the database file's mode
+        for suffix in ("-wal", "-shm"):
+            private_file(path.with_name(path.name + suffix))   # left by an older version under umask 022
+        connection = sqlite3.connect(path, timeout=10, check_same_thread=False)
+        db = Database(connection)
+        try:
+            db.enable_wal()
+            migrations.apply(db)
+            if problem := _schema_problem(db, _expected_columns(), partial=False):
+                raise DamagedState(problem)
+        except BaseException:
+            connection.close()
+            raise
+        return db
 
     def close(self) -> None:
         self.db.conn.close()
@@ -124,6 +239,9 @@ class Store:
             if "no such table" in str(error):
                 return []
             raise StateStoreError(f"cannot read state file {self.path}: {error}") from error
+        except sqlite3.DatabaseError as error:   # corrupt pages found only now
+            raise StateStoreError(f"the state file {self.path} is damaged ({error}); endnoted run (or any "
+                                  "backup) moves it aside and starts a fresh one") from error
 
     # --- events ---------------------------------------------------------------------------
 

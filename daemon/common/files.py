@@ -1,0 +1,117 @@
+"""Files endnoted writes: private permissions whatever the umask, and a rename that never replaces.
+
+Privacy (issue #12): the state folder, `state.db` and its `-wal`/`-shm`, the lock, `integrity.json`,
+the backups folder and every backup are ours alone, 0700 for folders and 0600 for files, even
+under umask 022 (a backup holds the account e-mail). SQLite creates `-wal`, `-shm` and `-journal`
+with the permissions of the database file, so a database made 0600 first keeps them private.
+
+No replacement: a restored library or a backup takes its final name only if nothing has that name,
+even if another program creates it a moment before. Each platform has its own primitive:
+- Linux: `renameat2(..., RENAME_NOREPLACE)` (glibc 2.28+, most local filesystems);
+- macOS: `renamex_np(..., RENAME_EXCL)` (APFS and HFS+);
+- Windows: `os.rename` already fails when the target exists (MoveFileEx without REPLACE_EXISTING);
+- elsewhere, or when the filesystem refuses the primitive (EINVAL, ENOSYS: some network and FUSE
+  filesystems): a file is hard-linked to its new name (link fails if the name exists) and the old
+  name unlinked (FAT and exFAT have no hard links: there, a look and a plain rename, with a window
+  between them); a folder claims its new name with an exclusive `mkdir` and its entries are moved
+  in one by one, each without replacement.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import sys
+from pathlib import Path
+
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+
+def private_dir(path: Path) -> Path:
+    """Given a folder path, create it (and missing parents) and make the folder itself 0700; return it."""
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    _chmod(path, PRIVATE_DIR)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Given a file path, make the file 0600 if it exists (best effort on filesystems without modes)."""
+    _chmod(path, PRIVATE_FILE)
+    return path
+
+
+def create_private(path: Path) -> None:
+    """Given a file path, create the file empty and 0600 if it does not exist, or make it 0600 if it does."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0), PRIVATE_FILE)
+    os.close(fd)
+    _chmod(path, PRIVATE_FILE)
+
+
+def _chmod(path: Path, mode: int) -> None:
+    try:
+        if (path.stat().st_mode & 0o777) != mode:
+            path.chmod(mode)
+    except FileNotFoundError:
+        pass
+    except OSError:   # FAT, SMB shares: no POSIX modes; nothing to enforce there
+        pass
+
+
+_RENAME_NOREPLACE = 1        # linux/fs.h
+_RENAME_EXCL = 0x00000004    # macOS sys/stdio.h
+_AT_FDCWD = -100
+
+
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+def _native_noreplace(source: Path, target: Path) -> bool:
+    """Try the platform's atomic no-replace rename; True if it ran, False if it is not available here."""
+    if sys.platform.startswith("win"):
+        os.rename(source, target)   # raises FileExistsError rather than replacing
+        return True
+    libc = _libc()
+    if sys.platform.startswith("linux") and libc is not None and hasattr(libc, "renameat2"):
+        result = libc.renameat2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), _RENAME_NOREPLACE)
+    elif sys.platform == "darwin" and libc is not None and hasattr(libc, "renamex_np"):
+        result = libc.renamex_np(os.fsencode(source), os.fsencode(target), _RENAME_EXCL)
+    else:
+        return False
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False   # the filesystem does not offer it: use the portable way
+    if code == errno.EEXIST:
+        raise FileExistsError(code, os.strerror(code), str(target))
+    raise OSError(code, os.strerror(code), str(source))
+
+
+def rename_noreplace(source: Path, target: Path, *, native: bool = True) -> None:
+    """Given a file or folder and a new name, move it there; raise FileExistsError if the name is taken.
+
+    `native=False` forces the portable way (tests run it on Linux, where it is otherwise unused).
+    """
+    if native and _native_noreplace(source, target):
+        return
+    if source.is_dir() and not source.is_symlink():
+        os.mkdir(target)   # claims the name, or raises FileExistsError
+        for entry in sorted(source.iterdir()):
+            rename_noreplace(entry, target / entry.name, native=native)
+        source.rmdir()
+        return
+    try:
+        os.link(source, target)    # fails with FileExistsError if the name is taken: no overwrite, even in a race
+    except OSError as error:
+        if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK) or target.exists():
+            raise
+        # FAT and exFAT have no hard links: the last resort leaves a window between the look and the move.
+        os.rename(source, target)
+        return
+    source.unlink()

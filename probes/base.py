@@ -6,13 +6,13 @@ library; finding a problem is a return value, and a crash becomes a `probe.crash
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from endnoted.judging.findings import Finding
+from endnoted.judging.findings import Finding, RefItem, ref_list
 from endnoted.reading.snapshot import Snapshot
 
 if TYPE_CHECKING:
@@ -28,6 +28,12 @@ class Context:
     sync_library_pref: Path | None = None   # EndNote's own idea of the synced library, where readable
     comparison: Comparison | None = None     # a Web export compared with this library
     mounts: tuple[tuple[str, str], ...] = field(default=())   # (mount point, fs type), longest first
+
+
+def references_named(snapshot: Snapshot, ids: Collection[int]) -> tuple[tuple[RefItem, ...], int]:
+    """Given reference ids, return the capped list of those references (by record number) and how many more."""
+    chosen = sorted((ref for ref in snapshot.references if ref.id in ids), key=lambda ref: ref.id)
+    return ref_list(RefItem(ref.id, ref.title, ref.year, ref.first_author) for ref in chosen)
 
 
 class Probe(Protocol):

@@ -1,15 +1,19 @@
-"""The `.enl` beside the live database, when it is a full copy that disagrees with it in a way that matters."""
+"""The `.enl` beside the live database, when it holds references the live one lacks or a later sync.
+
+The reader puts the `.enl`'s contents into the Snapshot (`snapshot.enl_copy`); this probe opens
+no file. Both copies that hold references count: a full database and an `enl_refs` copy
+(docs/ENDNOTE-RULES.md R6). A reference the live database also holds (same record number, or same
+title, year and first author) is not "lacking".
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
-from endnoted.common.errors import DatabaseBusy, DatabaseUnreadable
-from endnoted.judging.findings import Finding, Severity
+from endnoted.judging.findings import Finding, RefItem, Severity, ref_list
 from endnoted.judging.matching import title_key
 from endnoted.probes.base import Context
-from endnoted.reading.database import header_problem, read_transaction, table_names
+from endnoted.reading.enl_copy import EnlKind
 from endnoted.reading.snapshot import Snapshot
 
 
@@ -17,37 +21,24 @@ class EnlCopyProbe:
     name = "enl-copy"
 
     def check(self, snapshot: Snapshot, context: Context) -> Iterator[Finding]:
-        enl = snapshot.library.enl
-        if not snapshot.ok or enl is None or header_problem(enl):
-            return  # stub, empty or non-SQLite .enl: EndNote does not read data from it
-        try:
-            with read_transaction(enl, attempts=2) as connection:
-                tables = table_names(connection)
-                if "refs" not in tables or "misc" not in tables:
-                    return  # an enl_refs snapshot: known to be stale by design
-                rows = connection.execute(
-                    "SELECT id, title, year, author FROM refs WHERE trash_state = 0").fetchall()
-                last = connection.execute("SELECT value FROM misc WHERE code = 6 AND subcode = 41").fetchone()
-        except (DatabaseBusy, DatabaseUnreadable):
-            return
+        copy = snapshot.enl_copy
+        if not snapshot.ok or copy is None or not copy.holds_references:
+            return  # stub, empty, X-era or unreadable .enl: EndNote does not read data from it
         live_ids = {ref.id for ref in snapshot.references}
         live_keys = {title_key(ref.title, ref.year, ref.first_author) for ref in snapshot.references}
-        lacking = [row for row in rows if row[0] not in live_ids and
-                   title_key(row[1] or "", row[2] or "", (row[3] or "").split("\r")[0]) not in live_keys]
+        lacking = [row for row in copy.rows if row[0] not in live_ids and
+                   title_key(row[1], row[2], row[3]) not in live_keys]
+        kind = "a full copy" if copy.kind is EnlKind.FULL else "a copy of the references (enl_refs)"
         if lacking:
+            refs, more = ref_list(RefItem(row[0], row[1], row[2], row[3]) for row in lacking)
             yield Finding(self.name, "enl.holds-missing-references", Severity.WARNING,
-                          f"{enl.name} is a full copy holding {len(lacking)} references that the live database "
-                          "(sdb/sdb.eni) lacks. Before anything else, make a backup of both "
-                          "(endnoted backup) and compare them.", len(lacking))
+                          f"{copy.path.name} is {kind} holding {len(lacking)} references that the live database "
+                          "(sdb/sdb.eni) lacks. Before anything else, make a backup (endnoted backup carries the "
+                          ".enl too) and compare them.", len(lacking), references=refs, more=more)
         ledger = snapshot.ledger
-        if last and ledger and ledger.last_sync is not None:
-            try:
-                enl_sync = datetime.fromtimestamp(int(bytes(last[0]).decode() if isinstance(last[0], bytes)
-                                                      else last[0]) / 1000.0, UTC)
-            except (ValueError, TypeError, OverflowError):
-                return
-            if enl_sync > ledger.last_sync:
-                yield Finding(self.name, "enl.newer-than-database", Severity.WARNING,
-                              f"{enl.name} records a later sync ({enl_sync:%Y-%m-%d}) than the live database "
-                              f"({ledger.last_sync:%Y-%m-%d}): the database may have been replaced by an older "
-                              "copy. Back up both before syncing.")
+        if copy.last_sync is not None and ledger is not None and ledger.last_sync is not None \
+                and copy.last_sync > ledger.last_sync:
+            yield Finding(self.name, "enl.newer-than-database", Severity.WARNING,
+                          f"{copy.path.name} records a later sync ({copy.last_sync:%Y-%m-%d}) than the live database "
+                          f"({ledger.last_sync:%Y-%m-%d}): the database may have been replaced by an older "
+                          "copy. Back up both before syncing.")

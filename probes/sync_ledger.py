@@ -1,14 +1,40 @@
-"""Reads EndNote's own sync ledger: what the Desktop has not sent, and where the ledger contradicts itself."""
+"""Reads EndNote's own sync ledger: what the Desktop has not sent, what a sync left behind, and when sync stopped.
+
+Each waiting reference is counted once (snapshot definitions). Waiting work older than
+`stale_after` means sync has stopped: the verdict is at least `stale`, and the next action names
+the likely causes (docs/ENDNOTE-RULES.md R7).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
-from endnoted.judging.findings import Finding, Severity
-from endnoted.probes.base import Context
+from endnoted.judging.findings import Finding, Severity, State
+from endnoted.probes.base import Context, references_named
 from endnoted.reading.snapshot import Snapshot
 
 SYNC_NOW = "Open the library in EndNote and press Sync."
+STOPPED = ("Open the library in EndNote and press Sync. If it does not sync, the usual causes are: Sync "
+           "Automatically is off (turn it on in Preferences → Sync); the EndNote password expired or changed "
+           "(enter it again there); the EndNote subscription ended; or the EndNote Web storage limit is reached "
+           "(EndNote's Sync Status says which).")
+CONFLICTS = ("Open the library in EndNote: if a Sync Conflicts group shows, select it and use Resolve Sync "
+             "Conflicts… to keep the right version; then press Sync. If the items stay, see EndNote's Sync Status "
+             "for the error.")
+NEVER_SYNCED = "Nothing to do, unless it should sync: EndNote → Preferences → Sync."
+
+
+def _age(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} minutes"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.0f} hours"
+    return f"{seconds / 86400:.0f} days"
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
 
 
 class SyncLedgerProbe:
@@ -21,33 +47,31 @@ class SyncLedgerProbe:
         if not ledger.has_sync_table:
             yield Finding(self.name, "sync.not-configured", Severity.INFO,
                           "This library has never been synced with EndNote Web; to sync it, use "
-                          "EndNote's Preferences → Sync.")
+                          "EndNote's Preferences → Sync.", verdict=State.NOT_SYNCED,
+                          reason="This library is not synced with EndNote Web", action=NEVER_SYNCED)
             return
         if not ledger.configured:
             yield Finding(self.name, "sync.never-completed", Severity.WARNING,
                           "Sync was set up but never completed (no last-sync time): " + SYNC_NOW
-                          + " If it fails, check the account in Preferences → Sync.")
+                          + " If it fails, check the account in Preferences → Sync.", verdict=State.NOT_SYNCED,
+                          reason="This library is not synced with EndNote Web: sync was set up but never completed",
+                          action=SYNC_NOW + " If it fails, check the account in Preferences → Sync.")
             return
-        if snapshot.bad_values:
+        if snapshot.bad_values or ledger.last_sync is None:
             return   # the ledger holds values EndNote never writes: library.odd-values says which
+        last_sync = ledger.last_sync.timestamp()
         if ledger.missed:
+            refs, more = references_named(snapshot, snapshot.missed_ids)
+            action = (f'Run: endnoted reset "{snapshot.library.path}" (it makes and proves a backup first): a '
+                      "normal sync does not send references the ledger marks as sent.")
             yield Finding(self.name, "sync.missed-references", Severity.ERROR,
                           f"{ledger.missed} references were in the library before the last sync but were never "
                           "sent: EndNote Web lacks them. A normal sync will not send them; run "
-                          f'endnoted reset "{snapshot.library.path}".', ledger.missed)
-        fresh = ledger.unsynced - ledger.missed
-        if fresh > 0:
-            yield Finding(self.name, "sync.unsynced-references", Severity.WARNING,
-                          f"{fresh} references were added since the last sync and are not on EndNote Web yet: "
-                          + SYNC_NOW, fresh)
-        if ledger.pending:
-            yield Finding(self.name, "sync.pending-uploads", Severity.WARNING,
-                          f"{ledger.pending} changes (edits, trash moves, attachments) wait to be sent: " + SYNC_NOW,
-                          ledger.pending)
-        if ledger.edited_after_sync:
-            yield Finding(self.name, "sync.edited-after-sync", Severity.INFO,
-                          f"{ledger.edited_after_sync} references were edited after the last sync: " + SYNC_NOW,
-                          ledger.edited_after_sync)
+                          f'endnoted reset "{snapshot.library.path}".', ledger.missed, verdict=State.DIVERGED,
+                          reason=f"{_plural(ledger.missed, 'reference was', 'references were')} in the library "
+                                 "before the last sync but never sent, so EndNote Web lacks them",
+                          action=action, references=refs, more=more)
+        yield from self._waiting(snapshot, context, last_sync)
         if ledger.max_usn is not None and ledger.last_usn is not None and ledger.max_usn != ledger.last_usn:
             yield Finding(self.name, "sync.usn-mismatch", Severity.WARNING,
                           f"The sync ledger disagrees with itself (highest object USN {ledger.max_usn}, last "
@@ -61,14 +85,84 @@ class SyncLedgerProbe:
             yield Finding(self.name, "sync.unsynced-groups", Severity.INFO,
                           f"{snapshot.unsynced_groups} groups have no sync record yet: " + SYNC_NOW,
                           snapshot.unsynced_groups)
-        unsynced_files = sum(1 for item in snapshot.attachments if not item.synced)
-        if unsynced_files:
+        age = (context.now - ledger.last_sync).total_seconds()
+        if age > context.stale_after_seconds:
+            yield Finding(self.name, "sync.overdue", Severity.INFO,
+                          f"The last sync was {age / 86400:.1f} days ago; Sync Automatically runs every 15 minutes "
+                          "while EndNote is open. Check it is on in Preferences → Sync.")
+
+    def _waiting(self, snapshot: Snapshot, context: Context, last_sync: float) -> Iterator[Finding]:
+        """Work done since the last sync, each reference once; its age decides pending or stale."""
+        ledger = snapshot.ledger
+        assert ledger is not None and ledger.last_sync is not None
+        fresh_ids = snapshot.unsynced_ids - snapshot.missed_ids
+        pending = ledger.pending - snapshot.stuck_rows
+        unsent_files = sum(1 for item in snapshot.attachments if not item.synced)
+        # When did the oldest waiting change happen? Reference times where EndNote keeps them.
+        times = [ref.added for ref in snapshot.references if ref.id in fresh_ids and ref.added]
+        times += [ref.updated for ref in snapshot.references if ref.id in snapshot.edited_ids]
+        if pending and snapshot.pending_since:
+            times.append(snapshot.pending_since)
+        if pending and not snapshot.pending_since or unsent_files:
+            times.append(int(last_sync))  # no time of its own: it waits at least since the last sync
+        parts = []
+        if fresh_ids:
+            parts.append(_plural(len(fresh_ids), "new reference", "new references"))
+        if snapshot.edited_ids:
+            parts.append(_plural(len(snapshot.edited_ids), "edited reference", "edited references"))
+        if pending:
+            parts.append(_plural(pending, "change (edit, trash move or attachment)",
+                                 "changes (edits, trash moves, attachments)"))
+        if unsent_files:
+            parts.append(_plural(unsent_files, "attachment", "attachments"))
+        oldest = min(times) if times else None
+        waited = 0.0 if oldest is None else (context.now.timestamp() - oldest)
+        stale = waited > context.stale_after_seconds
+        since = _age((context.now - ledger.last_sync).total_seconds())
+        reason, state, action = "", State.PENDING, ""
+        if parts:
+            what = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+            if stale:
+                oldest_at = datetime.fromtimestamp(oldest or last_sync, context.now.tzinfo)
+                reason = (f"{what} wait to be sent; the oldest has waited since {oldest_at:%Y-%m-%d} and the last "
+                          f"sync was {since} ago: sync has stopped")
+                state, action = State.STALE, STOPPED
+            else:
+                reason = f"{what} wait to be sent; the last sync was {since} ago"
+                state, action = State.PENDING, "Nothing to do: EndNote sends them at its next sync (or press Sync now)."
+        if fresh_ids:
+            refs, more = references_named(snapshot, fresh_ids)
+            yield Finding(self.name, "sync.unsynced-references", Severity.WARNING,
+                          f"{len(fresh_ids)} references were added since the last sync and are not on EndNote Web "
+                          "yet: " + SYNC_NOW, len(fresh_ids), verdict=state, reason=reason, action=action,
+                          references=refs, more=more)
+        if pending:
+            refs, more = references_named(snapshot, snapshot.pending_ids - snapshot.stuck_ids)
+            yield Finding(self.name, "sync.pending-uploads", Severity.WARNING,
+                          f"{pending} changes (edits, trash moves, attachments) wait to be sent: " + SYNC_NOW,
+                          pending, verdict=state, reason=reason, action=action, references=refs, more=more)
+        if snapshot.edited_ids:
+            refs, more = references_named(snapshot, snapshot.edited_ids)
+            count = len(snapshot.edited_ids)
+            yield Finding(self.name, "sync.edited-after-sync", Severity.INFO,
+                          f"{count} references were edited after the last sync: " + SYNC_NOW, count,
+                          verdict=state, reason=reason, action=action, references=refs, more=more)
+        if unsent_files:
             yield Finding(self.name, "sync.unsynced-attachments", Severity.INFO,
-                          f"{unsynced_files} attachments have no sync record yet: " + SYNC_NOW, unsynced_files)
-        if ledger.last_sync is not None:
-            age = (context.now - ledger.last_sync).total_seconds()
-            if age > context.stale_after_seconds:
-                days = age / 86400
-                yield Finding(self.name, "sync.overdue", Severity.INFO,
-                              f"The last sync was {days:.1f} days ago; Sync Automatically runs every 15 minutes "
-                              "while EndNote is open. Check it is on in Preferences → Sync.")
+                          f"{unsent_files} attachments have no sync record yet: " + SYNC_NOW, unsent_files,
+                          verdict=state, reason=reason, action=action)
+        if snapshot.stuck_rows:
+            refs, more = references_named(snapshot, snapshot.stuck_ids)
+            yield Finding(self.name, "sync.stuck", Severity.WARNING,
+                          f"{snapshot.stuck_rows} changes were already waiting before the last sync and that sync "
+                          "did not send them: a sync conflict or a stuck item, which pressing Sync alone does not "
+                          "clear. " + CONFLICTS, snapshot.stuck_rows, verdict=State.STALE,
+                          reason=f"{_plural(snapshot.stuck_rows, 'change', 'changes')} survived the last sync "
+                                 "without being sent (a conflict or a stuck item)",
+                          action=CONFLICTS, references=refs, more=more)
+        if not parts and not snapshot.stuck_rows and not ledger.missed:
+            yield Finding(self.name, "sync.all-sent", Severity.INFO,
+                          f"Everything in the library was sent to EndNote Web at the last sync ({since} ago).",
+                          verdict=State.IN_SYNC,
+                          reason="Everything in the library has been sent to EndNote Web at the last sync",
+                          action="Nothing to do.")

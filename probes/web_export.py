@@ -1,12 +1,23 @@
-"""What a Web export says EndNote Web holds, against the Desktop library, beyond what the ledger explains."""
+"""What a Web export says EndNote Web holds, against the Desktop library, beyond what the ledger explains.
+
+An export that does not look like it came from this library (too few records match, or its
+`db-id` names another database while little matches) is reported as `export.not-this-library`
+and never moves the verdict: a comparison with the wrong file proves nothing (issue #11).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from endnoted.judging.findings import Finding, Severity
+from endnoted.judging.compare import Ref
+from endnoted.judging.findings import Finding, RefItem, Severity, State, ref_list
 from endnoted.probes.base import Context
 from endnoted.reading.snapshot import Snapshot
+
+
+def _items(refs: tuple[Ref, ...]) -> tuple[tuple[RefItem, ...], int]:
+    return ref_list(RefItem(int(ref.record) if ref.side == "desktop" else ref.record, ref.title, ref.year,
+                            ref.first_author) for ref in refs)
 
 
 class WebExportProbe:
@@ -17,16 +28,42 @@ class WebExportProbe:
         if comparison is None or not snapshot.ok:
             return
         source = comparison.export.name
+        path = snapshot.library.path
+        if not comparison.belongs:
+            yield Finding(self.name, "export.not-this-library", Severity.WARNING,
+                          f"The export {source} does not look like it came from this library: {comparison.trust}. "
+                          "It was not used to judge the library. Export All My References from the EndNote Web "
+                          "account this library syncs with, and check again.")
+            return
+        # A library that never synced has no Web copy to diverge from: the differences are reported only.
+        synced = snapshot.ledger is not None and snapshot.ledger.configured
+        reason = (f"Compared with the Web export {source}: {comparison.unexplained_missing_on_web} references are "
+                  f"missing on Web and {comparison.unexplained_missing_on_desktop} missing on Desktop, beyond what "
+                  "the sync ledger explains")
+        unexplained_web = [ref for ref in comparison.missing_on_web if ref.record in comparison.unexplained_web_ids]
         if comparison.unexplained_missing_on_web:
+            refs, more = _items(tuple(unexplained_web) or comparison.missing_on_web)
+            action = (f'See the list with endnoted compare "{path}" "{comparison.export}". If the Desktop is right '
+                      f'and EndNote Web should hold them, run endnoted reset "{path}" (it backs up first).')
             yield Finding(self.name, "compare.missing-on-web", Severity.ERROR,
                           f"{comparison.unexplained_missing_on_web} references on Desktop are not in the Web export "
                           f"{source} and no pending sync explains it; see endnoted compare, then "
-                          f'endnoted reset "{snapshot.library.path}".', comparison.unexplained_missing_on_web)
+                          f'endnoted reset "{path}".', comparison.unexplained_missing_on_web,
+                          verdict=State.DIVERGED if synced else None,
+                          reason=reason,
+                          action=action, references=refs, more=more)
         if comparison.unexplained_missing_on_desktop:
+            refs, more = _items(comparison.missing_on_desktop)
+            action = ("Do not reset: a reset would delete these references from EndNote Web. If EndNote Web is "
+                      "right, make a new empty library, sync it from EndNote Web, and compare the two "
+                      f'(endnoted compare "{path}" NEW.enl).')
             yield Finding(self.name, "compare.missing-on-desktop", Severity.ERROR,
                           f"{comparison.unexplained_missing_on_desktop} references in the Web export {source} are not "
                           "on Desktop and no pending sync explains it; see endnoted compare before any reset: "
-                          "a reset would delete them from EndNote Web.", comparison.unexplained_missing_on_desktop)
+                          "a reset would delete them from EndNote Web.", comparison.unexplained_missing_on_desktop,
+                          verdict=State.DIVERGED if synced else None,
+                          reason=reason,
+                          action=action, references=refs, more=more)
         explained = (len(comparison.missing_on_web) - comparison.unexplained_missing_on_web
                      + len(comparison.missing_on_desktop) - comparison.unexplained_missing_on_desktop)
         if explained:
@@ -34,7 +71,8 @@ class WebExportProbe:
                           f"{explained} references differ from the Web export {source} only because they wait for "
                           "the next sync: press Sync in EndNote.", explained)
         if comparison.duplicates_web:
+            refs, more = _items(comparison.duplicates_web)
             yield Finding(self.name, "compare.duplicates-web", Severity.WARNING,
                           f"EndNote Web holds {len(comparison.duplicates_web)} extra copies of references "
                           f"(export {source}); remove them on EndNote Web or with Find Duplicates after a sync.",
-                          len(comparison.duplicates_web))
+                          len(comparison.duplicates_web), references=refs, more=more)

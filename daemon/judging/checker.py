@@ -82,7 +82,7 @@ def check_library(library: Library, *, stale_after_seconds: float = 24 * 3600.0,
     context = Context(now=now, stale_after_seconds=stale_after_seconds, sync_library_pref=sync_library_pref,
                       comparison=comparison, mounts=mount_table() if mounts is None else mounts)
     findings = run_probes(builtin_probes() if probes is None else probes, snap, context)
-    verdict = decide(snap, now=now, stale_after_seconds=stale_after_seconds, comparison=comparison)
+    verdict = decide(snap, findings)
     return LibraryReport(library, snap, findings, verdict, comparison)
 
 

@@ -1,8 +1,19 @@
 """Desktop against a Web export: what each side lacks, what each side holds twice, and what the ledger explains.
 
-Matching (issue #3): by DOI when both sides have one, otherwise by normalised title + year + first
-author. Only the Desktop's non-trashed references take part ("All My References" on the Web holds
-no trash). A duplicate is listed once per extra copy.
+Matching (issue #3, #11): by DOI when both sides have one, otherwise by normalised title + year +
+first author (an untitled reference by year + first author). A reference with none of these
+(an empty record) matches by record number when the export carries this library's database id
+(EndNote XML `<foreign-keys>`), otherwise one empty record pairs with one empty record.
+Only the Desktop's non-trashed references take part ("All My References" on the Web holds no
+trash). A duplicate is listed once per extra copy.
+
+Does the other side belong to this library? Below BELONGS_SHARE of the smaller side matching,
+the comparison is untrustworthy (`belongs` is False): `compare` refuses it without --force, and
+`check --export` reports `export.not-this-library` without moving the verdict. A shared database
+id alone never proves it: copies of a library share it (docs/ENDNOTE-RULES.md R3, R4).
+
+The other side is a Web export, or a second library (Desktop against a library freshly synced
+from EndNote Web, the "Web is right" check of the reset wizard).
 """
 
 from __future__ import annotations
@@ -16,6 +27,8 @@ from typing import Any
 from endnoted.judging.matching import RecordKeys, find_extra_copies, normalise_doi
 from endnoted.reading.exports import ExportRecord, read_export
 from endnoted.reading.snapshot import EDIT_SLACK_SECONDS, Reference, Snapshot
+
+BELONGS_SHARE = 0.5   # of the smaller side's records must match for the other side to be this library's
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +67,9 @@ class Comparison:
     unexplained_missing_on_web: int
     unexplained_missing_on_desktop: int
     export_db_id: str = ""
+    belongs: bool = True       # the other side looks like it came from this library
+    trust: str = ""            # why (or why not), e.g. "0 of 102 records match"
+    unexplained_web_ids: frozenset[str] = frozenset()   # Desktop records missing on Web that nothing explains
 
     @property
     def anything_missing(self) -> bool:
@@ -69,6 +85,7 @@ class Comparison:
             "duplicates_desktop": [ref.to_json() for ref in self.duplicates_desktop],
             "unexplained_missing_on_web": self.unexplained_missing_on_web,
             "unexplained_missing_on_desktop": self.unexplained_missing_on_desktop,
+            "belongs": self.belongs, "trust": self.trust,
         }
 
 
@@ -114,12 +131,33 @@ def _waiting(ref: Reference, last_sync: float | None) -> bool:
 
 
 def compare(snapshot: Snapshot, export: Path) -> Comparison:
-    """Given a readable snapshot and an export file, return the Comparison; raise ExportError on a bad export.
+    """Given a readable snapshot and an export file, return the Comparison; raise ExportError on a bad export."""
+    kind, records = read_export(export)
+    return compare_records(snapshot, kind, records, export)
+
+
+def library_records(other: Snapshot) -> list[ExportRecord]:
+    """Given a second library's snapshot, return its live references as the records an export of it would hold."""
+    db_id = other.db_id or ""
+    return [ExportRecord(str(ref.id), ref.title, ref.year, ref.first_author, ref.doi, db_id)
+            for ref in other.references if not ref.trashed]
+
+
+def compare_library(snapshot: Snapshot, other: Snapshot) -> Comparison:
+    """Given two readable libraries' snapshots (Desktop, and one synced from EndNote Web), compare them."""
+    return compare_records(snapshot, "library", library_records(other), other.library.path)
+
+
+def _empty(keys: RecordKeys) -> bool:
+    return not keys.doi and not keys.key
+
+
+def compare_records(snapshot: Snapshot, kind: str, records: Iterable[ExportRecord], export: Path) -> Comparison:
+    """Given a readable snapshot and the other side's records, return the Comparison.
 
     DOIs are matched first; title keys (the costly normalisation) are computed only for what is
     left on either side.
     """
-    kind, records = read_export(export)
     live = [ref for ref in snapshot.references if not ref.trashed]
     desktop_doi = {ref.id: normalise_doi(ref.doi) for ref in live}   # once per record: it is matched twice
     desktop_extras = find_extra_copies(live, lambda ref: (desktop_doi[ref.id], ref.title, ref.year,
@@ -154,13 +192,41 @@ def compare(snapshot: Snapshot, export: Path) -> Comparison:
                    if ref.id not in taken)
     index.taken = taken
     missing_on_desktop: list[int] = []
+    empty_web: list[int] = []
     for position in left_web:
         record = web_records[position]
         keys = _keys(record.doi, record.title, record.year, record.first_author)
-        if index.take(keys) is None:
+        if _empty(keys):
+            empty_web.append(position)
+        elif index.take(keys) is None:
             missing_on_desktop.append(position)
+    # 3. Empty records (no DOI, title, year or author): by record number when the export carries this
+    #    library's database id, otherwise one empty record for one empty record.
+    empty_desktop = [ref for ref in desktop if ref.id not in taken
+                     and _empty(_keys(ref.doi, ref.title, ref.year, ref.first_author))]
+    same_db = bool(db_id) and db_id == (snapshot.db_id or "")
+    by_number = {str(ref.id): ref for ref in empty_desktop}
+    unpaired: list[int] = []
+    for position in empty_web:
+        numbered = by_number.pop(web_records[position].number, None) if same_db else None
+        if numbered is not None:
+            taken.add(numbered.id)
+        else:
+            unpaired.append(position)
+    spare = [ref for ref in empty_desktop if ref.id not in taken]
+    for position in unpaired:
+        if spare:
+            taken.add(spare.pop(0).id)
+        else:
+            missing_on_desktop.append(position)
+    missing_on_desktop.sort()
     matched = len(web) - len(missing_on_desktop)
     missing_on_web = [ref for ref in desktop if ref.id not in taken]
+    smaller = min(len(desktop), len(web))
+    belongs = smaller > 0 and matched >= BELONGS_SHARE * smaller
+    trust = f"{matched} of {len(web_records)} records match the library's {len(live)} references"
+    if smaller == 0:
+        trust = "one side holds no references, so nothing shows the two belong together"
 
     ledger = snapshot.ledger
     last_sync = ledger.last_sync.timestamp() if ledger and ledger.last_sync else None
@@ -189,4 +255,5 @@ def compare(snapshot: Snapshot, export: Path) -> Comparison:
         duplicates_web=tuple(_web_ref(web_records[position]) for position in web_extras),
         duplicates_desktop=tuple(_desktop_ref(ref) for ref in desktop_extras),
         unexplained_missing_on_web=len(missing_on_web) - len(waiting),
-        unexplained_missing_on_desktop=unexplained_desktop, export_db_id=db_id)
+        unexplained_missing_on_desktop=unexplained_desktop, export_db_id=db_id, belongs=belongs, trust=trust,
+        unexplained_web_ids=frozenset(str(ref.id) for ref in missing_on_web if not _waiting(ref, last_sync)))

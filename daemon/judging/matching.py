@@ -1,8 +1,13 @@
 """How one reference is recognised on both sides without record numbers (they differ between Desktop and Web).
 
 Key 1: the DOI, normalised (case, `https://doi.org/` and `doi:` prefixes, white space).
-Key 2: normalised title + year + first author's surname (Unicode NFKC, case-folded, EndNote's
-`<style>` wrappers and HTML entities removed, punctuation and white space collapsed).
+Key 2: normalised title + year + first author's surname (Unicode NFKC, case-folded, inline HTML
+tags such as `<i>` and HTML entities removed, punctuation and white space collapsed).
+
+Angle brackets are part of real titles: EndNote names a reference made from a dropped PDF
+`<file name.pdf>` (docs/ENDNOTE-RULES.md R2, sample Wanganlin00-EndNote), so only known inline
+markup tags are removed, never `<…>` as such. EndNote XML's `<style>` runs are already removed by
+the XML reader.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ T = TypeVar("T")
 
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*|https?://)", re.IGNORECASE)
 _DOI_SHAPE = re.compile(r"10\.\d{3,9}/\S+")
-_TAGS = re.compile(r"<[^>]{0,200}>")
+# Inline markup only (an export may carry <i>Drosophila</i>); `<any text>` stays part of the title.
+_TAGS = re.compile(r"</?(?:i|b|u|em|strong|sup|sub|span|font|style|br|p|small|smallcaps)(?:\s[^<>]{0,200})?/?>",
+                   re.IGNORECASE)
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 # ASCII fast path: most titles are plain ASCII and need neither NFKC nor html unescaping.
 _ASCII_PUNCT = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~\t\r\n"})

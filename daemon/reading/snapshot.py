@@ -5,9 +5,15 @@ Definitions (issue #2, "Snapshot contents"):
   attachments: rows of file_res; groups: rows of groups.
 - configured: a `sync` table and a last-sync time (misc 6/41) exist.
 - pending: sync rows with action != 0 or status != 0.
-- edited_after_sync: non-trashed refs whose record_last_updated is > 5 s after the last sync.
+- edited_after_sync: non-trashed refs that have a sync row with nothing pending on it, and whose
+  record_last_updated is > 5 s after the last sync. Each waiting reference is counted once (issue
+  #11): a ref without a sync row is `unsynced`, one whose row is pending is counted in `pending`.
 - unsynced: refs (any trash state) with no sync row of type 1.
 - missed: unsynced refs added > 60 s before the last sync (the Web copy lacks them).
+- stuck: pending sync rows whose action_timestamp is > 60 s before the last sync: a sync ran after
+  the change and did not clear it (docs/ENDNOTE-RULES.md R9).
+- refs_sequence: sqlite_sequence's counter for refs (AUTOINCREMENT): minus the row count it
+  bounds the references deleted for good (R8).
 
 Every value read out of EndNote's tables goes through one validated conversion (issue #12): numbers
 and times are converted in SQL (`_INT`), so a row holding text where EndNote writes an integer
@@ -20,6 +26,7 @@ replacement characters; SQLite itself accepts such text, so the library is not d
 from __future__ import annotations
 
 import enum
+import hashlib
 import re
 import shutil
 import sqlite3
@@ -33,6 +40,7 @@ from typing import NamedTuple
 
 from endnoted.common.errors import DatabaseBusy, DatabaseUnreadable, InterruptedWrite
 from endnoted.reading.database import header_problem, lenient_text, read_transaction, table_names
+from endnoted.reading.enl_copy import EnlCopy, read_enl
 from endnoted.reading.integrity import IntegrityMemo, identity
 from endnoted.reading.library import Layout, Library
 
@@ -160,6 +168,15 @@ class Snapshot:
     journal_present: bool = False
     tables: frozenset[str] = field(default_factory=frozenset)
     bad_values: tuple[str, ...] = ()        # values EndNote never writes, e.g. "sync.usn: 2 rows hold no number"
+    edited_ids: frozenset[int] = field(default_factory=frozenset)     # counted in ledger.edited_after_sync
+    unsynced_ids: frozenset[int] = field(default_factory=frozenset)   # counted in ledger.unsynced
+    missed_ids: frozenset[int] = field(default_factory=frozenset)     # counted in ledger.missed
+    stuck_ids: frozenset[int] = field(default_factory=frozenset)      # references whose pending row survived a sync
+    stuck_rows: int = 0                     # pending rows of any kind that survived a sync
+    pending_since: int | None = None        # earliest action_timestamp of a pending, not stuck row (epoch s)
+    refs_sequence: int | None = None        # sqlite_sequence's counter for refs
+    account: str | None = None              # a one-way hash of the sync user id (misc 6/39): never the id itself
+    enl_copy: EnlCopy | None = None         # what the .enl beside the database holds
 
     @property
     def ok(self) -> bool:
@@ -209,7 +226,7 @@ def _misc_int(misc: dict[tuple[int, int], object], key: tuple[int, int], low: in
 
 def _read_misc(connection: sqlite3.Connection) -> dict[tuple[int, int], object]:
     rows = connection.execute(
-        "SELECT code, subcode, value FROM misc WHERE code = 14 OR (code = 6 AND subcode IN (41, 42))")
+        "SELECT code, subcode, value FROM misc WHERE code = 14 OR (code = 6 AND subcode IN (39, 41, 42))")
     return {(code, subcode): value for code, subcode, value in rows}
 
 
@@ -237,13 +254,24 @@ def _read_refs(connection: sqlite3.Connection, bad: list[str]) -> list[tuple[int
     return rows
 
 
-def _read_sync(connection: sqlite3.Connection, bad: list[str]) -> list[tuple[int, int, str, int, int, int]]:
+def _read_sync(connection: sqlite3.Connection, bad: list[str]) -> list[tuple[int, int, str, int, int, int, int]]:
     for column, count in zip(("type", "item_id", "usn", "action", "status"),
                              connection.execute(_SYNC_BAD_SQL).fetchone(), strict=True):
         if count:
             bad.append(f"sync.{column}: {count} rows hold no number")
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(sync)")}
+    # When the change was made (epoch s): what tells a stuck row from a fresh one (R9).
+    stamp = f"coalesce({_int_sql('action_timestamp')}, 0)" if "action_timestamp" in columns else "0"
+    sql = _SYNC_SQL.replace(" FROM sync", f", {stamp} FROM sync")
     # A row whose type or item is not a number cannot be matched to anything: it is counted above.
-    return [row for row in connection.execute(_SYNC_SQL).fetchall() if row[0] is not None and row[1] is not None]
+    return [row for row in connection.execute(sql).fetchall() if row[0] is not None and row[1] is not None]
+
+
+def _refs_sequence(connection: sqlite3.Connection, tables: set[str]) -> int | None:
+    if "sqlite_sequence" not in tables:
+        return None
+    row = connection.execute("SELECT seq FROM sqlite_sequence WHERE name = 'refs'").fetchone()
+    return _int(row[0]) if row else None
 
 
 def _group_kinds(connection: sqlite3.Connection) -> dict[int, int]:
@@ -290,13 +318,14 @@ def _build(library: Library, taken_at: datetime, connection: sqlite3.Connection,
         if "tag_groups" in tables else set()
     set_ids = {row[0] for row in connection.execute("SELECT subcode FROM misc WHERE code = 17")}
     check = _structure(connection, database, memo) if integrity else "not checked"
-    return _fold(library, taken_at, tables, misc, ref_rows, sync_rows, file_rows, group_kinds,
-                 tag_ids, set_ids, check, bad)
+    snapshot = _fold(library, taken_at, tables, misc, ref_rows, sync_rows, file_rows, group_kinds,
+                     tag_ids, set_ids, check, bad)
+    return replace(snapshot, refs_sequence=_refs_sequence(connection, tables))
 
 
 def _fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tuple[int, int], object],
           ref_rows: list[tuple[int, int, str, str, str, str, int, int]],
-          sync_rows: list[tuple[int, int, str, int, int, int]], file_rows: list[tuple[int, str]],
+          sync_rows: list[tuple[int, int, str, int, int, int, int]], file_rows: list[tuple[int, str]],
           group_kinds: dict[int, int], tag_ids: set[int], set_ids: set[int], integrity: str,
           bad: list[str]) -> Snapshot:
     last_sync_ms = _misc_int(misc, (6, 41), LAST_SYNC_MIN_MS, LAST_SYNC_MAX_MS, "last sync time", bad)
@@ -310,41 +339,54 @@ def _fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tup
     pending_refs: set[int] = set()
     synced_files: set[tuple[int, str]] = set()
     synced_groups: set[int] = set()
-    pending = 0
+    stuck_refs: set[int] = set()
+    pending = stuck_rows = 0
+    pending_since: int | None = None
+    stuck_limit = None if last_sync_s is None else last_sync_s - MISSED_SLACK_SECONDS
     max_usn: int | None = None
-    for kind, item_id, item_id2, usn, action, status in sync_rows:
+    for kind, item_id, item_id2, usn, action, status, stamp in sync_rows:
         busy = bool(action) or bool(status)
         pending += busy
+        stuck = busy and bool(stamp) and stuck_limit is not None and stamp < stuck_limit
+        stuck_rows += stuck
+        if busy and stamp and not stuck:
+            pending_since = stamp if pending_since is None else min(pending_since, stamp)
         if usn is not None and (max_usn is None or usn > max_usn):
             max_usn = usn
         if kind == SYNC_TYPE_REFERENCE:
             synced_refs.add(item_id)
             if busy:
                 pending_refs.add(item_id)
+            if stuck:
+                stuck_refs.add(item_id)
         elif kind == SYNC_TYPE_ATTACHMENT:
             synced_files.add((item_id, item_id2))
         elif kind == SYNC_TYPE_GROUP:
             synced_groups.add(item_id)
 
-    live = trashed = edited = unsynced = missed = 0
+    live = trashed = 0
+    edited: list[int] = []
+    unsynced: list[int] = []
+    missed: list[int] = []
     edit_limit = None if last_sync_s is None else last_sync_s + EDIT_SLACK_SECONDS
     missed_limit = None if last_sync_s is None else last_sync_s - MISSED_SLACK_SECONDS
     for ref_id, trash_state, _title, _year, _author, _doi, added, updated in ref_rows:
+        if ref_id not in synced_refs:
+            unsynced.append(ref_id)
+            if missed_limit is not None and (added or 0) < missed_limit:
+                missed.append(ref_id)
         if trash_state:
             trashed += 1
         else:
             live += 1
-            if edit_limit is not None and (updated or 0) > edit_limit:
-                edited += 1
-        if ref_id not in synced_refs:
-            unsynced += 1
-            if missed_limit is not None and (added or 0) < missed_limit:
-                missed += 1
+            if edit_limit is not None and (updated or 0) > edit_limit and ref_id in synced_refs \
+                    and ref_id not in pending_refs:
+                edited.append(ref_id)
 
     ref_ids = {row[0] for row in ref_rows}
     file_keys = set(file_rows)
     orphans = 0
-    for kind, item_id, item_id2, *_ in sync_rows:
+    for kind, item_id, item_id2, *_rest in sync_rows:
         if kind == SYNC_TYPE_REFERENCE:
             orphans += item_id not in ref_ids
         elif kind == SYNC_TYPE_ATTACHMENT:
@@ -363,7 +405,7 @@ def _fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tup
         has_sync_table=has_sync, configured=configured,
         last_sync=None if last_sync_ms is None else datetime.fromtimestamp(last_sync_ms / 1000.0, UTC),
         last_usn=last_usn, max_usn=max_usn,
-        pending=pending, edited_after_sync=edited, unsynced=unsynced, missed=missed,
+        pending=pending, edited_after_sync=len(edited), unsynced=len(unsynced), missed=len(missed),
         orphan_rows=orphans, sync_rows=len(sync_rows))
     return Snapshot(
         library=library, taken_at=taken_at, status=Status.OK,
@@ -371,7 +413,15 @@ def _fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tup
         db_id=_text(misc.get((14, 0))) or None,
         rows=tuple(ref_rows), synced_ids=frozenset(synced_refs), pending_ids=frozenset(pending_refs),
         attachments=attachments, unsynced_groups=unsynced_groups,
-        integrity=integrity, tables=frozenset(tables), bad_values=tuple(bad))
+        integrity=integrity, tables=frozenset(tables), bad_values=tuple(bad), edited_ids=frozenset(edited),
+        unsynced_ids=frozenset(unsynced), missed_ids=frozenset(missed), stuck_ids=frozenset(stuck_refs),
+        stuck_rows=stuck_rows, pending_since=pending_since, account=_account(misc.get((6, 39))))
+
+
+def _account(value: object) -> str | None:
+    """A one-way hash of the sync user id: enough to tell two libraries share an account, never the id."""
+    text = _text(value)
+    return hashlib.sha256(text.encode()).hexdigest()[:16] if text else None
 
 
 def _damaged(library: Library, taken_at: datetime, problem: str) -> Snapshot:
@@ -443,6 +493,8 @@ def take(library: Library, *, integrity: bool = True, now: datetime | None = Non
     if library.layout is Layout.MISSING or database is None:
         return Snapshot(library, taken_at, Status.MISSING,
                         f"{library.data_dir} holds no database (no sdb/sdb.eni and no rdb folder)")
+    enl = read_enl(library.enl) if library.enl is not None else None
     if problem := header_problem(database):
-        return _damaged(library, taken_at, f"{database} {problem}")
-    return snapshot_database(library, database, integrity=integrity, now=taken_at, memo=memo)
+        return replace(_damaged(library, taken_at, f"{database} {problem}"), enl_copy=enl)
+    return replace(snapshot_database(library, database, integrity=integrity, now=taken_at, memo=memo),
+                   enl_copy=enl)

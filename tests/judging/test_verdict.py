@@ -53,8 +53,8 @@ def test_recent_waiting_work_is_pending(tmp_path: Path) -> None:
     refs[2].synced, refs[2].added = False, ts(last) + 60   # new since the last sync
     state, sync = verdict_of(tmp_path, refs, last_sync=last)
     assert state == "pending"
-    # The new reference also counts as edited after the sync: its record_last_updated is after it.
-    assert (sync["edited_after_sync"], sync["pending"], sync["unsynced"], sync["missed"]) == (2, 1, 1, 0)
+    # Each waiting reference is counted once (issue #11): the new one is `unsynced`, not also `edited`.
+    assert (sync["edited_after_sync"], sync["pending"], sync["unsynced"], sync["missed"]) == (1, 1, 1, 0)
 
 
 def test_waiting_work_past_stale_after_is_stale(tmp_path: Path) -> None:

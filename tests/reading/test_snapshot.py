@@ -46,7 +46,9 @@ def independent_counts(database: Path) -> dict[str, object]:
         if last and "sync" in tables:
             ms = last[0]
             result["edited_after_sync"] = one(
-                f"SELECT count(*) FROM refs WHERE trash_state = 0 AND record_last_updated > {ms} / 1000.0 + 5")
+                f"SELECT count(*) FROM refs WHERE trash_state = 0 AND record_last_updated > {ms} / 1000.0 + 5 "
+                "AND id IN (SELECT item_id FROM sync WHERE type = 1) "
+                "AND id NOT IN (SELECT item_id FROM sync WHERE type = 1 AND (action != 0 OR status != 0))")
             result["missed"] = one(
                 "SELECT count(*) FROM refs WHERE id NOT IN (SELECT item_id FROM sync WHERE type = 1) "
                 f"AND added_to_library < {ms} / 1000.0 - 60")

@@ -119,6 +119,13 @@ def full_sync(enl: Path) -> None:
                        "changed_rating_timestamp, changed_trash_timestamp) "
                        "VALUES (1, ?, '', ?, ?, 0, 0, 0, 0, 0, 0, 0, 0, 0)",
                        [(ref_id, f"guid-{ref_id}", n + 1) for n, ref_id in enumerate(ids)])
+        # Attachments get their own sync rows (type 4): unsent attachments are waiting work (issue #11).
+        files = db.execute("SELECT refs_id, file_path FROM file_res").fetchall()
+        db.executemany("INSERT INTO sync (type, item_id, item_id2, guid, usn, action, status, file_timestamp, "
+                       "file_checksum, action_timestamp, changed_membership_timestamp, changed_readstatus_timestamp, "
+                       "changed_rating_timestamp, changed_trash_timestamp) "
+                       "VALUES (4, ?, ?, ?, ?, 0, 0, 0, 0, 0, 0, 0, 0, 0)",
+                       [(refs_id, path, f"guid-file-{n}", len(ids)) for n, (refs_id, path) in enumerate(files)])
         now_ms = int(datetime.now(UTC).timestamp() * 1000) + 2000
         for subcode, value in ((41, now_ms), (42, len(ids)), (39, "SYNTHETICUSER")):
             db.execute("INSERT OR REPLACE INTO misc (code, subcode, value) VALUES (6, ?, CAST(? AS BLOB))",

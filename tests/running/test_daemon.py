@@ -286,7 +286,7 @@ def test_a_verdict_change_gives_exactly_one_real_notification(private_bus: tuple
     shown = [json.loads(line) for line in log.read_text().splitlines()]
     assert len(shown) == 1, shown
     assert shown[0]["summary"] == "EndNote: Thesis is diverged"
-    assert "1 references were in the library before the last sync" in shown[0]["body"]
+    assert "1 reference was in the library before the last sync" in shown[0]["body"]
     assert f'endnoted reset "{enl}"' in shown[0]["body"]
     assert shown[0]["app"] == "endnoted"
     # Diverged must be heard: critical urgency, no expiry, our own icon (not the Python logo).

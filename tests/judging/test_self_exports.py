@@ -22,7 +22,7 @@ from endnoted.judging.compare import Comparison, compare
 from endnoted.judging.matching import title_key
 from endnoted.reading.library import locate
 from endnoted.reading.snapshot import take
-from tests.conftest import REAL_LIBRARIES, REALWORLD, tree_hash
+from tests.conftest import real_libraries, tree_hash
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 Row = tuple[int, str, str, str, str]
@@ -101,7 +101,7 @@ def assert_full_match(result: Comparison) -> None:
 
 
 @pytest.mark.parametrize("form", ["xml", "ris", "tab"])
-@pytest.mark.parametrize(("folder", "name"), REAL_LIBRARIES, ids=[f for f, _ in REAL_LIBRARIES])
+@pytest.mark.parametrize(("folder", "name"), real_libraries(), ids=[f for f, _ in real_libraries()])
 def test_every_real_library_matches_its_own_export(folder: str, name: str, form: str,
                                                    real_copy: Callable[[str], Path], tmp_path: Path) -> None:
     copy = real_copy(folder)
@@ -144,12 +144,13 @@ def test_titles_in_angle_brackets_match(real_copy: Callable[[str], Path], tmp_pa
 
 
 @pytest.mark.parametrize("export", ["blue-light.xml", "blue-light.ris"])
-def test_the_real_exports_of_blue_light_match_its_compressed_library(export: str, tmp_path: Path) -> None:
+def test_the_real_exports_of_blue_light_match_its_compressed_library(export: str, tmp_path: Path,
+                                                                     realworld: Path) -> None:
     """EndNote's own XML and RIS exports of the 102 references in blue-light.enlx (IEBH-RefLib, MIT)."""
     enlx = tmp_path / "blue-light.enlx"
-    enlx.write_bytes((REALWORLD / "IEBH-RefLib" / "blue-light.enlx").read_bytes())
+    enlx.write_bytes((realworld / "IEBH-RefLib" / "blue-light.enlx").read_bytes())
     with zipfile.ZipFile(enlx) as archive:
         assert "sdb/sdb.eni" in archive.namelist()
-    result = compare(take(locate(enlx)[0], integrity=False), REALWORLD / "IEBH-RefLib" / export)
+    result = compare(take(locate(enlx)[0], integrity=False), realworld / "IEBH-RefLib" / export)
     assert result.web == 102
     assert_full_match(result)

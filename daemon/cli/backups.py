@@ -11,6 +11,7 @@ import click
 
 from endnoted.cli.app import _config, _one_library, _store, cli, emit_json, json_option
 from endnoted.common.errors import ExitStatus
+from endnoted.common.timefmt import now_z
 
 
 def _progress_bar(enabled: bool) -> Any:
@@ -52,7 +53,7 @@ def backup(library: Path, folder: Path | None, no_attachments: bool, as_folder: 
         result = make_backup(target, folder or settings.backups_dir, attachments=not no_attachments,
                              as_folder=as_folder, progress=bar.update, total=total)
     with _store() as store:
-        store.record_backup({"path": str(result.path), "library": str(target.path), "made_at": _utc_now(),
+        store.record_backup({"path": str(result.path), "library": str(target.path), "made_at": now_z(),
                              "size": result.size, "sha256": result.sha256, "references": result.counts.references,
                              "trashed": result.counts.trashed, "attachments": result.counts.attachments,
                              "kind": result.kind, "warnings": "\n".join(result.warnings)})
@@ -66,11 +67,6 @@ def backup(library: Path, folder: Path | None, no_attachments: bool, as_folder: 
         click.echo(f"  warning: {warning}")
     if result.retries:
         click.echo(f"  (EndNote was writing: the database copy was retried {result.retries} times)")
-
-
-def _utc_now() -> str:
-    from datetime import UTC, datetime
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 @cli.command()

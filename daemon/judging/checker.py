@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from endnoted.common.errors import ExitStatus
+from endnoted.common.timefmt import iso_z
 from endnoted.judging.compare import Comparison, compare
 from endnoted.judging.findings import Finding, Severity
 from endnoted.judging.verdict import State, Verdict, decide
@@ -48,7 +49,7 @@ class LibraryReport:
                 "attachments": counts.attachments, "groups": counts.groups},
             "sync": None if snap.ledger is None else snap.ledger.to_json(),
             "findings": [finding.to_json() for finding in self.findings],
-            "checked_at": snapshots.iso(snap.taken_at),
+            "checked_at": iso_z(snap.taken_at),
         }
 
 

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from endnoted.common.errors import DatabaseBusy, DatabaseUnreadable, InterruptedWrite
+from endnoted.common.timefmt import iso_z
 from endnoted.reading.database import header_problem, lenient_text, read_transaction, table_names
 from endnoted.reading.enl_copy import EnlCopy, read_enl
 from endnoted.reading.integrity import IntegrityMemo, identity
@@ -111,7 +112,7 @@ class Ledger:
     def to_json(self) -> dict[str, object]:
         return {
             "configured": self.configured,
-            "last_sync": iso(self.last_sync),
+            "last_sync": iso_z(self.last_sync),
             "last_usn": self.last_usn,
             "pending": self.pending,
             "edited_after_sync": self.edited_after_sync,
@@ -189,10 +190,6 @@ class Snapshot:
         return tuple(Reference(ref_id, bool(trash), title or "", year or "", (author or "").split("\r", 1)[0],
                                doi or "", added or 0, updated or 0, ref_id in synced, ref_id in pending)
                      for ref_id, trash, title, year, author, doi, added, updated in self.rows)
-
-
-def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _now() -> datetime:

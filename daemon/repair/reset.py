@@ -27,6 +27,7 @@ from endnoted.common.errors import (
     ExportError,
     UsageError,
 )
+from endnoted.common.timefmt import iso_z, parse_iso
 from endnoted.judging.compare import compare
 from endnoted.reading.endnote_proc import find_endnote
 from endnoted.reading.enlx import prove
@@ -62,14 +63,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
-
-
 def run_status(store: Store, library: Path) -> dict[str, Any]:
     """The JSON of `reset --status`: the run waiting on this library, or step null when none exists."""
     run = store.active_reset(str(library))
@@ -84,7 +77,7 @@ def abandon(store: Store, library: Path) -> bool:
     run = store.active_reset(str(library))
     if run is None:
         return False
-    store.update_reset(run["id"], {"ended_at": _iso(_now()), "outcome": "abandoned"})
+    store.update_reset(run["id"], {"ended_at": iso_z(_now()), "outcome": "abandoned"})
     store.event("reset-abandoned", f"reset abandoned at step {run['step']}; its backup stays", str(library))
     return True
 
@@ -134,7 +127,7 @@ class ResetWizard:
             step = STEPS[self.run["step"]]
             if not self._do(step):
                 return ExitStatus.ATTENTION if step.number else ExitStatus.ERROR
-        self.store.update_reset(self.run["id"], {"ended_at": _iso(self.now()), "outcome": "done"})
+        self.store.update_reset(self.run["id"], {"ended_at": iso_z(self.now()), "outcome": "done"})
         self.store.event("reset-done", "reset finished: EndNote Web matches the library", str(self.target.path))
         self.console.say(f"\nDone. {self.target.name} and EndNote Web hold the same references again. "
                          "endnoted keeps watching.")
@@ -249,7 +242,7 @@ class ResetWizard:
 
     def _record(self, step: Step, how: str, detail: str) -> list[dict[str, Any]]:
         observed = list(json.loads(self.run.get("observed") or "[]"))
-        observed.append({"step": step.number, "at": _iso(self.now()), "how": how, "detail": detail})
+        observed.append({"step": step.number, "at": iso_z(self.now()), "how": how, "detail": detail})
         self.run["observed"] = json.dumps(observed)
         self.store.update_reset(self.run["id"], {"observed": self.run["observed"]})
         return observed
@@ -302,7 +295,7 @@ class ResetWizard:
                 return Observation(True, f"EndNote has {library.name} open")
             return Observation(False, f"EndNote has {', '.join(p.name for p in opened)} open, not {library.name}")
         if step.check == "synced":
-            started = _parse(self.run["started_at"])
+            started = parse_iso(self.run["started_at"])
             last = snap.ledger.last_sync
             waiting = snap.ledger.pending + snap.ledger.unsynced
             if last is None or started is None or last <= started:
@@ -323,7 +316,7 @@ class ResetWizard:
 
     def _export_matches(self, library: Library) -> Observation:
         observed = json.loads(self.run.get("observed") or "[]")
-        synced_at = next((_parse(o["at"]) for o in reversed(observed) if o["step"] == 13), None)
+        synced_at = next((parse_iso(o["at"]) for o in reversed(observed) if o["step"] == 13), None)
         found = self._newest_export(synced_at)
         prompt = f"The Web export to compare [{found}]:" if found else "Path of the Web export you saved:"
         answer = self.console.ask(prompt).strip().strip('"')
@@ -345,7 +338,7 @@ class ResetWizard:
     def _fresh_backup(self, library: Library) -> str | None:
         changed = max((p.stat().st_mtime for p in library.files()), default=0.0)
         for row in self.store.backups(str(library.path)):
-            made = _parse(row["verified_at"]) or _parse(row["made_at"])
+            made = parse_iso(row["verified_at"]) or parse_iso(row["made_at"])
             if made is None or self.now() - made > BACKUP_FRESH or made.timestamp() < changed:
                 continue
             try:
@@ -372,7 +365,7 @@ class ResetWizard:
                 self._record(STEPS[0], "refused", f"no proven backup: {error}")
                 return False
             self.store.record_backup({"path": str(result.path), "library": str(library.path),
-                                      "made_at": _iso(self.now()), "size": result.size, "sha256": result.sha256,
+                                      "made_at": iso_z(self.now()), "size": result.size, "sha256": result.sha256,
                                       "references": result.counts.references, "trashed": result.counts.trashed,
                                       "attachments": result.counts.attachments, "kind": result.kind,
                                       "warnings": "\n".join(result.warnings)})

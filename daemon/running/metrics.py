@@ -8,10 +8,10 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from endnoted.common.timefmt import parse_iso
 from endnoted.judging.verdict import State
 
 
@@ -41,8 +41,8 @@ def render(libraries: Iterable[dict[str, Any]], *, heartbeat: float, now: float 
         if sync.get("configured"):
             waiting = sync["pending"] + sync["edited_after_sync"] + sync["unsynced"]
             series["waiting"].append(f'endnoted_library_waiting{{library="{library}"}} {waiting}')
-            if sync.get("last_sync"):
-                age = now - datetime.fromisoformat(sync["last_sync"].replace("Z", "+00:00")).timestamp()
+            if (synced := parse_iso(sync.get("last_sync"))) is not None:
+                age = now - synced.timestamp()
                 series["last_sync_age_seconds"].append(
                     f'endnoted_library_last_sync_age_seconds{{library="{library}"}} {age:.0f}')
     helps = {"references": "References not in the trash.", "trashed": "References in the trash.",

@@ -26,6 +26,7 @@ from endnoted import __version__
 from endnoted.common import paths
 from endnoted.common.config import Config
 from endnoted.common.errors import EndnotedError, ExportError
+from endnoted.common.timefmt import iso_z, parse_iso
 from endnoted.judging.checker import LibraryReport, check_library
 from endnoted.judging.compare import compare
 from endnoted.judging.findings import Severity
@@ -47,14 +48,6 @@ from endnoted.state.store import Store
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5.0
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
 @dataclass
@@ -131,7 +124,7 @@ class Daemon:
     def _beat(self, stopped: bool = False) -> None:
         assert self.store is not None
         with self._store_lock:
-            self.store.beat(pid=os.getpid(), started_at=_iso(self._started), version=__version__, stopped=stopped)
+            self.store.beat(pid=os.getpid(), started_at=iso_z(self._started), version=__version__, stopped=stopped)
         self._write_metrics()
 
     def _write_metrics(self) -> None:
@@ -226,7 +219,7 @@ class Daemon:
                   "reason": reason, "next_action": nxt, "counts": None, "sync": None,
                   "findings": [{"code": "library.gone", "severity": "warning", "message": f"{reason} {nxt}",
                                 "probe": "daemon"}],
-                  "checked_at": _iso(datetime.now(UTC))}
+                  "checked_at": iso_z(datetime.now(UTC))}
         assert self.store is not None
         with self._store_lock:
             self.store.record_pass(report, status="gone", db_id=None)
@@ -242,7 +235,7 @@ class Daemon:
         export = Path(row["export_path"]) if row.get("export_path") else None
         if export is None or not export.is_file():
             return None
-        synced = _parse(last.get("last_sync"))
+        synced = parse_iso(last.get("last_sync"))
         if synced and export.stat().st_mtime < synced.timestamp():
             return None   # the library synced after the export was saved: the export is out of date
         return export
@@ -288,7 +281,7 @@ class Daemon:
         if state in alerts.BAD and report.snapshot.journal_present and find_endnote():
             return  # EndNote is mid-write (a sync burst): judge on a quieter reading
         memory = alerts.AlertMemory(State(row["alert_state"]) if row.get("alert_state") else None,
-                                    _parse(row.get("alerted_at")),
+                                    parse_iso(row.get("alerted_at")),
                                     State(row["pending_state"]) if row.get("pending_state") else None,
                                     row.get("alerted_problem"))
         problem = alerts.problem_key(state, (f.code for f in report.findings if f.severity >= Severity.WARNING))
@@ -297,7 +290,7 @@ class Daemon:
         with self._store_lock:
             self.store.set_library_fields(key, {
                 "alert_state": decision.memory.alerted.value if decision.memory.alerted else None,
-                "alerted_at": _iso(decision.memory.alerted_at) if decision.memory.alerted_at else None,
+                "alerted_at": iso_z(decision.memory.alerted_at),
                 "pending_state": decision.memory.candidate.value if decision.memory.candidate else None,
                 "alerted_problem": decision.memory.problem})
             if decision.held_back:

@@ -8,14 +8,11 @@ from typing import Any
 
 import psutil
 
+from endnoted.common.timefmt import parse_iso
 from endnoted.reading.endnote_proc import find_endnote
 from endnoted.state.store import Store
 
 STALE_HEARTBEAT_SECONDS = 120
-
-
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
 def daemon_health(store: Store | None) -> dict[str, Any]:
@@ -25,7 +22,7 @@ def daemon_health(store: Store | None) -> dict[str, Any]:
         return {"running": False, "pid": None, "started_at": None, "last_heartbeat": None, "version": None,
                 "why": "the daemon has never run"}
     running, why = True, ""
-    started = _parse(beat["started_at"])
+    started = parse_iso(beat["started_at"])
     if beat.get("stopped_at"):
         running, why = False, f"stopped cleanly at {beat['stopped_at']}"
     else:
@@ -38,7 +35,7 @@ def daemon_health(store: Store | None) -> dict[str, Any]:
             running, why = False, "its process is gone (it crashed or was killed)"
         except psutil.AccessDenied:
             pass
-        last = _parse(beat["beat_at"])
+        last = parse_iso(beat["beat_at"])
         if running and last and (datetime.now(UTC) - last).total_seconds() > STALE_HEARTBEAT_SECONDS:
             running, why = False, f"no heartbeat since {beat['beat_at']} (hung?)"
     return {"running": running, "pid": beat["pid"], "started_at": beat["started_at"],

@@ -28,6 +28,7 @@ from sqlite_utils.migrations import Migrations
 
 from endnoted.common.errors import StateStoreError
 from endnoted.common.files import create_private, private_dir, private_file
+from endnoted.common.timefmt import iso_z, now_z
 
 logger = logging.getLogger(__name__)
 migrations = Migrations("endnoted")
@@ -81,10 +82,6 @@ def m004_alerted_problem(db: Database) -> None:
     # The problem the user was last told about (verdict + finding codes): the cooldown holds back
     # only a repeat of that same problem.
     db.table("libraries").add_column("alerted_problem", str)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 # SQLite result codes that mean "this file is not a sound state database" (as opposed to busy,
@@ -247,7 +244,7 @@ class Store:
 
     def event(self, kind: str, detail: str, path: str | None = None) -> None:
         with self._writing():
-            self.db.table("events").insert({"at": _now(), "path": path, "kind": kind, "detail": detail})
+            self.db.table("events").insert({"at": now_z(), "path": path, "kind": kind, "detail": detail})
 
     def events(self, path: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
         where, params = ("WHERE path = ?", (path,)) if path else ("", ())
@@ -257,7 +254,7 @@ class Store:
 
     def record_backup(self, row: dict[str, Any]) -> None:
         with self._writing():
-            self.db.table("backups").insert({**row, "verified_at": row.get("verified_at") or _now()})
+            self.db.table("backups").insert({**row, "verified_at": row.get("verified_at") or now_z()})
 
     def backups(self, library: str | None = None) -> list[dict[str, Any]]:
         where, params = ("WHERE library = ?", (library,)) if library else ("", ())
@@ -265,7 +262,7 @@ class Store:
 
     def mark_backup_verified(self, backup_id: int) -> None:
         with self._writing():
-            self.db.table("backups").update(backup_id, {"verified_at": _now()})
+            self.db.table("backups").update(backup_id, {"verified_at": now_z()})
 
     # --- passes ---------------------------------------------------------------------------
 
@@ -290,7 +287,7 @@ class Store:
         counts = report.get("counts") or {}
         sync = report.get("sync") or {}
         previous = self.last_snapshot(path)
-        now = report.get("checked_at") or _now()
+        now = report.get("checked_at") or now_z()
         with self._writing():
             snapshot_id = self.db.table("snapshots").insert({
                 "path": path, "taken_at": now, "status": status, "verdict": report["verdict"],
@@ -344,7 +341,7 @@ class Store:
     def record_notification(self, path: str, verdict: str, title: str, body: str, delivered: bool,
                             error: str) -> None:
         with self._writing():
-            self.db.table("notifications").insert({"at": _now(), "path": path, "verdict": verdict, "title": title,
+            self.db.table("notifications").insert({"at": now_z(), "path": path, "verdict": verdict, "title": title,
                                                    "body": body, "delivered": int(delivered), "error": error})
 
     def notifications(self, path: str | None = None) -> list[dict[str, Any]]:
@@ -353,8 +350,8 @@ class Store:
 
     def beat(self, *, pid: int, started_at: str, version: str, stopped: bool = False) -> None:
         with self._writing():
-            self.db.table("heartbeat").upsert({"id": 1, "pid": pid, "started_at": started_at, "beat_at": _now(),
-                                               "version": version, "stopped_at": _now() if stopped else None},
+            self.db.table("heartbeat").upsert({"id": 1, "pid": pid, "started_at": started_at, "beat_at": now_z(),
+                                               "version": version, "stopped_at": now_z() if stopped else None},
                                               pk="id")
 
     def heartbeat(self) -> dict[str, Any] | None:
@@ -376,7 +373,7 @@ class Store:
     def start_reset(self, library: str, situation: str, target: str) -> dict[str, Any]:
         with self._writing():
             self.db.table("reset_runs").insert({"library": library, "situation": situation, "step": 0,
-                                                "started_at": _now(), "updated_at": _now(), "observed": "[]",
+                                                "started_at": now_z(), "updated_at": now_z(), "observed": "[]",
                                                 "target": target})
         run = self.active_reset(library)
         assert run is not None
@@ -384,13 +381,13 @@ class Store:
 
     def update_reset(self, run_id: int, fields: dict[str, Any]) -> None:
         with self._writing():
-            self.db.table("reset_runs").update(run_id, {**fields, "updated_at": _now()})
+            self.db.table("reset_runs").update(run_id, {**fields, "updated_at": now_z()})
 
     # --- pruning --------------------------------------------------------------------------
 
     def prune(self, older_than_days: float) -> int:
         """Delete snapshots, findings and events older than the limit; keep sync events and backups."""
-        cutoff = (datetime.now(UTC) - timedelta(days=older_than_days)).isoformat().replace("+00:00", "Z")
+        cutoff = iso_z(datetime.now(UTC) - timedelta(days=older_than_days))
         with self._writing():
             gone = self.db.execute("DELETE FROM findings WHERE snapshot_id IN "
                                    "(SELECT id FROM snapshots WHERE taken_at < ?)", [cutoff]).rowcount

@@ -15,12 +15,13 @@ import platform
 import re
 import sys
 import zipfile
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from endnoted import __version__
 from endnoted.common import paths
+from endnoted.common.timefmt import now_z
 from endnoted.state.store import Store
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -61,7 +62,7 @@ def collect() -> dict[str, Any]:
     from endnoted.state.status import status_data
 
     data: dict[str, Any] = {
-        "made_at": datetime.now(UTC).isoformat(), "versions": _versions(),
+        "made_at": now_z(), "versions": _versions(),
         "platform": {"system": platform.system(), "release": platform.release(), "machine": platform.machine()},
     }
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -81,27 +80,57 @@ def compare(library: Path, export: Path, as_json: bool, limit: int) -> None:
     sys.exit(ExitStatus.ATTENTION if result.duplicates_web or result.duplicates_desktop else ExitStatus.SUCCESS)
 
 
-@cli.command()
-@click.option("--keep", type=click.Path(path_type=Path), help="Build the demo library in this folder and keep it.")
-@json_option
-def demo(keep: Path | None, as_json: bool) -> None:
-    """Build a small EndNote library with a realistic sync problem and check it.
+def _demo_commands(enl: Path, keep: Path | None) -> list[tuple[str, str]]:
+    """The commands the demo suggests, each with what it shows; a test runs every one of them."""
+    where = f' --keep "{keep}"' if keep is not None else ""
+    return [
+        (f'endnoted check "{enl}"', "the same check again"),
+        (f'endnoted backup "{enl}"', "a proven .enlx backup of it"),
+        (f'endnoted reset "{enl}"', "the guided repair; it asks before every step, q stops"),
+        (f"endnoted demo --clean{where}", "removes the demo library"),
+    ]
 
-    Nothing of yours is touched: the library is made in a temporary folder (or --keep DIR).
+
+@cli.command(short_help="Build a demo library with a sync problem, check it, and keep it to try commands on.")
+@click.option("--keep", type=click.Path(path_type=Path), metavar="DIR",
+              help="Build (or with --clean, remove) the demo library in DIR instead of endnoted's data folder.")
+@click.option("--clean", is_flag=True, help="Remove the demo library instead of building it.")
+@json_option
+def demo(keep: Path | None, clean: bool, as_json: bool) -> None:
+    """Build a small EndNote library with a realistic sync problem, check it, and keep it.
+
+    Nothing of yours is touched: the library is made in endnoted's data folder (or --keep DIR) and
+    stays there, so that the commands the demo suggests work on it; --clean removes it again.
+
+    \b
+    Example:
+      endnoted demo
+      endnoted demo --clean
     """
     from endnoted.cli.render import reports
-    from endnoted.demo.sample import build_demo
+    from endnoted.demo.sample import clean_demo, make_demo
     from endnoted.judging.checker import check_library
     from endnoted.reading.library import locate
 
-    with tempfile.TemporaryDirectory(prefix="endnoted-demo-") as scratch:
-        folder = keep or Path(scratch)
-        enl = build_demo(folder)
-        result = check_library(locate(enl)[0])
+    if clean:
+        removed = clean_demo(keep)
         if as_json:
-            emit_json({"schema": 1, "libraries": [result.to_json()]})
-            return
-        click.echo(f"Built a demo EndNote library at {enl}\n(last synced 3 days ago; some references never "
-                   "reached EndNote Web). Checking it, exactly as `endnoted check` would:\n")
-        click.echo(reports([result], verbose=True))
-        click.echo("\nOn your own libraries: endnoted check ~/Documents   (exit codes: README)")
+            emit_json({"schema": 1, "removed": str(removed) if removed else None})
+        else:
+            click.echo(f"Removed the demo library at {removed}." if removed else "No demo library to remove.")
+        return
+    enl = make_demo(keep)
+    result = check_library(locate(enl)[0])
+    commands = _demo_commands(enl, keep)
+    if as_json:
+        emit_json({"schema": 1, "libraries": [result.to_json()], "library": str(enl),
+                   "commands": [command for command, _ in commands]})
+        return
+    click.echo(f"Built a demo EndNote library at {enl}\n(last synced 3 days ago; some references never "
+               "reached EndNote Web). Checking it, exactly as the check command checks yours:\n")
+    click.echo(reports([result], verbose=True))
+    width = max(len(command) for command, _ in commands)
+    click.echo(f"\nThe demo library stays at {enl.parent}. Try:")
+    for command, what in commands:
+        click.echo(f"  {command.ljust(width)}   {what}")
+    click.echo("\nOn your own libraries: endnoted check ~/Documents   (exit codes: README)")

@@ -1,0 +1,96 @@
+"""What a newcomer downloads: a complete sdist, a licence, honest metadata, and no Linux-only dependency elsewhere."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tomllib
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+from tests.conftest import REALWORLD_ENV, ROOT
+
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+
+
+def _tracked_files() -> list[str]:
+    """Every file git tracks or would track (new, not ignored): what a fresh clone holds."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("the sdist is compared with a git checkout; this tree is not one (an unpacked sdist?)")
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout
+    return sorted(name for name in listed.split("\0") if name and (ROOT / name).is_file())
+
+
+def test_the_sdist_holds_every_file_of_a_clone_and_its_tests_collect(tmp_path: Path) -> None:
+    tracked = _tracked_files()
+    source = tmp_path / "src"
+    for name in tracked:
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, source / name)
+    subprocess.run([sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", str(tmp_path / "dist"),
+                    str(source)], check=True, capture_output=True, timeout=300)
+    (archive,) = (tmp_path / "dist").glob("endnoted-*.tar.gz")
+    with tarfile.open(archive) as tar:
+        members = {m.name.split("/", 1)[1] for m in tar.getmembers() if m.isfile()}
+        tar.extractall(tmp_path / "unpacked", filter="data")
+    missing = sorted(set(tracked) - members - {".gitignore"})
+    assert not missing, f"the sdist lacks {missing}"
+    assert {"tests/conftest.py", "LICENSE", "scripts/test", ".ci/run"} <= members
+    (unpacked,) = (tmp_path / "unpacked").iterdir()
+    assert os.access(unpacked / "scripts" / "test", os.X_OK)
+    # The sdist's own tests collect: conftest.py and every helper module they import are inside.
+    env = {**os.environ, REALWORLD_ENV: str(tmp_path / "no-corpus")}
+    env.pop("CI", None)
+    collected = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q"], cwd=unpacked, env=env,
+                               capture_output=True, text=True, timeout=300)
+    assert collected.returncode == 0, collected.stdout[-3000:] + collected.stderr[-3000:]
+
+
+def test_the_licence_is_mit_in_the_file_and_in_the_metadata() -> None:
+    assert PROJECT["license"] == "MIT"                       # an SPDX expression (PEP 639), not a table
+    assert PROJECT["license-files"] == ["LICENSE"]
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License") and "THE SOFTWARE IS PROVIDED \"AS IS\"" in text
+    # setuptools refuses a License :: classifier next to an SPDX expression; the expression says it.
+    assert not [c for c in PROJECT["classifiers"] if c.startswith("License ::")]
+
+
+def test_the_metadata_says_which_python_and_which_systems() -> None:
+    assert PROJECT["requires-python"] == ">=3.11"
+    classifiers = set(PROJECT["classifiers"])
+    assert {"Operating System :: MacOS", "Operating System :: Microsoft :: Windows",
+            "Operating System :: POSIX :: Linux", "Programming Language :: Python :: 3.11"} <= classifiers
+
+
+def test_jeepney_is_only_required_on_linux() -> None:
+    requirements = {Requirement(line).name: Requirement(line) for line in PROJECT["dependencies"]}
+    marker = requirements["jeepney"].marker
+    assert marker is not None
+    assert marker.evaluate({"sys_platform": "linux"})
+    assert not marker.evaluate({"sys_platform": "darwin"}) and not marker.evaluate({"sys_platform": "win32"})
+
+
+def test_without_jeepney_the_cli_works_and_alerts_say_they_cannot_be_delivered(tmp_path: Path) -> None:
+    # jeepney is hidden from a real subprocess (as on a system where it is not installed);
+    # nothing of ours is replaced.
+    code = (
+        "import sys; sys.modules['jeepney'] = None\n"
+        "from endnoted.cli import cli\n"
+        "from endnoted.running.notify import notification_server_present\n"
+        "present, why = notification_server_present()\n"
+        "print(present, why)\n"
+    )
+    env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": f"unix:path={tmp_path}/no-bus", "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("False ") and "jeepney" in result.stdout
+    help_text = subprocess.run([sys.executable, "-c", "import sys; sys.modules['jeepney'] = None\n"
+                                "from endnoted.cli import main; sys.argv = ['endnoted', 'demo', '--help']; main()"],
+                               env=env, capture_output=True, text=True, timeout=60)
+    assert help_text.returncode == 0 and "demo" in help_text.stdout

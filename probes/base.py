@@ -20,6 +20,31 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class Peer:
+    """Another library endnoted knows in the same pass (one `check` call, or the daemon's set): its identity."""
+
+    path: Path
+    db_id: str | None        # misc code 14: copies of a library keep it
+    account: str | None      # a one-way hash of the sync user id (misc 6/39), never the id
+    configured: bool         # it has completed a sync
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> Peer:
+        ledger = snapshot.ledger
+        return cls(snapshot.library.path, snapshot.db_id, snapshot.account,
+                   ledger is not None and ledger.configured)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The last healthy reading of this library the daemon stored: what a drop is measured against."""
+
+    taken_at: datetime
+    references: int
+    trashed: int
+
+
+@dataclass(frozen=True)
 class Context:
     """What a probe may know besides the snapshot: the clock, the settings, EndNote's preferences."""
 
@@ -28,6 +53,8 @@ class Context:
     sync_library_pref: Path | None = None   # EndNote's own idea of the synced library, where readable
     comparison: Comparison | None = None     # a Web export compared with this library
     mounts: tuple[tuple[str, str], ...] = field(default=())   # (mount point, fs type), longest first
+    peers: tuple[Peer, ...] = ()             # every library of this pass, this one included
+    previous: Reading | None = None          # the daemon's last healthy reading of this library
 
 
 def references_named(snapshot: Snapshot, ids: Collection[int]) -> tuple[tuple[RefItem, ...], int]:

@@ -122,13 +122,15 @@ class SyncLedgerProbe:
         reason, state, action = "", State.PENDING, ""
         if parts:
             what = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+            one = len(parts) == 1 and parts[0].startswith("1 ")
+            what += " waits" if one else " wait"
             if stale:
                 oldest_at = datetime.fromtimestamp(oldest or last_sync, context.now.tzinfo)
-                reason = (f"{what} wait to be sent; the oldest has waited since {oldest_at:%Y-%m-%d} and the last "
+                reason = (f"{what} to be sent; the oldest has waited since {oldest_at:%Y-%m-%d} and the last "
                           f"sync was {since} ago: sync has stopped")
                 state, action = State.STALE, STOPPED
             else:
-                reason = f"{what} wait to be sent; the last sync was {since} ago"
+                reason = f"{what} to be sent; the last sync was {since} ago"
                 state, action = State.PENDING, "Nothing to do: EndNote sends them at its next sync (or press Sync now)."
         if fresh_ids:
             refs, more = references_named(snapshot, fresh_ids)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -23,22 +24,34 @@ def check(paths: tuple[Path, ...], export: Path | None, stale_after: float | Non
           all_findings: bool) -> None:
     """Check EndNote libraries once, now (no daemon needed).
 
-    PATHS are .enl files, .Data folders, .enlx compressed libraries, or folders holding libraries.
+    PATHS are .enl files, .Data folders, .enlx compressed libraries, or folders holding libraries
+    (searched down to 4 levels of sub-folders). A path without a library is a warning while the
+    others are still checked; exit 2 only if no path holds one.
     Exit 0: all in-sync, pending or not-synced; 3: stale or unknown; 4: diverged or damaged.
     """
     from endnoted.cli.render import reports
-    from endnoted.common.errors import ExportError
-    from endnoted.judging.checker import check_library, exit_status
+    from endnoted.common.errors import ExportError, LibraryNotFound
+    from endnoted.judging.checker import check_libraries, exit_status
     from endnoted.reading import prefs
+    from endnoted.reading.library import locate
 
     settings = _config()
-    libraries = _locate_all(paths)
+    found: dict[Path, Any] = {}
+    for path in paths:
+        try:
+            found.update((library.path, library) for library in locate(path))
+        except LibraryNotFound as error:
+            if len(paths) == 1:
+                raise
+            click.echo(f"Warning: {error}", err=True)   # the other paths are still checked
+    if not found:
+        raise LibraryNotFound("no EndNote library in any of the paths given")
+    libraries = list(found.values())
     if export is not None and not export.is_file():
         raise ExportError(f"no export file at {export}")
     sync_pref = prefs.read().sync_library
     hours = stale_after if stale_after is not None else settings.stale_after_hours
-    results = [check_library(library, stale_after_seconds=hours * 3600, export=export, sync_library_pref=sync_pref)
-               for library in libraries]
+    results = check_libraries(libraries, stale_after_seconds=hours * 3600, export=export, sync_library_pref=sync_pref)
     if as_json:
         emit_json({"schema": 1, "libraries": [item.to_json() for item in results]})
     else:
@@ -48,29 +61,50 @@ def check(paths: tuple[Path, ...], export: Path | None, stale_after: float | Non
 
 @cli.command()
 @click.argument("library", type=click.Path(path_type=Path))
-@click.argument("export", type=click.Path(path_type=Path))
+@click.argument("other", metavar="EXPORT_OR_LIBRARY", type=click.Path(path_type=Path))
 @json_option
 @click.option("--limit", default=50, show_default=True, help="How many references to list per section.")
-def compare(library: Path, export: Path, as_json: bool, limit: int) -> None:
-    """Compare a Desktop library with a Web export: what is missing or doubled on each side.
+@click.option("--force", is_flag=True, help="Compare even when the other side does not look like this library's.")
+def compare(library: Path, other: Path, as_json: bool, limit: int, force: bool) -> None:
+    """Compare a Desktop library with a Web export, or with a second library, reference by reference.
 
-    Save the export on EndNote Web (All My References, Format → Export References, XML or RIS).
+    The other side is an export saved on EndNote Web (All My References, Format → Export References,
+    XML or RIS), or a library freshly synced from EndNote Web (a .enl, .Data folder or .enlx).
+    An export of another library is refused (exit 2) unless --force is given.
     Exit 0: nothing missing; 3: only duplicates differ; 4: references missing on either side.
+    Example: endnoted compare "~/Documents/My EndNote Library.enl" ~/Downloads/export.xml
     """
     from endnoted.cli.render import comparison
     from endnoted.common.errors import ExportError, UsageError
     from endnoted.judging.compare import compare as run_compare
+    from endnoted.judging.compare import compare_library
     from endnoted.reading import snapshot as snapshots
+    from endnoted.reading.library import is_library_path
 
     libraries = _locate_all([library])
     if len(libraries) != 1:
         raise UsageError(f"{library} holds {len(libraries)} libraries; name one .enl")
-    if not export.is_file():
-        raise ExportError(f"no export file at {export}")
+    if not other.exists():
+        raise ExportError(f"no export file or library at {other}")
     snap = snapshots.take(libraries[0], integrity=False)
     if not snap.ok:
         raise EndnotedError(f"cannot compare: {snap.problem}")
-    result = run_compare(snap, export)
+    if is_library_path(other):
+        others = _locate_all([other])
+        if len(others) != 1:
+            raise UsageError(f"{other} holds {len(others)} libraries; name one .enl")
+        other_snap = snapshots.take(others[0], integrity=False)
+        if not other_snap.ok:
+            raise EndnotedError(f"cannot compare: {other_snap.problem}")
+        result = compare_library(snap, other_snap)
+    elif not other.is_file():
+        raise ExportError(f"{other} is a folder without an EndNote library; give an export file or a library")
+    else:
+        result = run_compare(snap, other)
+    if not result.belongs and not force:
+        what = "library" if result.format == "library" else "export"
+        raise UsageError(f"this {what} does not look like it came from {libraries[0].path.name}: {result.trust}; "
+                         "pass --force to compare anyway")
     if as_json:
         emit_json(result.to_json())
     else:

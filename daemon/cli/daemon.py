@@ -89,6 +89,8 @@ def status(library: Path | None, as_json: bool) -> None:
 
 
 def _render_status(data: dict[str, Any]) -> str:
+    from endnoted.cli.render import reference_lines  # start-up time: render pulls in the judging stage
+
     daemon = data["daemon"]
     if daemon["running"]:
         lines = [f"endnoted {daemon['version']} is running (pid {daemon['pid']}, last heartbeat "
@@ -108,6 +110,10 @@ def _render_status(data: dict[str, Any]) -> str:
         lines += ["", f"{item['verdict']:<10} {item['path']}", f"  {item['reason']}", f"  next: {item['next_action']}",
                   f"  last checked {item['last_checked'][:19]}Z; last synced {(sync.get('last_sync') or 'never')[:19]}; "
                   f"{counts.get('references', '?')} references, {counts.get('trashed', '?')} in trash"]
+        for finding in item.get("findings") or []:
+            if finding.get("references") and finding.get("severity") in ("warning", "error"):
+                lines.append(f"  {finding['code']}:")
+                lines += reference_lines(finding["references"], int(finding.get("more") or 0))
     return "\n".join(lines)
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from endnoted.judging.checker import LibraryReport
 from endnoted.judging.compare import Comparison, Ref
@@ -38,21 +39,37 @@ def reports(items: Sequence[LibraryReport], *, verbose: bool = False) -> str:
         for finding in sorted(item.findings, key=lambda f: -f.severity):
             if verbose or finding.severity >= Severity.WARNING:
                 lines.append(f"  {_MARK[finding.severity]} {finding.code}: {finding.message}")
+                lines += reference_lines([item.to_json() for item in finding.references], finding.more)
         hidden = sum(1 for f in item.findings if f.severity < Severity.WARNING)
         if hidden and not verbose:
             lines.append(f"  ({hidden} informational findings: add -v to see them)")
     return "\n".join(lines)
 
 
+def reference_lines(refs: Sequence[Mapping[str, Any]], more: int, *, indent: str = "      ") -> list[str]:
+    """Given the references behind a finding (record, title, year, first author), return one line each."""
+    lines = [f"{indent}#{ref['record']}  {ref.get('year') or '----'}  {str(ref.get('title') or '(no title)')[:70]}"
+             + (f"  ({ref['first_author']})" if ref.get("first_author") else "") for ref in refs]
+    if more:
+        lines.append(f"{indent}… and {more} more")
+    return lines
+
+
 def _ref_line(ref: Ref) -> str:
     number = f"#{ref.record}" if ref.side == "desktop" else f"record {ref.record}"
     doi = f"  doi:{ref.doi}" if ref.doi else ""
-    return f"    {number}  {ref.year or '----'}  {ref.title[:80]}{doi}"
+    author = f"  ({ref.first_author})" if ref.first_author else ""
+    return f"    {number}  {ref.year or '----'}  {ref.title[:80]}{author}{doi}"
 
 
 def comparison(result: Comparison, *, limit: int = 50) -> str:
+    other = f"library {result.export.name}" if result.format == "library" else \
+        f"Web export {result.export.name} ({result.format})"
     lines = [(f"Desktop {result.library.name}: {result.desktop} references; "
-             f"Web export {result.export.name} ({result.format}): {result.web} records; {result.matched} matched.")]
+             f"{other}: {result.web} records; {result.matched} matched.")]
+    if not result.belongs:
+        lines.append(f"Warning: the other side does not look like it came from this library ({result.trust}); "
+                     "compared anyway (--force).")
     for title, refs in (("Missing on Web (on Desktop only)", result.missing_on_web),
                         ("Missing on Desktop (on Web only)", result.missing_on_desktop),
                         ("Extra copies on Web", result.duplicates_web),

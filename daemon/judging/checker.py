@@ -14,7 +14,8 @@ from endnoted.common.timefmt import iso_z
 from endnoted.judging.compare import Comparison, compare
 from endnoted.judging.findings import Finding, Severity
 from endnoted.judging.verdict import State, Verdict, decide
-from endnoted.probes import Context, Probe, builtin_probes
+from endnoted.probes import Context, Peer, Probe, builtin_probes
+from endnoted.probes.base import Reading
 from endnoted.reading import snapshot as snapshots
 from endnoted.reading.integrity import IntegrityMemo
 from endnoted.reading.library import Library
@@ -71,20 +72,35 @@ def check_library(library: Library, *, stale_after_seconds: float = 24 * 3600.0,
                   sync_library_pref: Path | None = None, now: datetime | None = None,
                   probes: Sequence[Probe] | None = None,
                   mounts: tuple[tuple[str, str], ...] | None = None,
-                  integrity: bool = True, memo: IntegrityMemo | None = None) -> LibraryReport:
-    """Given a library, take a snapshot, run the probes and return the report.
+                  integrity: bool = True, memo: IntegrityMemo | None = None, snapshot: Snapshot | None = None,
+                  peers: tuple[Peer, ...] = (), previous: Reading | None = None) -> LibraryReport:
+    """Given a library, take a snapshot (unless given one), run the probes and return the report.
 
-    With `export`, the Web export is compared and folded into the verdict; a bad export raises ExportError.
+    With `export`, the Web export is compared and folded into the verdict (an export of another
+    library is reported, never folded); a bad export raises ExportError. `peers` are the other
+    libraries of this pass (copies are told apart), `previous` the daemon's last healthy reading.
     The structural check is remembered for unchanged files in endnoted's state folder (`memo`).
     """
     now = now or datetime.now(UTC)
-    snap = snapshots.take(library, integrity=integrity, now=now, memo=memo or IntegrityMemo())
+    snap = snapshot or snapshots.take(library, integrity=integrity, now=now, memo=memo or IntegrityMemo())
     comparison = compare(snap, export) if export is not None and snap.ok else None
     context = Context(now=now, stale_after_seconds=stale_after_seconds, sync_library_pref=sync_library_pref,
-                      comparison=comparison, mounts=mount_table() if mounts is None else mounts)
+                      comparison=comparison, mounts=mount_table() if mounts is None else mounts, peers=peers,
+                      previous=previous)
     findings = run_probes(builtin_probes() if probes is None else probes, snap, context)
     verdict = decide(snap, findings)
     return LibraryReport(library, snap, findings, verdict, comparison)
+
+
+def check_libraries(libraries: Sequence[Library], *, now: datetime | None = None, integrity: bool = True,
+                    memo: IntegrityMemo | None = None, **options: Any) -> list[LibraryReport]:
+    """Given the libraries of one pass, read them all first, so each is judged knowing the others (copies)."""
+    now = now or datetime.now(UTC)
+    memo = memo or IntegrityMemo()
+    taken = [snapshots.take(library, integrity=integrity, now=now, memo=memo) for library in libraries]
+    peers = tuple(Peer.of(snap) for snap in taken if snap.ok)
+    return [check_library(library, now=now, integrity=integrity, memo=memo, snapshot=snap, peers=peers, **options)
+            for library, snap in zip(libraries, taken, strict=True)]
 
 
 def exit_status(states: Iterable[State]) -> ExitStatus:

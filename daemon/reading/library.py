@@ -115,6 +115,45 @@ def libraries_in(folder: Path) -> list[Library]:
     return list(found.values())
 
 
+LOCATE_DEPTH = 4   # folders below the one named: Documents/Projects/Thesis/Library.enl is depth 2
+
+
+def libraries_under(folder: Path, depth: int = LOCATE_DEPTH) -> list[Library]:
+    """Given a folder, return the libraries in it and in its sub-folders down to `depth`.
+
+    Skips `.Data` folders (a library's insides), `.enlp` packages (read as libraries) and hidden
+    folders; a folder that cannot be listed is passed over.
+    """
+    found: dict[Path, Library] = {}
+    level: list[Path] = [folder]
+    for _ in range(depth + 1):
+        below: list[Path] = []
+        for current in level:
+            found.update((library.path, library) for library in libraries_in(current))
+            try:
+                entries = sorted(current.iterdir())
+            except OSError:
+                continue
+            for entry in entries:
+                name = entry.name.lower()
+                try:
+                    if entry.is_dir() and not entry.is_symlink() and not name.startswith(".") \
+                            and not name.endswith((".data", ".enlp")):
+                        below.append(entry)
+                except OSError:
+                    continue
+        level = below
+    return list(found.values())
+
+
+def is_library_path(path: Path) -> bool:
+    """True when the path names a library itself (.enl, .enlx, .Data folder, sdb.eni), not an export or a folder."""
+    suffix = path.suffix.lower()
+    if path.is_file():
+        return suffix in (".enl", ".enlx") or (path.name == "sdb.eni" and path.parent.name == "sdb")
+    return _is_library_dir(path) or (suffix == ".enlp" and path.is_dir())
+
+
 def locate(path: Path) -> list[Library]:
     """Given a path a user typed, return the libraries it names; raise LibraryNotFound (exit 2) if none."""
     path = path.expanduser()
@@ -132,7 +171,10 @@ def locate(path: Path) -> list[Library]:
                               "its .Data folder, a .enlx file or a folder holding libraries")
     if _is_library_dir(path):
         return [_from_data_dir(path)]
-    found = libraries_in(path)
+    found = libraries_under(path)
     if not found:
-        raise LibraryNotFound(f"no EndNote library in {path} (looked for Name.enl with a Name.Data folder)")
+        compressed = sorted(p.name for p in path.glob("*.enlx"))[:3]
+        hint = f"; it holds compressed libraries ({', '.join(compressed)}): name one to check it" if compressed else ""
+        raise LibraryNotFound(f"no EndNote library in {path} or its sub-folders (looked for Name.enl with a Name.Data "
+                              f"folder, {LOCATE_DEPTH} levels down){hint}")
     return found

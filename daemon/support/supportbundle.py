@@ -45,6 +45,18 @@ def redact(text: str, *, home: str | None = None, user: str | None = None) -> st
     return text
 
 
+def without_references(data: Any) -> Any:
+    """Given status data, return it without the lists of references behind findings (titles, authors)."""
+    if isinstance(data, dict):
+        # A finding's `references` is a list of records; `counts.references` is a number and stays.
+        named = isinstance(data.get("references"), list)
+        return {key: without_references(value) for key, value in data.items()
+                if not (named and key in ("references", "more"))}
+    if isinstance(data, list):
+        return [without_references(value) for value in data]
+    return data
+
+
 def _versions() -> dict[str, str]:
     found = {"endnoted": __version__, "python": sys.version.split()[0]}
     for name in DEPENDENCIES:
@@ -76,7 +88,7 @@ def collect() -> dict[str, Any]:
     state = paths.state_db()
     if state.exists():
         with Store(state, readonly=True) as store:
-            data["status"] = status_data(store)
+            data["status"] = without_references(status_data(store))
             data["findings"] = store.recent_findings(500)
             data["events"] = store.events(limit=500)
             data["history"] = timeline(store)

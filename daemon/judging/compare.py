@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from endnoted.common.gcpause import gc_paused
 from endnoted.judging.matching import RecordKeys, find_extra_copies, normalise_doi
 from endnoted.reading.exports import ExportRecord, read_export
 from endnoted.reading.snapshot import EDIT_SLACK_SECONDS, Reference, Snapshot
@@ -154,6 +155,16 @@ def _empty(keys: RecordKeys) -> bool:
 
 def compare_records(snapshot: Snapshot, kind: str, records: Iterable[ExportRecord], export: Path) -> Comparison:
     """Given a readable snapshot and the other side's records, return the Comparison.
+
+    The cyclic garbage collector is paused meanwhile (gcpause.py): the export's records are many
+    small objects, none in cycles.
+    """
+    with gc_paused():
+        return _compare_records(snapshot, kind, records, export)
+
+
+def _compare_records(snapshot: Snapshot, kind: str, records: Iterable[ExportRecord], export: Path) -> Comparison:
+    """The comparison itself (see compare_records).
 
     DOIs are matched first; title keys (the costly normalisation) are computed only for what is
     left on either side.

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any
 from xml.etree.ElementTree import Element, ParseError, XMLPullParser
 
 from endnoted.common.errors import ExportError
@@ -36,7 +36,7 @@ FIELD_LIMIT = 400  # longer than any real title; bounds memory on hostile or gig
 LINE_LIMIT = 4 * 1024 * 1024          # characters in one RIS line or one tab-delimited row
 XML_STRETCH_LIMIT = 8 * 1024 * 1024   # bytes of XML with no element closed (one giant text, tag or nesting)
 RECORD_LIMIT = 2_000_000              # records in one export (the largest library endnoted is built for: 300k)
-XML_CHUNK = 1024 * 1024
+XML_CHUNK = 16 * 1024   # as iterparse: larger chunks build more of the tree before it is cleared (slower)
 _RIS_LINE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
 _MB = 1024 * 1024
 
@@ -201,16 +201,10 @@ def _not_endnote(path: Path, why: str) -> ExportError:
                        "Format → Export References → XML")
 
 
-def _ended(parser: XMLPullParser[Element]) -> Iterator[Element]:
-    """The elements closed since the last call (only "end" events are asked for)."""
-    events: Iterator[Any] = parser.read_events()   # typeshed's union of event shapes; ours are ("end", element)
-    for event in events:
-        yield cast(Element, event[1])
-
-
 def _xml_records(path: Path, handle: IO[bytes]) -> Iterator[ExportRecord]:
     guard = _PrologGuard(path)
     parser: XMLPullParser[Element] = XMLPullParser(events=("end",))
+    events: Any  # typeshed's union of event shapes; ours are all ("end", element)
     count = 0
     stretch = 0   # bytes fed since an element last closed
     while chunk := handle.read(XML_CHUNK):
@@ -222,7 +216,8 @@ def _xml_records(path: Path, handle: IO[bytes]) -> Iterator[ExportRecord]:
                 raise _not_endnote(path, f"<xml> opens with <{guard.first_child[:40]}>, not <records>")
         parser.feed(chunk)
         stretch += len(chunk)
-        for element in _ended(parser):
+        events = parser.read_events()
+        for _event, element in events:
             stretch = 0
             tag = element.tag
             if tag == "record":
@@ -239,7 +234,8 @@ def _xml_records(path: Path, handle: IO[bytes]) -> Iterator[ExportRecord]:
                               f"{XML_STRETCH_LIMIT // _MB} MB without closing an element (a field that size is "
                               "not in any EndNote export)")
     parser.close()
-    for element in _ended(parser):
+    events = parser.read_events()
+    for _event, element in events:
         if element.tag == "record":  # pragma: no cover - records end before the document does
             record = _xml_record(element)
             if record is not None:

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from endnoted.common.errors import DatabaseBusy, DatabaseUnreadable, InterruptedWrite
+from endnoted.common.gcpause import gc_paused
 from endnoted.common.timefmt import iso_z
 from endnoted.reading.database import header_problem, lenient_text, read_transaction, table_names
 from endnoted.reading.enl_copy import EnlCopy, read_enl
@@ -479,7 +480,13 @@ def take(library: Library, *, integrity: bool = True, now: datetime | None = Non
     """Given a library, return one Snapshot of it. Bad databases become DAMAGED/BUSY snapshots, not errors.
 
     With a memo, an unchanged database that passed the structural check before is not checked again.
+    The cyclic garbage collector is paused meanwhile (gcpause.py): a reading is many small objects.
     """
+    with gc_paused():
+        return _take(library, integrity=integrity, now=now, memo=memo)
+
+
+def _take(library: Library, *, integrity: bool, now: datetime | None, memo: IntegrityMemo | None) -> Snapshot:
     taken_at = now or _now()
     if library.layout is Layout.LEGACY:
         return Snapshot(library, taken_at, Status.LEGACY,

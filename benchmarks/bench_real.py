@@ -1,0 +1,193 @@
+"""`check`, `compare` and the daemon's re-reading on real content (issue #16), each against a floor of the same run.
+
+The library is a real EndNote 21 library's rows cloned to each size (realcontent.py). Whole
+processes are timed, as a user or a script runs them; each figure is the median of several runs
+on this shared machine, and each ratio is against a floor measured in the same run:
+
+- check: `endnoted check --json`; floor: a bare `sqlite3` process reading the refs, sync and misc
+  columns the counts need.                                     Goal ≤ 2.0×, linear to 300k.
+- compare: `endnoted compare --json` with an EndNote XML export of the library (200 dropped,
+  100 Web-only, 100 duplicated); floor: the stdlib C iterparse of the same file (a process)
+  plus the check. Peak RSS of the compare process.           Goal ≤ 1.5×, ≤ 300 MB at 100k.
+- daemon: the daemon's reading of the library after one reference is edited, against a full
+  check of it.                                                 Goal ≤ 0.1×.
+
+Usage: python benchmarks/bench_real.py [--sizes 10000,100000] [--runs 3] [--skip compare,daemon] [--cache DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from realcontent import clone  # noqa: E402
+
+from endnoted.demo.builder import register_stand_ins  # noqa: E402
+
+FLOOR_SQL = ("SELECT id, trash_state, title, year, author, electronic_resource_number, added_to_library, "
+             "record_last_updated FROM refs; SELECT type, item_id, item_id2, usn, action, status FROM sync; "
+             "SELECT code, subcode, value FROM misc;")
+ITERPARSE = """
+import sys
+from xml.etree.ElementTree import iterparse
+for _event, element in iterparse(sys.argv[1], events=("end",)):
+    if element.tag == "record":
+        element.clear()
+"""
+
+
+def process(command: list[str], env: dict[str, str] | None = None, expect: tuple[int, ...] = (0,)) -> tuple[float, int]:
+    """Run a command to completion; return (seconds, peak RSS in MB) of that one process.
+
+    The peak comes from GNU time (`/usr/bin/time -f %M`): a child forked by this (large) Python
+    process would report this process's peak as its own ru_maxrss; one forked by `time` does not.
+    """
+    started = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-f", "%M", *command], env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode not in expect:
+        raise SystemExit(f"{command[:4]} exited {done.returncode}: {done.stderr[-500:]}")
+    return seconds, int(done.stderr.strip().splitlines()[-1]) // 1024
+
+
+def median(runs: int, work: Callable[[], float]) -> float:
+    return statistics.median(work() for _ in range(runs))
+
+
+def style(text: str) -> str:
+    return f'<style face="normal" font="default" size="100%">{html.escape(text)}</style>'
+
+
+def write_export(database: Path, path: Path) -> None:
+    """An EndNote XML export of the live references with 200 dropped, 100 Web-only and 100 duplicated."""
+    db = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)
+    rows = db.execute("SELECT id, title, year, author, electronic_resource_number, abstract FROM refs "
+                      "WHERE trash_state = 0 ORDER BY id").fetchall()
+    db.close()
+    rows = rows[200:] + rows[1000:1100] + [(10**9 + n, f"Only on the Web {n}", "2024", "Web, W.", "", "")
+                                           for n in range(100)]
+    with path.open("w", encoding="utf-8") as out:
+        out.write('<?xml version="1.0" encoding="UTF-8" ?><xml><records>')
+        for ref_id, title, year, author, doi, abstract in rows:
+            authors = "".join(f"<author>{style(a)}</author>" for a in (author or "").split("\r"))
+            out.write(f'<record><database name="MyLibrary.enl" path="MyLibrary.enl">MyLibrary.enl</database>'
+                      f'<source-app name="EndNote" version="21.3">EndNote</source-app><rec-number>{ref_id}</rec-number>'
+                      f'<ref-type name="Journal Article">17</ref-type><contributors><authors>{authors}</authors>'
+                      f'</contributors><titles><title>{style(title or "")}</title><secondary-title>{style("Journal")}'
+                      f'</secondary-title></titles><dates><year>{style(year or "")}</year></dates>'
+                      f'<abstract>{style(abstract or "")}</abstract><electronic-resource-num>{style(doi or "")}'
+                      f'</electronic-resource-num></record>')
+        out.write("</records></xml>")
+
+
+def edit_one(database: Path, n: int) -> None:
+    """What EndNote does when a user edits one reference: a new title and a new record_last_updated."""
+    writer = sqlite3.connect(database)
+    register_stand_ins(writer)
+    with writer:
+        writer.execute("UPDATE refs SET title = title || ' (edited)', record_last_updated = ? "
+                       "WHERE id = (SELECT min(id) FROM refs WHERE trash_state = 0)", (int(time.time()) + n,))
+    writer.close()
+
+
+def bench_check(size: int, enl: Path, env: dict[str, str], runs: int) -> float:
+    database = enl.with_suffix(".Data") / "sdb" / "sdb.eni"
+    endnoted = [sys.executable, "-m", "endnoted", "check", "--json", str(enl)]
+    process(endnoted, env, expect=(0, 3, 4))   # warm the page cache and the structural-check memo
+    floor = median(runs, lambda: process(["sqlite3", "-readonly", str(database), FLOOR_SQL])[0])
+    check = median(runs, lambda: process(endnoted, env, expect=(0, 3, 4))[0])
+    print(f"  check   {size:>7}: {check:6.2f} s   floor (sqlite3) {floor:6.2f} s   ratio {check / floor:5.2f}x "
+          "(goal <= 2.0)")
+    return check
+
+
+def bench_compare(size: int, enl: Path, env: dict[str, str], runs: int, check: float, scratch: Path) -> None:
+    database = enl.with_suffix(".Data") / "sdb" / "sdb.eni"
+    export = scratch / f"web{size}.xml"
+    write_export(database, export)
+    parse = median(runs, lambda: process([sys.executable, "-c", ITERPARSE, str(export)])[0])
+    results = [process([sys.executable, "-m", "endnoted", "compare", "--json", str(enl), str(export)], env,
+                       expect=(4,)) for _ in range(runs)]
+    compare = statistics.median(seconds for seconds, _ in results)
+    peak = max(rss for _, rss in results)
+    floor = parse + check
+    print(f"  compare {size:>7}: {compare:6.2f} s   floor (iterparse {parse:.2f} s + check {check:.2f} s) "
+          f"{floor:6.2f} s   ratio {compare / floor:5.2f}x (goal <= 1.5); peak RSS {peak} MB (goal <= 300 at 100k); "
+          f"export {export.stat().st_size >> 20} MB")
+    export.unlink()
+
+
+DAEMON_READ = """
+import sys, time
+from pathlib import Path
+from endnoted.reading.library import locate
+from endnoted.running.readings import Readings
+library = locate(Path(sys.argv[1]))[0]
+readings = Readings(Path(sys.argv[2]))
+readings.read(library)                         # the daemon's first, full reading
+for line in sys.stdin:                         # one line per edit made by the benchmark
+    started = time.perf_counter()
+    report = readings.read(library)
+    print(f"{time.perf_counter() - started:.4f} {report.incremental}", flush=True)
+"""
+
+
+def bench_daemon(size: int, enl: Path, runs: int, check: float, scratch: Path) -> None:
+    database = enl.with_suffix(".Data") / "sdb" / "sdb.eni"
+    state = scratch / f"state-daemon-{size}.db"
+    reader = subprocess.Popen([sys.executable, "-c", DAEMON_READ, str(enl), str(state)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    assert reader.stdin is not None and reader.stdout is not None
+    times = []
+    kinds = set()
+    for n in range(max(runs, 3)):
+        edit_one(database, n)
+        reader.stdin.write("go\n")
+        reader.stdin.flush()
+        seconds, kind = reader.stdout.readline().split()
+        times.append(float(seconds))
+        kinds.add(kind)
+    reader.stdin.close()
+    reader.wait(timeout=60)
+    reread = statistics.median(times)
+    print(f"  daemon  {size:>7}: re-reading after one edit {reread:6.3f} s (incremental: {'/'.join(sorted(kinds))})"
+          f"   full check {check:6.2f} s   ratio {reread / check:5.3f}x (goal <= 0.1)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--skip", default="")
+    parser.add_argument("--cache", type=Path, help="keep the cloned libraries in this folder between runs")
+    args = parser.parse_args()
+    skip = set(args.skip.split(","))
+    with tempfile.TemporaryDirectory(prefix="endnoted-bench-real-", dir=os.environ.get("BENCH_DIR")) as name:
+        scratch = args.cache or Path(name)
+        env = {**os.environ, "ENDNOTED_STATE_DIR": str(scratch / "state"), "HOME": str(scratch)}
+        for size in (int(s) for s in args.sizes.split(",")):
+            enl = clone(scratch, size)
+            runs = args.runs if size <= 100_000 else 1
+            print(f"{size} references of real content ({enl.with_suffix('.Data').stat().st_size and ''}"
+                  f"{(enl.with_suffix('.Data') / 'sdb' / 'sdb.eni').stat().st_size >> 20} MB database), "
+                  f"median of {runs}:")
+            check = bench_check(size, enl, env, runs)
+            if "compare" not in skip:
+                bench_compare(size, enl, env, runs, check, scratch)
+            if "daemon" not in skip:
+                bench_daemon(size, enl, runs, check, scratch)
+
+
+if __name__ == "__main__":
+    main()

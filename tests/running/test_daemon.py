@@ -150,6 +150,8 @@ def test_a_new_web_export_in_the_watched_folder_is_matched_and_compared(
     (downloads / "My EndNote Library.txt").write_text("\n".join(lines), encoding="utf-8")
     wait_for(lambda: snapshots(state, enl)[-1]["verdict"] == "diverged", 10, "the export to be compared")
     assert snapshots(state, other)[-1]["verdict"] == "in-sync"
+    # The verdict is stored before the alert is sent: wait for the alert too (a race under load).
+    wait_for(lambda: bool(notifier.sent), 5, "the alert")
     assert [title for title, _ in notifier.sent] == ["EndNote: My EndNote Library is diverged"]
     assert "3 references are missing on Web" in notifier.sent[0][1]
 

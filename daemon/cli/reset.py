@@ -72,7 +72,7 @@ def reset(library: Path | None, situation: str | None, new_library: Path | None,
         if show_status:
             data = wizard.run_status(store, target.path)
             if as_json:
-                emit_json(data)
+                emit_json({"schema": 1, **data})
             elif data["step"] is None:
                 click.echo(f"No reset is running for {target.path}.")
             else:

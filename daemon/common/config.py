@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ class Config:
     notifications: bool = True
     repair: str = "page"                # the Repair… button: "page" (endnoted open) or "terminal" (endnoted reset)
     source: Path | None = None
+    from_file: frozenset[str] = frozenset()   # the settings the file set (for `endnoted config`)
 
     @property
     def stale_after_seconds(self) -> float:
@@ -111,4 +113,67 @@ def load(path: Path | None = None) -> Config:
             values["repair"] = raw["repair"]
     if problems:
         raise ConfigError(f"config file {path}: " + "; ".join(problems))
-    return Config(source=path, **values)
+    return Config(source=path, from_file=frozenset(values), **values)
+
+
+# The environment variables that move endnoted's folders, in the order `paths` consults them
+# (a test checks each against `paths`). Settings with a folder default follow their folder.
+FOLDER_VARIABLES: dict[str, tuple[str, ...]] = {
+    "config_file": ("ENDNOTED_CONFIG",),
+    "state_dir": ("ENDNOTED_STATE_DIR", "STATE_DIRECTORY"),
+    "data_dir": ("ENDNOTED_DATA_DIR",),
+    "log_dir": ("ENDNOTED_LOG_DIR", "LOGS_DIRECTORY"),
+}
+_DEFAULT_FOLLOWS = {"backups_dir": "data_dir"}
+
+
+@dataclass(frozen=True)
+class Origin:
+    """One value in effect and where it came from: "default", "file" or "environment" (with the variable)."""
+
+    name: str
+    value: Any
+    source: str
+    variable: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"value": self.value, "from": self.source, "variable": self.variable}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _from_environment(folder: str) -> str | None:
+    return next((name for name in FOLDER_VARIABLES[folder] if os.environ.get(name)), None)
+
+
+def folders_in_effect() -> list[Origin]:
+    """Given the environment, return endnoted's folders (and config file) and what chose each."""
+    found = {"config_file": paths.config_file(), "state_dir": paths.state_dir(), "data_dir": paths.data_dir(),
+             "log_dir": paths.log_dir()}
+    result = []
+    for name, value in found.items():
+        variable = _from_environment(name)
+        result.append(Origin(name, str(value), "environment" if variable else "default", variable))
+    return result
+
+
+def settings_in_effect(config: Config) -> list[Origin]:
+    """Given a loaded Config, return every setting's value and where it came from."""
+    result = []
+    for item in fields(config):
+        if item.name in ("source", "from_file"):
+            continue
+        value = _plain(getattr(config, item.name))
+        if item.name in config.from_file:
+            result.append(Origin(item.name, value, "file"))
+        elif (folder := _DEFAULT_FOLLOWS.get(item.name)) and (variable := _from_environment(folder)):
+            result.append(Origin(item.name, value, "environment", variable))
+        else:
+            result.append(Origin(item.name, value, "default"))
+    return result

@@ -23,6 +23,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from endnoted.cli import cli
+from endnoted.demo.builder import synthetic_refs
 from tests.conftest import run
 
 SCHEMAS = resources.files("endnoted") / "schemas"
@@ -89,7 +90,11 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, list
         _json(("check", "--json", "-a", str(enl)), found, "check")
         _json(("check", "--json", str(enl.parent)), found, "check")
         export = base / "web.txt"
-        export.write_text("Title\tAuthor\tYear\nOnly on the web\tNobody, N.\t2001\n", encoding="utf-8")
+        # The Web side of the demo library: what was sent (the first five never were), and one record
+        # that exists only on the Web.
+        lines = [f"{r.title}\t{r.authors[0]}\t{r.year}" for r in synthetic_refs(40, seed=7, attachments=4)[5:]]
+        export.write_text("\n".join(["Title\tAuthor\tYear", *lines, "Only on the web\tNobody, N.\t2001"]) + "\n",
+                          encoding="utf-8")
         _json(("compare", "--json", str(enl), str(export)), found, "compare")
         made = _json(("backup", "--json", "--to", str(base / "backups"), str(enl)), found, "backup")
         _json(("backup", "--json", "--folder", "--to", str(base / "backups"), str(enl)), found, "backup")

@@ -31,6 +31,7 @@ from endnoted.judging.checker import LibraryReport, check_library
 from endnoted.judging.compare import compare
 from endnoted.judging.findings import Severity
 from endnoted.judging.verdict import State
+from endnoted.probes.base import Peer, Reading
 from endnoted.reading import prefs
 from endnoted.reading.discovery import discover
 from endnoted.reading.endnote_proc import find_endnote
@@ -65,6 +66,7 @@ class Daemon:
         self._mounts = mount_table()
         self._started = datetime.now(UTC)
         self._sync_pref: Path | None = None   # EndNote's sync library, re-read on every full pass
+        self._identities: dict[str, Peer] = {}  # each library's identity at its last reading: copies are told apart
         self.store: Store | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -191,13 +193,16 @@ class Daemon:
         if not library.path.exists():
             self._gone(key, library)
             return None
+        previous = self._previous(key)
+        peers = tuple(peer for path, peer in self._identities.items() if path in self.libraries)
         try:
             report = check_library(library, stale_after_seconds=self.config.stale_after_seconds,
                                    export=self._export_for(key), sync_library_pref=self._sync_pref,
-                                   mounts=self._mounts)
+                                   mounts=self._mounts, peers=peers, previous=previous)
         except EndnotedError as error:  # e.g. the remembered export went bad: check without it
             logger.warning("checking %s with its export failed (%s); checking without it", key, error)
-            report = check_library(library, stale_after_seconds=self.config.stale_after_seconds, mounts=self._mounts)
+            report = check_library(library, stale_after_seconds=self.config.stale_after_seconds, mounts=self._mounts,
+                                   peers=peers, previous=previous)
         except Exception:  # one library's trouble must never stop the daemon
             logger.exception("checking %s failed", key)
             self._event_log("check-failed", "the check raised an error; see the log", key)
@@ -205,7 +210,10 @@ class Daemon:
         assert self.store is not None
         with self._store_lock:
             self.store.record_pass(report.to_json(), status=report.snapshot.status.value, db_id=report.snapshot.db_id)
+        if report.snapshot.ok:
+            self._identities[key] = Peer.of(report.snapshot)
         self._alert(key, report)
+        self._alert_deletions(key, report)
         self._write_metrics()
         return report
 
@@ -225,6 +233,29 @@ class Daemon:
             self.store.record_pass(report, status="gone", db_id=None)
             self.store.event("library-gone", reason, key)
         logger.warning("%s is gone; no longer watched", key)
+
+    def _previous(self, key: str) -> Reading | None:
+        """The last healthy reading stored for this library: drops are measured against it."""
+        assert self.store is not None
+        with self._store_lock:
+            last = self.store.last_snapshot(key)
+        taken = parse_iso(last.get("taken_at")) if last else None
+        if not last or taken is None or last.get("references") is None:
+            return None
+        return Reading(taken, int(last["references"]), int(last.get("trashed") or 0))
+
+    def _alert_deletions(self, key: str, report: LibraryReport) -> None:
+        """A drop since the last healthy reading, or an emptied Trash on a synced library, is told at once."""
+        for finding in report.findings:
+            if finding.code not in ("library.references-dropped", "library.trash-emptied"):
+                continue
+            title = f"EndNote: {report.library.name} lost {finding.count} references"
+            delivery = self.notifier.send(title, finding.message, urgency="critical")
+            assert self.store is not None
+            with self._store_lock:
+                self.store.record_notification(key, report.verdict.state.value, title, finding.message,
+                                               delivery.delivered, delivery.error)
+                self.store.event(finding.code.split(".", 1)[1], finding.message, key)
 
     def _export_for(self, key: str) -> Path | None:
         """The last Web export matched to this library, while it is newer than the library's last sync."""
@@ -247,6 +278,7 @@ class Daemon:
         except ExportError:
             return
         best: tuple[float, str] | None = None
+        same_id: str | None = None   # a library whose database id the export carries, though it may be a copy's
         for key, library in self.libraries.items():
             snap = take(library, integrity=False)
             if snap.status is not Status.OK:
@@ -256,12 +288,16 @@ class Daemon:
             except ExportError as error:
                 logger.warning("Web export %s cannot be read: %s", path, error)
                 return
-            if result.export_db_id and result.export_db_id == snap.db_id:
-                best = (2.0, key)
-                break
-            score = result.matched / max(result.web, result.desktop, 1)
-            if score >= 0.5 and (best is None or score > best[0]):
+            # Never by database id alone: copies of a library share it (docs/ENDNOTE-RULES.md R3, R4).
+            if result.export_db_id and result.export_db_id == snap.db_id and same_id is None:
+                same_id = key
+            score = result.matched / max(min(result.web, result.desktop), 1)
+            if result.belongs and (best is None or score > best[0]):
                 best = (score, key)
+        if best is None and same_id is not None:
+            # It carries a library's id but does not match its references: keep it with that library so the
+            # next check says so (export.not-this-library); it never moves the verdict.
+            best = (0.0, same_id)
         if best is None:
             self._event_log("export-unmatched", f"{path.name} matches no watched library")
             return
@@ -300,11 +336,13 @@ class Daemon:
         name = report.library.name
         if decision.kind == "alert":
             title = f"EndNote: {name} is {state.value}"
-            body = f"{report.verdict.reason} Repair: endnoted reset \"{report.library.path}\""
+            body = f"{report.verdict.reason} Next: {report.verdict.next_action}"
         else:
             title = f"EndNote: {name} is back to {state.value}"
             body = report.verdict.reason
-        delivery = self.notifier.send(title, body, repair=str(report.library.path) if decision.kind == "alert" else None,
+        # The Repair… button starts the reset wizard: only where the next action proposes the reset.
+        reset = decision.kind == "alert" and "endnoted reset" in report.verdict.next_action
+        delivery = self.notifier.send(title, body, repair=str(report.library.path) if reset else None,
                                       urgency=alerts.urgency(state) if decision.kind == "alert" else "normal")
         with self._store_lock:
             self.store.record_notification(key, state.value, title, body, delivery.delivered, delivery.error)

@@ -1,0 +1,62 @@
+"""The daemon's part of issue #11: a drop in references is an alert; an export is never matched by db-id alone."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from endnoted.demo.builder import LibrarySpec, RefSpec, build, days_ago, edit, synthetic_refs
+from endnoted.running.runner import Daemon
+from tests.running.test_daemon import RecordingNotifier, in_process, snapshots, state, wait_for
+
+__all__ = ["in_process", "state"]   # fixtures shared with test_daemon
+
+
+def _findings(state: Path, path: Path) -> set[str]:
+    db = sqlite3.connect(f"{(state / 'state.db').as_uri()}?mode=ro", uri=True)
+    try:
+        row = db.execute("SELECT report FROM libraries WHERE path = ?", (str(path),)).fetchone()
+    finally:
+        db.close()
+    return {f["code"] for f in json.loads(row[0])["findings"]} if row else set()
+
+
+def test_an_emptied_trash_and_a_drop_are_told_once(in_process: Callable[..., tuple[Daemon, RecordingNotifier]],
+                                                   tmp_path: Path, state: Path) -> None:
+    refs = synthetic_refs(30) + [RefSpec(f"Trashed paper {n}", trashed=True) for n in range(8)]
+    enl = build(tmp_path / "lib", LibrarySpec(name="Thesis", refs=refs, last_sync=days_ago(0.1))).resolve()
+    _daemon, notifier = in_process(enl)
+    wait_for(lambda: len(snapshots(state, enl)) >= 1, 15, "the first reading")
+    with edit(enl.with_suffix(".Data") / "sdb" / "sdb.eni") as db:
+        db.execute("DELETE FROM refs WHERE trash_state != 0")
+        db.execute("DELETE FROM refs WHERE id IN (SELECT id FROM refs WHERE trash_state = 0 LIMIT 6)")
+    wait_for(lambda: len(notifier.sent) >= 2, 15, "the deletion alerts")
+    titles = [title for title, _ in notifier.sent]
+    assert titles == ["EndNote: Thesis lost 6 references", "EndNote: Thesis lost 8 references"]
+    assert "30 then, 24 now" in notifier.sent[0][1]
+    assert "deletes them from EndNote Web" in notifier.sent[1][1]
+    count = len(snapshots(state, enl))
+    with edit(enl.with_suffix(".Data") / "sdb" / "sdb.eni") as db:
+        db.execute("UPDATE refs SET title = title || ' (edited)' WHERE id = (SELECT max(id) FROM refs)")
+    wait_for(lambda: len(snapshots(state, enl)) > count, 15, "the next reading")
+    assert len(notifier.sent) == 2   # measured against the last healthy reading: told once
+
+
+def test_an_export_carrying_the_db_id_of_a_copy_is_reported_not_judged(
+        in_process: Callable[..., tuple[Daemon, RecordingNotifier]], tmp_path: Path, state: Path) -> None:
+    enl = build(tmp_path / "lib", LibrarySpec(refs=synthetic_refs(10), last_sync=days_ago(0.5),
+                                              db_id="shared-id")).resolve()
+    downloads = tmp_path / "Downloads"
+    downloads.mkdir()
+    _daemon, notifier = in_process(enl, export_folders=(downloads,))
+    wait_for(lambda: len(snapshots(state, enl)) >= 1, 15, "the first reading")
+    records = "".join(f'<record><rec-number>{n}</rec-number><foreign-keys><key app="EN" db-id="shared-id">{n}'
+                      f"</key></foreign-keys><titles><title>What a copy of the library holds, {n}</title></titles>"
+                      f"<dates><year>1999</year></dates></record>" for n in range(1, 9))
+    (downloads / "copy.xml").write_text(f'<?xml version="1.0" encoding="UTF-8" ?><xml><records>{records}'
+                                        "</records></xml>", encoding="utf-8")
+    wait_for(lambda: "export.not-this-library" in _findings(state, enl), 15, "the export to be reported")
+    assert snapshots(state, enl)[-1]["verdict"] == "in-sync"
+    assert notifier.sent == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import click
 
 from endnoted.cli.app import _config, _one_library, _store, cli, emit_json, json_option
-from endnoted.common.errors import ExitStatus
+from endnoted.common.errors import ExitStatus, StateStoreError
 from endnoted.common.timefmt import now_z
 
 
@@ -52,11 +53,16 @@ def backup(library: Path, folder: Path | None, no_attachments: bool, as_folder: 
     with bar if hasattr(bar, "__enter__") else contextlib.nullcontext():
         result = make_backup(target, folder or settings.backups_dir, attachments=not no_attachments,
                              as_folder=as_folder, progress=bar.update, total=total)
-    with _store() as store:
-        store.record_backup({"path": str(result.path), "library": str(target.path), "made_at": now_z(),
-                             "size": result.size, "sha256": result.sha256, "references": result.counts.references,
-                             "trashed": result.counts.trashed, "attachments": result.counts.attachments,
-                             "kind": result.kind, "warnings": "\n".join(result.warnings)})
+    try:
+        with _store() as store:
+            store.record_backup({"path": str(result.path), "library": str(target.path), "made_at": now_z(),
+                                 "size": result.size, "sha256": result.sha256,
+                                 "references": result.counts.references, "trashed": result.counts.trashed,
+                                 "attachments": result.counts.attachments, "kind": result.kind,
+                                 "warnings": "\n".join(result.warnings)})
+    except StateStoreError as error:   # the backup is written and proven: that is what counts (exit 0)
+        result = dataclasses.replace(result, warnings=(*result.warnings, f"not recorded in endnoted's state "
+                                                       f"({error}); endnoted backups will not list it"))
     if as_json:
         emit_json({"schema": 1, "backup": result.to_json()})
         return

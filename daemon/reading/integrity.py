@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 
 from endnoted.common import paths
+from endnoted.common.files import create_private, private_dir
+from endnoted.reading.database import open_regular
 
 logger = logging.getLogger(__name__)
 KEEP = 500
@@ -24,11 +26,18 @@ MAX_AGE_SECONDS = 24 * 3600
 
 
 def identity(database: Path) -> list[int]:
-    stat = database.stat()
-    with database.open("rb") as handle:
-        handle.seek(24)
-        counter = int.from_bytes(handle.read(4), "big")
+    fd = open_regular(database)   # never blocks on a FIFO swapped in for the database
+    try:
+        stat = os.fstat(fd)
+        counter = int.from_bytes(os.pread(fd, 4, 24) if hasattr(os, "pread") else _read_at(fd, 24, 4), "big")
+    finally:
+        os.close(fd)
     return [stat.st_size, stat.st_mtime_ns, stat.st_ino, counter]
+
+
+def _read_at(fd: int, offset: int, size: int) -> bytes:   # Windows has no pread
+    os.lseek(fd, offset, os.SEEK_SET)
+    return os.read(fd, size)
 
 
 class IntegrityMemo:
@@ -54,8 +63,9 @@ class IntegrityMemo:
         data[str(database)] = [*ident, time.time()]
         data = dict(list(data.items())[-KEEP:])
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent)
             temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            create_private(temporary)   # 0600: it lists the user's library paths
             temporary.write_text(json.dumps(data), encoding="utf-8")
             os.replace(temporary, self.path)
         except OSError as error:  # a cache: losing it only costs time

@@ -64,10 +64,15 @@ class Library:
 
 
 def _layout_of(data_dir: Path) -> Layout:
-    if (data_dir / "sdb" / "sdb.eni").exists():
+    try:
+        if (data_dir / "sdb" / "sdb.eni").exists():
+            return Layout.SQLITE
+        if (data_dir / "rdb").is_dir():
+            return Layout.LEGACY
+    except PermissionError:
+        # A .Data or sdb/ folder we may not look into: call it what EndNote 20+ makes, so reading it
+        # says "cannot be read (permission denied)" instead of the library being skipped (issue #12).
         return Layout.SQLITE
-    if (data_dir / "rdb").is_dir():
-        return Layout.LEGACY
     return Layout.MISSING
 
 
@@ -91,12 +96,18 @@ def _is_library_dir(path: Path) -> bool:
     return path.suffix.lower() == ".data" and path.is_dir()
 
 
-def libraries_in(folder: Path) -> list[Library]:
-    """Given a folder, return the libraries directly inside it (an `.enlp` package counts as a folder)."""
+def libraries_in(folder: Path, *, strict: bool = False) -> list[Library]:
+    """Given a folder, return the libraries directly inside it (an `.enlp` package counts as a folder).
+
+    `strict` (a folder the user named): a folder we may not list raises LibraryNotFound instead of
+    looking empty, so `check FOLDER` never passes over what it could not read.
+    """
     found: dict[Path, Library] = {}
     try:
         entries = sorted(folder.iterdir())
-    except OSError:
+    except OSError as error:
+        if strict:
+            raise LibraryNotFound(f"cannot look into {folder} ({error.strerror or error})") from error
         return []
     for entry in entries:
         try:
@@ -129,7 +140,8 @@ def libraries_under(folder: Path, depth: int = LOCATE_DEPTH) -> list[Library]:
     for _ in range(depth + 1):
         below: list[Path] = []
         for current in level:
-            found.update((library.path, library) for library in libraries_in(current))
+            # The folder the user named must be readable: `check FOLDER` never passes over it silently.
+            found.update((library.path, library) for library in libraries_in(current, strict=current == folder))
             try:
                 entries = sorted(current.iterdir())
             except OSError:

@@ -28,19 +28,18 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
-import shutil
 import sqlite3
 import tempfile
-import zipfile
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
-from endnoted.common.errors import DatabaseBusy, DatabaseUnreadable, InterruptedWrite
+from endnoted.common.errors import ArchiveRejected, DatabaseBusy, DatabaseUnreadable, InterruptedWrite
 from endnoted.common.gcpause import gc_paused
 from endnoted.common.timefmt import iso_z
+from endnoted.reading.archive import extract_member, open_archive
 from endnoted.reading.database import header_problem, lenient_text, read_transaction, table_names
 from endnoted.reading.enl_copy import EnlCopy, read_enl
 from endnoted.reading.integrity import IntegrityMemo, identity
@@ -453,9 +452,10 @@ def snapshot_database(library: Library, database: Path, *, integrity: bool = Tru
 
 
 def _snapshot_enlx(library: Library, taken_at: datetime, integrity: bool) -> Snapshot:
+    """Read a `.enlx` through the one bounded archive reader: a hostile archive is damaged, never unpacked."""
     try:
-        with zipfile.ZipFile(library.path) as archive:
-            names = set(archive.namelist())
+        with open_archive(library.path) as (archive, infos):
+            names = {info.filename for info in infos}
             if "sdb/sdb.eni" not in names:
                 if any(name.startswith("rdb/") for name in names):
                     return Snapshot(library, taken_at, Status.LEGACY,
@@ -463,14 +463,13 @@ def _snapshot_enlx(library: Library, taken_at: datetime, integrity: bool) -> Sna
                 return _damaged(library, taken_at, f"{library.path} holds no sdb/sdb.eni")
             with tempfile.TemporaryDirectory(prefix="endnoted-enlx-") as scratch:
                 target = Path(scratch) / "sdb.eni"
-                with archive.open("sdb/sdb.eni") as source, target.open("wb") as sink:
-                    shutil.copyfileobj(source, sink, 1 << 20)
+                extract_member(archive, archive.getinfo("sdb/sdb.eni"), target, library.path)
                 snap = snapshot_database(library, target, integrity=integrity, now=taken_at)
                 if snap.status is Status.DAMAGED and snap.problem:
                     snap = _damaged(library, taken_at, snap.problem.replace(str(target), f"{library.path}:sdb/sdb.eni"))
                 return snap
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as error:
-        return _damaged(library, taken_at, f"{library.path} is not a readable compressed library ({error})")
+    except ArchiveRejected as error:
+        return _damaged(library, taken_at, str(error))
     except OSError as error:
         return _damaged(library, taken_at, f"{library.path} cannot be read ({error.strerror or error})")
 

@@ -43,9 +43,10 @@ from endnoted.common.errors import (
     UsageError,
 )
 from endnoted.common.files import PRIVATE_DIR, PRIVATE_FILE, create_private, private_dir, rename_noreplace
+from endnoted.reading.archive import CHUNK, ENLX_MAX_BYTES, ENLX_MAX_FILES
 from endnoted.reading.attachments import missing_attachment_paths
 from endnoted.reading.database import read_transaction
-from endnoted.reading.enlx import CHUNK, ENLX_MAX_BYTES, ENLX_MAX_FILES, prove
+from endnoted.reading.enlx import prove
 from endnoted.reading.library import Layout, Library
 from endnoted.reading.snapshot import Counts, Snapshot, Status, take
 

@@ -68,6 +68,8 @@ class Daemon:
         self._sync_pref: Path | None = None   # EndNote's sync library, re-read on every full pass
         self._identities: dict[str, Peer] = {}  # each library's identity at its last reading: copies are told apart
         self.store: Store | None = None
+        # Set first on shutdown: a pass stops between libraries, and no job starts on a closing store.
+        self._stopping = threading.Event()
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -102,10 +104,15 @@ class Daemon:
                 self._beat()
                 sd_notify("WATCHDOG=1")
         finally:
+            # Order matters (issue #12): stop the worker before the store closes. `_stopping` makes a
+            # running pass return after the library it is on; shutdown(wait=True) then waits for it,
+            # so nothing uses the store after close ("Cannot operate on a closed database").
+            self._stopping.set()
             sd_notify("STOPPING=1")
             watcher.stop()
             debouncer.stop()
-            scheduler.shutdown(wait=False)
+            if scheduler.running:
+                scheduler.shutdown(wait=True)
             self._beat(stopped=True)
             self._event_log("daemon-stopped", "clean stop")
             self.store.close()
@@ -183,12 +190,15 @@ class Daemon:
         self._watcher.watch(export_target(folder) for folder in self.config.export_folders)
         self._watcher.watch([prefs_target(prefs.plist_path())])
         for key in list(self.libraries):
+            if self._stopping.is_set():
+                logger.info("stopping: the pass ends here")
+                return
             self.check_one(key)
 
     def check_one(self, key: str) -> LibraryReport | None:
         """Check one library and act on the result; a failure is logged and recorded, never raised."""
         library = self.libraries.get(key)
-        if library is None:
+        if library is None or self._stopping.is_set():
             return None
         if not library.path.exists():
             self._gone(key, library)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import IO
 
 from endnoted.common.errors import AlreadyRunning
+from endnoted.common.files import create_private, private_dir
 
 
 class FileLock:
@@ -19,7 +20,8 @@ class FileLock:
         self._handle: IO[str] | None = None
 
     def acquire(self) -> FileLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
+        create_private(self.path)   # 0600 whatever the umask: it names our pid, nothing more, but it is ours
         handle = self.path.open("a+", encoding="utf-8")
         try:
             if sys.platform.startswith("win"):  # pragma: no cover - Windows only

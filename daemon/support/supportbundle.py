@@ -21,10 +21,12 @@ from typing import Any
 
 from endnoted import __version__
 from endnoted.common import paths
+from endnoted.common.errors import StateStoreError
 from endnoted.common.timefmt import now_z
 from endnoted.state.store import Store
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# Unicode-aware (\w): an address like zoë.müller@uni-köln.de in a folder name is personal data too.
+_EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
 _RESET = re.compile(r"#!resetLocalSync", re.IGNORECASE)
 DEPENDENCIES = ("click", "watchdog", "psutil", "APScheduler", "sqlite-utils", "notify-py", "jeepney", "defusedxml")
 
@@ -87,13 +89,16 @@ def collect() -> dict[str, Any]:
         data["config"] = {"error": str(error)}
     state = paths.state_db()
     if state.exists():
-        with Store(state, readonly=True) as store:
-            data["status"] = without_references(status_data(store))
-            data["findings"] = store.recent_findings(500)
-            data["events"] = store.events(limit=500)
-            data["history"] = timeline(store)
-            data["backups"] = [{k: row[k] for k in ("path", "made_at", "size", "references", "kind")}
-                               for row in store.backups()]
+        try:
+            with Store(state, readonly=True) as store:
+                data["status"] = without_references(status_data(store))
+                data["findings"] = store.recent_findings(500)
+                data["events"] = store.events(limit=500)
+                data["history"] = timeline(store)
+                data["backups"] = [{k: row[k] for k in ("path", "made_at", "size", "references", "kind")}
+                                   for row in store.backups()]
+        except StateStoreError as error:   # a damaged state file is exactly when a help desk is asked
+            data["status"] = {"error": str(error)}
     else:
         data["status"] = {"note": "no state file: the daemon has never run"}
     return data

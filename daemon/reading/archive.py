@@ -1,0 +1,123 @@
+"""The bounded reader of `.enlx` archives (a ZIP of the contents of `Name.Data`, ENDNOTE-FORMAT.md §5).
+
+One bounded archive reader (`open_archive`, `extract_member`) serves `check X.enlx`, `verify` and
+`restore` (issue #12). Before a byte is expanded it refuses: an empty archive, more members than
+EndNote opens, a member that could escape its folder, a name given twice (`sdb/sdb.eni` twice:
+which one would count?), an encrypted member, a compression method other than stored/deflate
+(Deflate64, AES), a member expanding more than `MAX_RATIO` times, an archive expanding more than
+`MAX_TOTAL_RATIO` times its size, or more than `MAX_EXPANDED_BYTES`; and it extracts only into a
+folder with room for the member. A member never yields more bytes than it declares (zipfile stops
+at the declared size and checks the CRC), so the declared sizes bound the work.
+Measured on the real `.enlx` samples: the largest member ratio is 42, the whole-archive ratio 16.
+"""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+
+from endnoted.common.errors import ArchiveRejected
+
+# EndNote cannot open a compressed library over 4 GB or 65,535 files (ENDNOTE-FORMAT.md §4).
+ENLX_MAX_BYTES = 4 * 1024**3
+ENLX_MAX_FILES = 65535
+# Zip-bomb limits: more than this expanded, a member over RATIO_FLOOR expanding more than MAX_RATIO
+# times, or an archive over TOTAL_FLOOR expanding more than MAX_TOTAL_RATIO times its own size.
+MAX_EXPANDED_BYTES = 64 * 1024**3
+MAX_RATIO = 100
+RATIO_FLOOR = 1 << 20
+MAX_TOTAL_RATIO = 50
+TOTAL_FLOOR = 64 << 20
+FREE_SPACE_MARGIN = 1.05
+SUPPORTED_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+CHUNK = 1 << 20
+
+
+def unsafe_member(info: zipfile.ZipInfo) -> str | None:
+    """Given a member, return why it could escape the folder it is restored into, or None."""
+    name = info.filename
+    if "\x00" in name or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        return f"member {name!r} has an absolute path"
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    if ".." in parts:
+        return f"member {name!r} climbs out of the folder (..)"
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        return f"member {name!r} is a symbolic link"
+    return None
+
+
+def _check_members(archive: zipfile.ZipFile, path: Path) -> list[zipfile.ZipInfo]:
+    infos = archive.infolist()
+    if not infos:
+        raise ArchiveRejected(f"{path} is an empty archive, not a compressed library")
+    if len(infos) > ENLX_MAX_FILES:
+        raise ArchiveRejected(f"{path} was refused: {len(infos)} members, more than EndNote opens ({ENLX_MAX_FILES})")
+    expanded = 0
+    seen: set[str] = set()
+    for info in infos:
+        if problem := unsafe_member(info):
+            raise ArchiveRejected(f"{path} was refused: {problem}")
+        key = info.filename.replace("\\", "/").rstrip("/").casefold()
+        if key in seen:
+            raise ArchiveRejected(f"{path} was refused: member {info.filename!r} appears twice (which one is real?)")
+        seen.add(key)
+        if info.flag_bits & 0x1:
+            raise ArchiveRejected(f"{path} was refused: member {info.filename!r} is encrypted; EndNote never "
+                                  "encrypts a compressed library")
+        if info.compress_type not in SUPPORTED_METHODS:
+            raise ArchiveRejected(f"{path} was refused: member {info.filename!r} uses compression method "
+                                  f"{info.compress_type}, which EndNote does not write (only stored and deflate)")
+        expanded += info.file_size
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise ArchiveRejected(f"{path} was refused: member {info.filename!r} expands {info.file_size >> 20} MB "
+                                  f"from {info.compress_size >> 10} KB (a zip bomb?)")
+    if expanded > MAX_EXPANDED_BYTES:
+        raise ArchiveRejected(f"{path} was refused: it expands to {expanded >> 30} GB")
+    size = path.stat().st_size
+    if expanded > TOTAL_FLOOR and expanded > MAX_TOTAL_RATIO * max(size, 1):
+        raise ArchiveRejected(f"{path} was refused: its {size >> 10} KB expand to {expanded >> 20} MB (a zip bomb?)")
+    return infos
+
+
+@contextmanager
+def open_archive(path: Path) -> Iterator[tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]]:
+    """Given a `.enlx`, yield the open archive and its members once the limits above hold.
+
+    Raise ArchiveRejected for anything unsound, including an archive that is no zip or cannot be read.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            yield archive, _check_members(archive, path)
+    except zipfile.BadZipFile as error:
+        raise ArchiveRejected(f"{path} is not a readable zip archive ({error}); it may be truncated") from error
+    except zipfile.LargeZipFile as error:
+        raise ArchiveRejected(f"{path} is too large to read ({error})") from error
+    except FileNotFoundError as error:
+        raise ArchiveRejected(f"no file at {path}") from error
+    except (NotImplementedError, RuntimeError) as error:   # zipfile's words for "method" and "encrypted"
+        raise ArchiveRejected(f"{path} cannot be read: {error}") from error
+    except (EOFError, ValueError) as error:
+        raise ArchiveRejected(f"{path} cannot be read ({error})") from error
+
+
+def extract_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, path: Path) -> None:
+    """Given an open archive, one of its checked members and a new file path, write the member there.
+
+    Refuse (ArchiveRejected) a folder without room for it, or a member that does not read back intact.
+    """
+    free = shutil.disk_usage(target.parent).free
+    if info.file_size * FREE_SPACE_MARGIN > free:
+        raise ArchiveRejected(f"{path}: not enough room to unpack {info.filename!r} ({info.file_size >> 20} MB, "
+                              f"{free >> 20} MB free in {target.parent})")
+    try:
+        with archive.open(info) as member, target.open("xb") as sink:
+            shutil.copyfileobj(member, sink, CHUNK)
+    except zipfile.BadZipFile as error:
+        raise ArchiveRejected(f"{path}: member {info.filename!r} is corrupt ({error})") from error
+    except (NotImplementedError, RuntimeError, EOFError, ValueError) as error:
+        raise ArchiveRejected(f"{path}: member {info.filename!r} cannot be read ({error})") from error

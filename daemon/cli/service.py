@@ -41,7 +41,11 @@ def service_install(platform: str | None, dry_run: bool, as_json: bool) -> None:
     target = platform or autostart.current_platform()
     home = Path(os.environ.get("HOME") or Path.home())
     if dry_run:
-        rendered = autostart.render(target, home=home)
+        # For another platform, this machine's paths and ids would be wrong: render placeholders instead.
+        here = target == autostart.current_platform()
+        rendered = autostart.render(target, home=home if here else None)
+        if not here:
+            click.echo("# for another platform: replace the <PLACEHOLDERS> with that machine's values")
         click.echo(f"# would write {rendered.path}")
         click.echo(rendered.content.decode("utf-16" if target == "windows" else "utf-8"))
         for command in rendered.install:
@@ -63,7 +67,7 @@ def service_uninstall(platform: str | None, dry_run: bool, as_json: bool) -> Non
     target = platform or autostart.current_platform()
     home = Path(os.environ.get("HOME") or Path.home())
     if dry_run:
-        rendered = autostart.render(target, home=home)
+        rendered = autostart.render(target, home=home if target == autostart.current_platform() else None)
         for command in rendered.uninstall:
             click.echo("# would run: " + " ".join(command))
         click.echo(f"# would remove {rendered.path}")

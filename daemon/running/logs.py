@@ -21,7 +21,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from endnoted.common import paths
 
@@ -73,13 +73,21 @@ def log_file(folder: Path | None = None) -> Path:
     return (folder or paths.log_dir()) / LOG_NAME
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log file that is 0600 each time it is (re)opened, rotation included: it names your libraries."""
+
+    def _open(self) -> Any:
+        stream = super()._open()
+        if os.name == "posix":
+            os.chmod(self.baseFilename, 0o600)
+        return stream
+
+
 def _private_file_handler(path: Path) -> logging.Handler:
     path.parent.mkdir(parents=True, exist_ok=True)
     if os.name == "posix":
         path.parent.chmod(0o700)
-        path.touch(mode=0o600, exist_ok=True)   # rotation creates later files with our umask; see below
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8",
-                                                   delay=False)
+    handler = PrivateRotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
     handler.setFormatter(logging.Formatter(FORMAT))
     return handler
 
@@ -110,15 +118,12 @@ def setup(verbosity: int, *, daemon: bool = False, stream: TextIO | None = None,
         handlers.append(journal)
     else:
         if where.file is not None:
-            old = os.umask(0o077) if os.name == "posix" else None   # rotated files are born 0600 too
             try:
                 handlers.append(_private_file_handler(where.file))
             except OSError as error:  # an unwritable log folder must not stop the daemon: fall back to stderr
                 where = Placement("stderr")
-                print(f"endnoted: cannot write the log file ({error}); logging to stderr", file=stream)
-            finally:
-                if old is not None:
-                    os.umask(old)
+                if stream is not None:
+                    print(f"endnoted: cannot write the log file ({error}); logging to stderr", file=stream)
         if stream is not None and (where.kind == "stderr" or where.also_stderr):
             console = logging.StreamHandler(stream)
             console.setFormatter(logging.Formatter(FORMAT))

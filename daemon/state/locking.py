@@ -4,38 +4,57 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 from endnoted.common.errors import AlreadyRunning
 from endnoted.common.files import create_private, private_dir
 
+# Windows locks byte ranges, and a locked range cannot even be read by others: lock one byte far
+# past the pid, so a second instance can still read who holds the lock and say "already running".
+WINDOWS_LOCK_OFFSET = 1 << 20
+
+
+def _lock(handle: IO[str]) -> None:
+    """Take the OS lock on `handle` without waiting; raise OSError when someone else holds it."""
+    if sys.platform.startswith("win"):  # pragma: no cover - Windows only
+        import msvcrt
+        handle.seek(WINDOWS_LOCK_OFFSET)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
 
 class FileLock:
-    """An exclusive, non-blocking lock on a file; the holder's pid is written inside for messages."""
+    """An exclusive, non-blocking lock on a file; the holder's pid is written inside for messages.
 
-    def __init__(self, path: Path, what: str) -> None:
+    `locker` takes the OS lock (default: flock, or msvcrt.locking on Windows); a test passes
+    Windows' behaviour, which cannot exist on Linux.
+    """
+
+    def __init__(self, path: Path, what: str, *, locker: Callable[[IO[str]], None] = _lock) -> None:
         self.path = path
         self.what = what
+        self.locker = locker
         self._handle: IO[str] | None = None
+
+    def _holder(self) -> str:
+        try:
+            return self.path.read_text(encoding="utf-8", errors="replace").strip()[:20] or "another process"
+        except OSError:   # unreadable (another platform's lock semantics): still "already running"
+            return "another process"
 
     def acquire(self) -> FileLock:
         private_dir(self.path.parent)
         create_private(self.path)   # 0600 whatever the umask: it names our pid, nothing more, but it is ours
         handle = self.path.open("a+", encoding="utf-8")
         try:
-            if sys.platform.startswith("win"):  # pragma: no cover - Windows only
-                import msvcrt
-                handle.seek(0)
-                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self.locker(handle)
         except OSError as error:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
             handle.close()
-            raise AlreadyRunning(f"{self.what} is already running (pid {holder}); "
+            raise AlreadyRunning(f"{self.what} is already running (pid {self._holder()}); "
                                  "stop it first or use endnoted status") from error
         handle.seek(0)
         handle.truncate()

@@ -13,13 +13,14 @@ import getpass
 import html
 import json
 import os
+import plistlib
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 from string import Template
 
 from endnoted.common import paths
@@ -69,10 +70,37 @@ def current_platform() -> str:
     return "macos" if sys.platform == "darwin" else "windows" if sys.platform.startswith("win") else "linux"
 
 
+# What a dry run for another platform prints instead of this machine's values: they would be wrong there.
+PLACEHOLDER_PROGRAM = "<ENDNOTED>"         # the absolute path of `endnoted` on the target machine
+PLACEHOLDER_PYTHONW = "<PYTHONW.EXE>"       # pythonw.exe of the Python that has endnoted installed
+PLACEHOLDER_HOME = "<HOME>"
+PLACEHOLDER_UID = "<UID>"                   # `id -u` on the Mac
+PLACEHOLDER_SID = "<USER-SID>"              # `whoami /user` on Windows: S-1-5-21-…
+PLACEHOLDER_LOCALAPPDATA = "<LOCALAPPDATA>"
+
+
 def executable() -> Path:
     """The absolute path of the installed `endnoted` script (beside this interpreter), else the interpreter."""
     found = shutil.which("endnoted", path=str(Path(sys.executable).parent)) or shutil.which("endnoted")
     return Path(found).absolute() if found else Path(sys.executable).absolute()
+
+
+def program_arguments(program: Path | str) -> list[str]:
+    """How the service starts the daemon: `endnoted run`, or `python -m endnoted run` when only the interpreter is known."""
+    name = Path(str(program)).name.lower()
+    if name.startswith("endnoted") or str(program) == PLACEHOLDER_PROGRAM:
+        return [str(program), "run"]
+    return [str(program), "-m", "endnoted", "run"]
+
+
+def windows_user_id(runner: Runner | None = None) -> str:
+    """This Windows user's SID (what a LogonTrigger's UserId should hold), else DOMAIN\\name."""
+    result = (runner or run_command)(("whoami", "/user", "/fo", "csv", "/nh"))
+    parts = [part.strip('"') for part in result.output.strip().split('","')] if result.returncode == 0 else []
+    if len(parts) == 2 and parts[1].startswith("S-1-"):
+        return parts[1]
+    domain = os.environ.get("USERDOMAIN", "")
+    return (domain + "\\" if domain else "") + (os.environ.get("USERNAME") or getpass.getuser())
 
 
 def _template(name: str) -> str:
@@ -84,17 +112,52 @@ def _systemd_quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%") + '"'
 
 
-def render(platform: str, *, home: Path, program: Path | None = None, uid: int | None = None,
-           user: str | None = None) -> Rendered:
-    """Given a platform and a home folder, return its filled-in service file and commands."""
-    program = program or executable()
+def launchd_plist(arguments: Sequence[str], logs: PurePath) -> bytes:
+    """The LaunchAgent, written by plistlib (launchd's own format), with our marker as a comment."""
+    agent = {
+        "Label": LABEL,
+        # Absolute paths only: launchd does no ~ expansion and no PATH lookup.
+        "ProgramArguments": list(arguments),
+        "RunAtLoad": True,
+        # Restart after a crash, not after a clean exit; "already running" exits 0 (not a crash).
+        "KeepAlive": {"SuccessfulExit": False},
+        "ThrottleInterval": 30,
+        # Only in graphical (Aqua) sessions: notifications need one; not over ssh.
+        "LimitLoadToSessionType": "Aqua",
+        # A background agent: launchd may throttle its CPU and I/O in favour of what you are doing.
+        "ProcessType": "Background",
+        # endnoted writes and rotates its own log in ~/Library/Logs/endnoted/endnoted.log; these two
+        # catch only what Python prints before logging starts (a crash at start-up).
+        "StandardOutPath": str(logs / "launchd.out.log"),
+        "StandardErrorPath": str(logs / "launchd.err.log"),
+        "EnvironmentVariables": {"PYTHONUNBUFFERED": "1"},
+    }
+    content = plistlib.dumps(agent, fmt=plistlib.FMT_XML)
+    head, rest = content.split(b"<plist", 1)
+    comment = (f"<!-- {MARKER}; `endnoted service uninstall` removes it. A per-user LaunchAgent: it runs as "
+               "you, in your login session, so it can read your libraries and show you notifications. -->\n")
+    return head + comment.encode() + b"<plist" + rest
+
+
+def render(platform: str, *, home: Path | None, program: Path | None = None, uid: int | None = None,
+           user: str | None = None, runner: Runner | None = None) -> Rendered:
+    """Given a platform and a home folder, return its filled-in service file and commands.
+
+    For another platform than this one, whatever is not given (program, home, uid, user) is a
+    visible placeholder: this machine's values would be wrong there.
+    """
+    here = platform == current_platform()
+    if platform not in PLATFORMS:
+        raise UsageError(f"unknown platform {platform!r}; choose one of {', '.join(PLATFORMS)}")
     if platform == "linux":
-        config = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
-        start = _systemd_quote(str(program)) + " run" if program.name.startswith("endnoted") else \
-            f"{_systemd_quote(str(program))} -m endnoted run"
+        home_path: PurePath = home if home is not None else PurePosixPath(PLACEHOLDER_HOME)
+        config = Path(os.environ.get("XDG_CONFIG_HOME") or home_path / ".config") if here and home is not None else \
+            home_path / ".config"
+        arguments = program_arguments(program or (executable() if here else PLACEHOLDER_PROGRAM))
+        start = " ".join([_systemd_quote(arguments[0]), *arguments[1:]])
         content = Template(_template("endnoted.service")).substitute(exec_start=start)
         unit = "endnoted.service"
-        return Rendered("linux", config / "systemd" / "user" / unit, content.encode(),
+        return Rendered("linux", Path(config / "systemd" / "user" / unit), content.encode(),
                         install=(("systemctl", "--user", "daemon-reload"),
                                  ("systemctl", "--user", "enable", "--now", unit)),
                         uninstall=(("systemctl", "--user", "disable", "--now", unit),
@@ -102,34 +165,39 @@ def render(platform: str, *, home: Path, program: Path | None = None, uid: int |
                         status=(("systemctl", "--user", "is-enabled", unit),
                                 ("systemctl", "--user", "is-active", unit)))
     if platform == "macos":
-        uid = os.getuid() if uid is None and hasattr(os, "getuid") else (uid or 501)
-        logs = home / "Library" / "Logs" / "endnoted"
-        plist = home / "Library" / "LaunchAgents" / f"{LABEL}.plist"
-        content = Template(_template("endnoted.plist")).substitute(
-            label=LABEL, program=html.escape(str(program)),
-            stdout_path=html.escape(str(logs / "endnoted.out.log")),
-            stderr_path=html.escape(str(logs / "endnoted.err.log")))
-        domain = f"gui/{uid}"
-        return Rendered("macos", plist, content.encode(),
+        mac_home: PurePath = home if home is not None else PurePosixPath(PLACEHOLDER_HOME)
+        if uid is not None:
+            domain = f"gui/{uid}"
+        elif here and hasattr(os, "getuid"):
+            domain = f"gui/{os.getuid()}"
+        else:
+            domain = f"gui/{PLACEHOLDER_UID}"
+        logs = mac_home / "Library" / "Logs" / "endnoted"
+        plist = mac_home / "Library" / "LaunchAgents" / f"{LABEL}.plist"
+        arguments = program_arguments(program or (executable() if here else PLACEHOLDER_PROGRAM))
+        return Rendered("macos", Path(plist), launchd_plist(arguments, logs),
                         install=(("launchctl", "bootout", f"{domain}/{LABEL}"),
                                  ("launchctl", "bootstrap", domain, str(plist))),
                         uninstall=(("launchctl", "bootout", f"{domain}/{LABEL}"),),
-                        status=(("launchctl", "print", f"{domain}/{LABEL}"),), extra_dirs=(logs,))
-    if platform == "windows":
-        user = user or os.environ.get("USERDOMAIN", "") + ("\\" if os.environ.get("USERDOMAIN") else "") + \
-            (os.environ.get("USERNAME") or getpass.getuser())
-        pythonw = program.with_name("pythonw.exe") if program.name.lower().startswith("python") else \
-            Path(sys.executable).with_name("pythonw.exe")
-        content = Template(_template("endnoted-task.xml")).substitute(
-            user_id=html.escape(user), command=html.escape(str(pythonw)))
-        task_file = paths.state_dir() / "endnoted-task.xml"
-        return Rendered("windows", task_file, content.encode("utf-16"),
-                        install=(("schtasks", "/Create", "/TN", TASK_NAME, "/XML", str(task_file), "/F"),
-                                 ("schtasks", "/Run", "/TN", TASK_NAME)),
-                        uninstall=(("schtasks", "/End", "/TN", TASK_NAME),
-                                   ("schtasks", "/Delete", "/TN", TASK_NAME, "/F")),
-                        status=(("schtasks", "/Query", "/TN", TASK_NAME, "/V", "/FO", "LIST"),))
-    raise UsageError(f"unknown platform {platform!r}; choose one of {', '.join(PLATFORMS)}")
+                        status=(("launchctl", "print", f"{domain}/{LABEL}"),), extra_dirs=(Path(logs),))
+    # Windows: a per-user logon task, run by pythonw.exe (no console window).
+    if user is None:
+        user = windows_user_id(runner) if here else PLACEHOLDER_SID
+    if program is not None:
+        pythonw = str(program.with_name("pythonw.exe") if program.name.lower().startswith("python") else
+                      Path(sys.executable).with_name("pythonw.exe"))
+    else:
+        pythonw = str(Path(sys.executable).with_name("pythonw.exe")) if here else PLACEHOLDER_PYTHONW
+    content = Template(_template("endnoted-task.xml")).substitute(
+        user_id=html.escape(user), command=html.escape(pythonw))
+    task_file = paths.state_dir() / "endnoted-task.xml" if here else \
+        Path(str(PureWindowsPath(PLACEHOLDER_LOCALAPPDATA) / "endnoted" / "endnoted-task.xml"))
+    return Rendered("windows", task_file, content.encode("utf-16"),
+                    install=(("schtasks", "/Create", "/TN", TASK_NAME, "/XML", str(task_file), "/F"),
+                             ("schtasks", "/Run", "/TN", TASK_NAME)),
+                    uninstall=(("schtasks", "/End", "/TN", TASK_NAME),
+                               ("schtasks", "/Delete", "/TN", TASK_NAME, "/F")),
+                    status=(("schtasks", "/Query", "/TN", TASK_NAME, "/V", "/FO", "LIST"),))
 
 
 @dataclass
@@ -164,7 +232,7 @@ def _write_atomically(path: Path, content: bytes) -> None:
 
 def install(platform: str, *, home: Path, runner: Runner = run_command, program: Path | None = None) -> Report:
     """Write the service file (only if it changed), register it, and record what was written."""
-    rendered = render(platform, home=home, program=program)
+    rendered = render(platform, home=home, program=program, runner=runner)
     report = Report(platform, rendered.path)
     # Every folder this install has to create, so uninstall can take exactly those away again.
     created = sorted({str(d) for leaf in (*rendered.extra_dirs, rendered.path.parent)
@@ -195,7 +263,7 @@ def install(platform: str, *, home: Path, runner: Runner = run_command, program:
 
 def uninstall(platform: str, *, home: Path, runner: Runner = run_command) -> Report:
     """Stop and unregister the service, then remove exactly the files install wrote."""
-    rendered = render(platform, home=home)
+    rendered = render(platform, home=home, runner=runner)
     report = Report(platform, rendered.path)
     manifest = json.loads(_manifest().read_text()) if _manifest().exists() else {}
     for command in rendered.uninstall:
@@ -219,7 +287,7 @@ def uninstall(platform: str, *, home: Path, runner: Runner = run_command) -> Rep
 
 
 def status(platform: str, *, home: Path, runner: Runner = run_command) -> Report:
-    rendered = render(platform, home=home)
+    rendered = render(platform, home=home, runner=runner)
     report = Report(platform, rendered.path, installed=rendered.path.exists())
     results = [runner(command) for command in rendered.status]
     report.commands.extend(results)

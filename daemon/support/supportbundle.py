@@ -23,6 +23,7 @@ from endnoted import __version__
 from endnoted.common import paths
 from endnoted.common.errors import StateStoreError
 from endnoted.common.timefmt import now_z
+from endnoted.running import logs
 from endnoted.state.store import Store
 
 # Unicode-aware (\w): an address like zoë.müller@uni-köln.de in a folder name is personal data too.
@@ -110,6 +111,9 @@ def write_bundle(output: Path | None = None) -> Path:
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as bundle:
         for name, part in data.items():
             bundle.writestr(f"{name}.json", redact(json.dumps(part, indent=2, ensure_ascii=False, default=str)))
+        # The tail of the daemon's own log (journald keeps it instead under systemd: journalctl --user -u endnoted).
+        bundle.writestr("log-tail.txt", redact(logs.tail()) or "no endnoted log file (under systemd the log is in "
+                        "the journal: journalctl --user -u endnoted)\n")
         bundle.writestr("README.txt", "endnoted support bundle. Personal data (e-mail addresses, account ids, "
                                       "author names, the user's name and home folder) is redacted.\n")
     return output

@@ -55,8 +55,12 @@ def test_the_systemd_unit_passes_systemd_analyze_verify(odd_home: Path, program:
     assert result.stderr == "", result.stderr   # unknown keys and bad values only show here
     text = rendered.content.decode()
     assert f'ExecStart="{program}" run' in text
-    for setting in ("Type=notify", "WatchdogSec=", "Restart=on-failure", "WantedBy=default.target"):
+    for setting in ("Type=notify", "WatchdogSec=", "Restart=on-failure", "WantedBy=default.target", "UMask=0077",
+                    "Documentation=https://", "NoNewPrivileges=yes", "RestrictAddressFamilies=AF_UNIX",
+                    "SystemCallFilter=@system-service", "RestrictSUIDSGID=yes"):
         assert setting in text
+    interpreter = autostart.render("linux", home=odd_home, program=Path("/opt/py 3/bin/python3")).content.decode()
+    assert 'ExecStart="/opt/py 3/bin/python3" -m endnoted run' in interpreter
 
 
 def test_a_broken_unit_would_be_caught(odd_home: Path, program: Path, tmp_path: Path) -> None:
@@ -78,6 +82,8 @@ def test_the_launchd_plist_parses_and_has_absolute_paths(odd_home: Path, program
     assert plist["ProgramArguments"] == [str(program), "run"]
     assert plist["RunAtLoad"] is True and plist["KeepAlive"] == {"SuccessfulExit": False}
     assert plist["LimitLoadToSessionType"] == "Aqua"
+    assert plist["ProcessType"] == "Background" and plist["ThrottleInterval"] == 30
+    assert autostart.MARKER.encode() in rendered.content   # so uninstall knows it is ours
     for key in ("StandardOutPath", "StandardErrorPath"):
         assert Path(plist[key]).is_absolute() and ODD_HOME in plist[key] and "/Library/Logs/endnoted/" in plist[key]
     assert rendered.path == odd_home / "Library/LaunchAgents" / f"{autostart.LABEL}.plist"
@@ -168,3 +174,34 @@ def test_cli_dry_run_changes_nothing(odd_home: Path) -> None:
 def test_cli_status_says_not_installed(odd_home: Path) -> None:
     data = json.loads(run("service", "status", "--json", "--platform", "linux").stdout)
     assert data["installed"] is False and data["running"] is False
+
+
+def test_the_launchd_plist_falls_back_to_the_interpreter_with_real_arguments(odd_home: Path) -> None:
+    # When no `endnoted` script is found, the installer names the interpreter: it must run `-m endnoted run`.
+    python = odd_home / "venv 1" / "bin" / "python3"
+    plist = plistlib.loads(autostart.render("macos", home=odd_home, program=python, uid=501).content)
+    assert plist["ProgramArguments"] == [str(python), "-m", "endnoted", "run"]
+
+
+def test_a_dry_run_for_another_platform_fills_in_placeholders_not_this_machines_values(odd_home: Path) -> None:
+    import sys
+    mac = run("service", "install", "--dry-run", "--platform", "macos")
+    assert mac.exit_code == 0, mac.stderr
+    body = mac.stdout.split("\n", 2)[2]
+    plist = plistlib.loads(body[:body.index("</plist>") + len("</plist>")].encode())
+    assert plist["ProgramArguments"] == [autostart.PLACEHOLDER_PROGRAM, "run"]
+    assert plist["StandardErrorPath"].startswith(autostart.PLACEHOLDER_HOME + "/Library/Logs/endnoted/")
+    assert "gui/<UID>" in mac.stdout and "gui/0" not in mac.stdout and ODD_HOME not in mac.stdout
+    windows = run("service", "install", "--dry-run", "--platform", "windows")
+    root = ET.fromstring(windows.stdout[windows.stdout.index("<Task"):windows.stdout.index("</Task>") + 7])
+    assert root.findtext("t:Triggers/t:LogonTrigger/t:UserId", namespaces=NS) == autostart.PLACEHOLDER_SID
+    assert root.findtext("t:Actions/t:Exec/t:Command", namespaces=NS) == autostart.PLACEHOLDER_PYTHONW
+    assert root.findtext("t:Principals/t:Principal/t:UserId", namespaces=NS) == autostart.PLACEHOLDER_SID
+    assert sys.executable not in windows.stdout and str(Path(sys.executable).parent) not in windows.stdout
+    assert "<LOCALAPPDATA>" in windows.stdout
+
+
+def test_the_windows_task_names_the_user_by_sid() -> None:
+    def whoami(command: Sequence[str]) -> CommandResult:   # stands in for Windows' whoami
+        return CommandResult(tuple(command), 0, '"LAB\\jdoe","S-1-5-21-1004336348-1177238915-682003330-512"\r\n')
+    assert autostart.windows_user_id(whoami) == "S-1-5-21-1004336348-1177238915-682003330-512"

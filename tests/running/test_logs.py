@@ -1,0 +1,112 @@
+"""Where log lines go: journald with priorities, else a private rotating file; the report carries its tail.
+
+The journal stream is a real file whose device and inode go into JOURNAL_STREAM, as systemd does.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import stat
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path, PureWindowsPath
+
+import pytest
+
+from endnoted.common import paths
+from endnoted.running import logs
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
+def test_under_journald_lines_carry_priorities_and_no_timestamp(tmp_path: Path) -> None:
+    with (tmp_path / "journal").open("w+", encoding="utf-8") as stream:
+        info = os.fstat(stream.fileno())
+        where = logs.setup(0, daemon=True, stream=stream, env={"JOURNAL_STREAM": f"{info.st_dev}:{info.st_ino}"})
+        assert where == logs.Placement("journald")
+        log = logging.getLogger("endnoted.test")
+        log.info("started")
+        log.warning("no notification server")
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            log.exception("check failed")
+        stream.seek(0)
+        lines = stream.read().splitlines()
+    assert lines[:3] == ["<6>endnoted.test: started", "<4>endnoted.test: no notification server",
+                         "<3>endnoted.test: check failed"]
+    assert lines[3].startswith("<3>Traceback") and all(line.startswith("<3>") for line in lines[3:])
+
+
+def test_an_inherited_journal_stream_is_not_ours(tmp_path: Path) -> None:
+    with (tmp_path / "other").open("w") as stream:
+        assert not logs.under_journald(stream, {"JOURNAL_STREAM": "8:12345"})
+        assert not logs.under_journald(None, {"JOURNAL_STREAM": "8:12345"})
+
+
+def test_pythonw_has_no_stderr_so_the_daemon_writes_a_private_rotating_file(tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    where = logs.setup(0, daemon=True, stream=None, env={}, folder=folder)
+    assert where == logs.Placement("file", folder / "endnoted.log")
+    log = logging.getLogger("endnoted.test")
+    for number in range(logs.MAX_BYTES // 100 + 200):
+        log.info("line %06d %s", number, "x" * 80)
+    assert (folder / "endnoted.log.1").is_file()           # rotated, not grown for ever
+    assert len(list(folder.glob("endnoted.log*"))) <= logs.BACKUPS + 1
+    if os.name == "posix":
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        assert {stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()} == {0o600}
+    assert "line" in logs.tail(folder / "endnoted.log", lines=3)
+
+
+def test_a_daemon_in_a_terminal_also_logs_to_stderr_and_commands_only_there(tmp_path: Path) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert logs.placement(daemon=True, stream=Terminal(), env={}, folder=tmp_path) == \
+        logs.Placement("file", tmp_path / "endnoted.log", also_stderr=True)
+    assert logs.placement(daemon=False, stream=Terminal(), env={}, folder=tmp_path) == logs.Placement("stderr")
+
+
+def test_the_log_folder_per_platform(isolated_home: Path) -> None:
+    assert paths.folders("macos").logs.as_posix().endswith("/Library/Logs/endnoted")
+    windows = paths.folders("windows", lookup=lambda name: None, env={"USERPROFILE": "C:\\Users\\jane"})
+    assert windows.logs == PureWindowsPath("C:\\Users\\jane\\AppData\\Local\\endnoted\\Logs")
+    assert str(paths.folders("linux").logs).endswith(".local/state/endnoted/log")
+
+
+def test_the_start_up_line_names_version_libraries_and_folders() -> None:
+    line = logs.startup_line("1.2.3", libraries=[Path("/libs/Thesis.enl")], scan_roots=[Path("/home/j/Dokumente")],
+                             export_folders=[Path("/home/j/Herunterladen")], notifier="D-Bus",
+                             versions={"python": "3.11.7", "watchdog": "7.1.0"})
+    assert line == ("endnoted 1.2.3 starting (python 3.11.7, watchdog 7.1.0); notifier: D-Bus; libraries: "
+                    "/libs/Thesis.enl; scanning: /home/j/Dokumente; Web exports from: /home/j/Herunterladen")
+    assert set(logs.library_versions()) >= {"python", "watchdog", "platformdirs"}
+
+
+def test_the_support_bundle_carries_the_redacted_tail_of_the_log(tmp_path: Path, isolated_home: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from endnoted.support.supportbundle import write_bundle
+    monkeypatch.setenv("ENDNOTED_LOG_DIR", str(tmp_path / "logs"))
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "endnoted.log").write_text(
+        f"2026-12-02 10:00:00 WARNING endnoted: cannot read {isolated_home}/Documents/Thesis.enl\n"
+        "2026-12-02 10:00:01 INFO endnoted: account someone@example.org\n")
+    with zipfile.ZipFile(write_bundle(tmp_path / "bundle.zip")) as bundle:
+        tail = bundle.read("log-tail.txt").decode()
+    assert "cannot read ~/Documents/Thesis.enl" in tail and "<email>" in tail
+    assert str(isolated_home) not in tail and "someone@example.org" not in tail

@@ -1,0 +1,109 @@
+"""`endnoted doctor`: every check can hold and can fail, with the OS boundary passed in (never patched).
+
+The notification check runs against the real recording server on a private D-Bus (Linux); the
+service manager is recorded (systemd is not PID 1 here); /proc is a folder with the one file read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from endnoted.running.notify import DBusNotifier
+from endnoted.support import autostart, doctor
+from endnoted.support.autostart import CommandResult
+from endnoted.support.doctor import Machine
+from tests.conftest import run
+from tests.notify_bus import notification_server, private_bus
+
+
+def service_manager(command: Sequence[str]) -> CommandResult:
+    """Stands in for systemctl --user (no user manager here): the unit is enabled and active."""
+    answer = {"is-enabled": "enabled", "is-active": "active"}.get(command[2], "") if command[0] == "systemctl" else ""
+    return CommandResult(tuple(command), 0, answer)
+
+
+def _machine(tmp_path: Path, home: Path, **changes: object) -> Machine:
+    proc = tmp_path / "proc"
+    (proc / "sys/fs/inotify").mkdir(parents=True, exist_ok=True)
+    (proc / "sys/fs/inotify/max_user_watches").write_text("65536\n")
+    settings: dict[str, object] = dict(platform="linux", home=home, runner=service_manager,
+                                       notifier=lambda: DBusNotifier(timeout=3), ask=lambda question: True,
+                                       which=lambda name: "/usr/bin/xterm" if name == "xterm" else None, env={},
+                                       browser=lambda: True, proc=proc, encoding="utf-8")
+    settings.update(changes)
+    return Machine(**settings)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def healthy(tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An installed unit, a private state folder, the Downloads folder, a notification server."""
+    autostart.install("linux", home=isolated_home, runner=service_manager, program=Path("/usr/bin/endnoted"))
+    state = tmp_path / "state"
+    state.chmod(0o700)
+    for item in state.rglob("*"):
+        item.chmod(0o700 if item.is_dir() else 0o600)
+    (isolated_home / "Downloads").mkdir()
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(isolated_home / ".config"))
+    return isolated_home
+
+
+def test_all_checks_hold_on_a_good_machine(tmp_path: Path, healthy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with private_bus(tmp_path) as address:
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+        with notification_server(address, tmp_path / "shown.jsonl") as log:
+            checks = doctor.run_checks(_machine(tmp_path, healthy))
+            shown = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(c.name, c.status) for c in checks] == [
+        ("service", "ok"), ("notification", "ok"), ("repair", "ok"), ("config", "ok"), ("folders", "ok"),
+        ("console", "ok"), ("permissions", "ok")], checks
+    assert doctor.all_hold(checks) and [item["summary"] for item in shown] == [doctor.TEST_TITLE]
+    assert "limit 65536" in checks[4].detail
+
+
+def test_each_check_fails_with_a_fix(tmp_path: Path, healthy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "state" / "loose.txt").write_text("x")
+    (tmp_path / "state" / "loose.txt").chmod(0o644)
+    (tmp_path / "proc/sys/fs/inotify").mkdir(parents=True)
+    with private_bus(tmp_path) as address:
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)           # a bus, but no notification server
+        machine = _machine(tmp_path, healthy, runner=lambda c: CommandResult(tuple(c), 3, "inactive"),
+                           encoding="cp1252", browser=lambda: False)
+        (machine.proc / "sys/fs/inotify/max_user_watches").write_text("1\n")
+        checks = {check.name: check for check in doctor.run_checks(machine)}
+    assert checks["service"].status == "problem" and "not running" in checks["service"].detail
+    assert checks["notification"].status == "problem" and "no notification server" in checks["notification"].detail
+    assert checks["repair"].status == "problem" and "no web browser" in checks["repair"].detail
+    assert checks["console"].status == "warning" and "cp1252" in checks["console"].detail
+    assert checks["permissions"].status == "problem" and "loose.txt (644)" in checks["permissions"].detail
+    assert checks["folders"].status == "problem" and "limit 1" in checks["folders"].detail
+    assert all(check.fix for check in checks.values() if check.status != "ok")
+
+
+def test_the_user_not_seeing_the_notification_is_a_problem(tmp_path: Path, healthy: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    with private_bus(tmp_path) as address:
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+        with notification_server(address, tmp_path / "shown.jsonl"):
+            check = doctor.check_notification(_machine(tmp_path, healthy, ask=lambda question: False))
+    assert check.status == "problem" and "you did not see it" in check.detail
+
+
+def test_terminal_repair_without_a_terminal_is_a_problem(tmp_path: Path, healthy: Path) -> None:
+    settings = doctor.config_module.Config(repair="terminal")
+    assert doctor.check_repair(_machine(tmp_path, healthy), settings).status == "ok"
+    check = doctor.check_repair(_machine(tmp_path, healthy, which=lambda name: None), settings)
+    assert check.status == "problem" and "none was found" in check.detail
+
+
+def test_the_cli_gives_json_and_exit_3_when_something_needs_fixing(isolated_home: Path) -> None:
+    result = run("doctor", "--json", "--no-ask")
+    data = json.loads(result.stdout)
+    assert result.exit_code == 3 and data["ok"] is False and data["schema"] == 1
+    assert [check["name"] for check in data["checks"]] == ["service", "notification", "repair", "config", "folders",
+                                                         "console", "permissions"]
+    text = run("doctor", "--no-ask")
+    assert text.exit_code == 3 and "PROBLEM  service" in text.stdout and "fix: endnoted service install" in text.stdout

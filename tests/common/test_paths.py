@@ -6,11 +6,15 @@ shell API / registry, which cannot exist here) is passed in as a parameter.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import pytest
 
 from endnoted.common import paths
+
+LINUX_ONLY = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="reads user-dirs.dirs: the Linux branch, on this machine")
 
 GERMAN_USER_DIRS = """# This file is written by xdg-user-dirs-update
 XDG_DESKTOP_DIR="$HOME/Schreibtisch"
@@ -29,6 +33,7 @@ def german_home(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return isolated_home
 
 
+@LINUX_ONLY
 def test_linux_follows_a_localised_user_dirs_file(german_home: Path) -> None:
     assert paths.default_export_folders() == [german_home / "Herunterladen"]
     assert paths.default_scan_roots() == [german_home / "Dokumente", german_home / "Schreibtisch", german_home]
@@ -36,6 +41,7 @@ def test_linux_follows_a_localised_user_dirs_file(german_home: Path) -> None:
     assert (found.state, found.logs) == (german_home / ".local/state/endnoted", german_home / ".local/state/endnoted/log")
 
 
+@LINUX_ONLY
 def test_linux_without_user_dirs_uses_the_english_names(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
     assert paths.default_export_folders() == [isolated_home / "Downloads"]

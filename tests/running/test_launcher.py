@@ -7,11 +7,16 @@ parameters. One Linux launch runs for real, through stand-in terminal and endnot
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from endnoted.running import launcher
 from endnoted.running.launcher import HOLD, Launch, open_repair, plan
+
+POSIX_ONLY = pytest.mark.skipif(sys.platform.startswith("win"), reason="the stand-in programs are shell scripts")
 
 LIB = "/Users/jane/Documents/My Thesis.enl"
 WIN_LIB = "C:\\Users\\jane\\OneDrive\\Documents\\My Thesis.enl"
@@ -72,6 +77,7 @@ def test_with_no_terminal_it_never_runs_headless_but_says_which_command_to_run()
     assert "terminal" in title and f'endnoted reset "{LIB}"' in body
 
 
+@POSIX_ONLY
 def test_a_real_linux_launch_keeps_the_wizards_last_words_on_screen(tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from endnoted.running.notify import (
     icon_path,
 )
 from tests.notify_bus import notification_server, private_bus
+
+POSIX_ONLY = pytest.mark.skipif(sys.platform.startswith("win"), reason="the stand-in programs are shell scripts")
 
 
 class FakeToasts:
@@ -115,6 +118,7 @@ def _osascript(folder: Path, exit_code: int = 0) -> Path:
     return script
 
 
+@POSIX_ONLY
 def test_macos_osascript_delivery_is_unknown_never_shown(tmp_path: Path) -> None:
     notifier = OsascriptNotifier(osascript=str(_osascript(tmp_path)))
     delivery = notifier.send('EndNote: "Thesis" is diverged', "Run: endnoted reset \"/Users/j/Thesis.enl\"",
@@ -126,6 +130,7 @@ def test_macos_osascript_delivery_is_unknown_never_shown(tmp_path: Path) -> None
                        'with title "EndNote: \\"Thesis\\" is diverged" sound name "Basso"')
 
 
+@POSIX_ONLY
 def test_macos_osascript_failure_is_not_shown_with_its_words(tmp_path: Path) -> None:
     delivery = OsascriptNotifier(osascript=str(_osascript(tmp_path, exit_code=1))).send("t", "b")
     assert delivery.outcome == "not-shown" and "Not authorised" in delivery.reason

@@ -102,6 +102,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, list
         _json(("backups", "--json"), found, "backups")
         _json(("restore", "--json", made["backup"]["path"], "--to", str(base / "restored")), found, "restore")
         _json(("config", "--json"), found, "config")
+        _json(("doctor", "--json", "--no-ask"), found, "doctor")
 
         _json(("status", "--json"), found, "status")               # before the daemon ever ran
         _json(("history", "--json"), found, "history")

@@ -143,16 +143,15 @@ def render(platform: str, *, home: Path | None, program: Path | None = None, uid
            user: str | None = None, runner: Runner | None = None) -> Rendered:
     """Given a platform and a home folder, return its filled-in service file and commands.
 
-    For another platform than this one, whatever is not given (program, home, uid, user) is a
-    visible placeholder: this machine's values would be wrong there.
+    With `home=None` (a dry run for another platform), whatever is not given (program, home, uid,
+    user) is a visible placeholder: this machine's values would be wrong there.
     """
-    here = platform == current_platform()
+    here = home is not None   # fill in this machine's values
     if platform not in PLATFORMS:
         raise UsageError(f"unknown platform {platform!r}; choose one of {', '.join(PLATFORMS)}")
     if platform == "linux":
         home_path: PurePath = home if home is not None else PurePosixPath(PLACEHOLDER_HOME)
-        config = Path(os.environ.get("XDG_CONFIG_HOME") or home_path / ".config") if here and home is not None else \
-            home_path / ".config"
+        config = Path(os.environ.get("XDG_CONFIG_HOME") or home_path / ".config") if here else home_path / ".config"
         arguments = program_arguments(program or (executable() if here else PLACEHOLDER_PROGRAM))
         start = " ".join([_systemd_quote(arguments[0]), *arguments[1:]])
         content = Template(_template("endnoted.service")).substitute(exec_start=start)

@@ -206,7 +206,12 @@ def run_checks(machine: Machine | None = None) -> list[Check]:
     """Run every check, in the order a user would fix them; one failing check never stops the others."""
     machine = machine or Machine()
     config_check, settings = check_config()
-    checks = [check_service(machine), check_notification(machine)]
+    checks = [check_service(machine)]
+    if settings is not None and not settings.notifications:
+        checks.append(Check("notification", WARNING, "notifications are turned off in the config",
+                            "set notifications = true in the config"))
+    else:
+        checks.append(check_notification(machine))
     if settings is not None:
         checks.append(check_repair(machine, settings))
     checks.append(config_check)

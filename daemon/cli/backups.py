@@ -69,6 +69,8 @@ def backup(library: Path, folder: Path | None, no_attachments: bool, as_folder: 
     click.echo(f"Backup proven and saved: {result.path}")
     click.echo(f"  {result.counts.references} references, {result.counts.trashed} in trash, "
                f"{result.attachment_files} attachment files, {result.size / 1e6:.1f} MB, {result.seconds:.1f} s")
+    if result.enl_references is not None:
+        click.echo(f"  with the library's .enl ({result.enl_references} references), proven too")
     for warning in result.warnings:
         click.echo(f"  warning: {warning}")
     if result.retries:
@@ -94,6 +96,8 @@ def verify(archive: Path, as_json: bool) -> None:
     else:
         click.echo(f"{archive}: proven. {proof.counts.references} references, {proof.counts.trashed} in trash, "
                    f"{len(proof.attachments)} attachment files, {proof.members} members intact.")
+        if proof.enl_references is not None:
+            click.echo(f"  It carries the library's .enl, which opens and holds {proof.enl_references} references.")
 
 
 @cli.command("backups")

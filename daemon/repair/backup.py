@@ -8,6 +8,10 @@ Order of work, and why:
    and every attachment file the library has.
 4. Only then is it linked to its final name, never over an existing file. Any failure deletes
    what was written: a file under a backup's name is always a proven backup.
+5. The `.enl` beside the database goes with it when it holds references the live database lacks
+   (issue #11: a full or `enl_refs` copy, docs/ENDNOTE-RULES.md R6): in a `.enlx` as the member
+   `endnoted-enl/Name.enl`, and in a `--folder` copy as the real `Name.enl` (always). The proof
+   opens the carried copy and counts its references.
 
 Bounds and failure paths (issue #12): a library another program keeps locked is given up after
 about 8 s (`LOCK_ATTEMPTS`), exit 1 "locked"; an attachment that cannot be read is left out with a
@@ -46,7 +50,8 @@ from endnoted.common.files import PRIVATE_DIR, PRIVATE_FILE, create_private, pri
 from endnoted.reading.archive import CHUNK, ENLX_MAX_BYTES, ENLX_MAX_FILES
 from endnoted.reading.attachments import missing_attachment_paths
 from endnoted.reading.database import read_transaction
-from endnoted.reading.enlx import prove
+from endnoted.reading.enl_copy import EnlKind, read_enl
+from endnoted.reading.enlx import ENL_MEMBER_DIR, prove
 from endnoted.reading.library import Layout, Library
 from endnoted.reading.snapshot import Counts, Snapshot, Status, take
 
@@ -73,13 +78,14 @@ class BackupResult:
     warnings: tuple[str, ...]
     seconds: float
     retries: int = 0
+    enl_references: int | None = None   # references in the .enl the backup carries (None: not carried)
 
     def to_json(self) -> dict[str, object]:
         return {"path": str(self.path), "kind": self.kind, "size": self.size, "sha256": self.sha256,
                 "counts": {"references": self.counts.references, "trashed": self.counts.trashed,
                            "attachments": self.counts.attachments, "groups": self.counts.groups},
                 "attachment_files": self.attachment_files, "warnings": list(self.warnings),
-                "seconds": round(self.seconds, 3), "retries": self.retries}
+                "seconds": round(self.seconds, 3), "retries": self.retries, "enl_references": self.enl_references}
 
 
 @dataclass(frozen=True)
@@ -299,15 +305,16 @@ def make_backup(library: Library, folder: Path, *, attachments: bool = True, as_
             copied = _snapshot_copy(data)
             assert copied.counts is not None
             counts = copied.counts
+            enl_copy, enl_rows = _copy_enl(library, copied, scratch, whole=as_folder)
             # Judged on the copy that was backed up, against the library's own PDF folder.
             missing = missing_attachment_paths(copied, library.pdf_dir)
             if progress:
                 progress(layout.total_bytes - sum(size for *_, size in layout.attachments))
             if as_folder:
-                written, kept, unreadable = _write_folder(layout, data, scratch, progress)
+                written, kept, unreadable = _write_folder(layout, data, scratch, progress, enl_copy)
             else:
-                written, kept, unreadable = _write_enlx(layout, data, scratch, progress)
-            _prove(written, counts, kept, as_folder, progress)
+                written, kept, unreadable = _write_enlx(layout, data, scratch, progress, enl_copy)
+            _prove(written, counts, kept, as_folder, progress, enl_rows)
             final = _publish(written, folder, library.name, now, "" if as_folder else ".enlx")
     except OSError as error:
         raise _io_error(error, folder) from error
@@ -323,7 +330,30 @@ def make_backup(library: Library, folder: Path, *, attachments: bool = True, as_
     size = sum(p.stat().st_size for p in final.rglob("*") if p.is_file()) if final.is_dir() else final.stat().st_size
     digest = "" if final.is_dir() else _sha256(final)
     return BackupResult(final, "folder" if as_folder else "enlx", size, digest, counts, len(kept),
-                        tuple(warnings), time.monotonic() - started, retries)
+                        tuple(warnings), time.monotonic() - started, retries, enl_rows)
+
+
+def _copy_enl(library: Library, live: Snapshot, scratch: Path, *, whole: bool) -> tuple[Path | None, int | None]:
+    """Copy the library's `.enl` into the scratch folder when the backup must carry it.
+
+    A `.enlx` carries it only when it holds references the live database lacks; a folder copy always
+    takes the real file. A SQLite `.enl` is copied through SQLite (consistent), anything else byte
+    for byte. Returns the copy and, for a copy of references, how many it holds.
+    """
+    if library.enl is None or not library.enl.is_file():
+        return None, None
+    enl = read_enl(library.enl)
+    live_ids = {row[0] for row in live.rows}
+    holds_more = enl.holds_references and any(row[0] not in live_ids for row in enl.rows)
+    if not whole and not holds_more:
+        return None, None
+    target = scratch / "carried.enl"
+    if enl.kind in (EnlKind.ENL_REFS, EnlKind.FULL, EnlKind.EMPTY):
+        copy_database(library.enl, target)
+    else:
+        shutil.copyfile(library.enl, target)
+    rows = len(enl.rows) if enl.kind in (EnlKind.ENL_REFS, EnlKind.FULL) else None
+    return target, rows
 
 
 def _inside(folder: Path, data_dir: Path) -> bool:
@@ -344,8 +374,8 @@ def _readable(path: Path) -> bool | None:
     return True
 
 
-def _write_enlx(layout: Plan, data: Path, scratch: Path,
-                progress: Progress | None) -> tuple[Path, list[str], list[str]]:
+def _write_enlx(layout: Plan, data: Path, scratch: Path, progress: Progress | None,
+                enl: Path | None = None) -> tuple[Path, list[str], list[str]]:
     target = scratch.parent / f"{scratch.name}.enlx"
     kept: list[str] = []
     unreadable: list[str] = []
@@ -356,6 +386,9 @@ def _write_enlx(layout: Plan, data: Path, scratch: Path,
                 if (data / "sdb" / name).exists():
                     archive.write(data / "sdb" / name, f"sdb/{name}", compress_type=zipfile.ZIP_DEFLATED,
                                   compresslevel=6)
+            if enl is not None:
+                archive.write(enl, f"{ENL_MEMBER_DIR}/{_short_name(layout.library.name)}.enl",
+                              compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
             for path, relative, size in layout.attachments:
                 readable = _readable(path)
                 if not readable:
@@ -377,13 +410,16 @@ def _write_enlx(layout: Plan, data: Path, scratch: Path,
     return target, kept, unreadable
 
 
-def _write_folder(layout: Plan, data: Path, scratch: Path,
-                  progress: Progress | None) -> tuple[Path, list[str], list[str]]:
+def _write_folder(layout: Plan, data: Path, scratch: Path, progress: Progress | None,
+                  enl: Path | None = None) -> tuple[Path, list[str], list[str]]:
     target = scratch / "folder"
     name = _short_name(layout.library.name)
     (target / f"{name}.Data").mkdir(parents=True)
     shutil.move(str(data / "sdb"), target / f"{name}.Data" / "sdb")
-    (target / f"{name}.enl").write_bytes(b"Eds1")  # the stub a new EndNote 20+ library has
+    if enl is not None:
+        shutil.move(str(enl), target / f"{name}.enl")   # the library's real .enl, whatever it holds
+    else:
+        (target / f"{name}.enl").write_bytes(b"Eds1")  # none: the stub a new EndNote 20+ library has
     kept: list[str] = []
     unreadable: list[str] = []
     for path, relative, size in layout.attachments:
@@ -411,7 +447,8 @@ def _write_folder(layout: Plan, data: Path, scratch: Path,
     return target, kept, unreadable
 
 
-def _prove(written: Path, counts: Counts, kept: list[str], as_folder: bool, progress: Progress | None) -> None:
+def _prove(written: Path, counts: Counts, kept: list[str], as_folder: bool, progress: Progress | None,
+           enl_rows: int | None = None) -> None:
     if as_folder:
         name = next(written.glob("*.enl")).stem
         copy = Library(written / f"{name}.enl", name, written / f"{name}.enl", written / f"{name}.Data",
@@ -421,10 +458,15 @@ def _prove(written: Path, counts: Counts, kept: list[str], as_folder: bool, prog
                    for p in (written / f"{name}.Data" / "PDF").rglob("*") if p.is_file()}
         if snap.counts != counts:
             raise ArchiveRejected(f"the copied database holds {snap.counts}, expected {counts}")
+        carried = read_enl(written / f"{name}.enl")
+        if enl_rows is not None and len(carried.rows) != enl_rows:
+            raise ArchiveRejected(f"the copied {name}.enl holds {len(carried.rows)} references, expected {enl_rows}")
     else:
         proof = prove(written, progress=progress)
         if proof.counts != counts:
             raise ArchiveRejected(f"the database inside holds {proof.counts}, the library's copy {counts}")
+        if proof.enl_references != enl_rows:
+            raise ArchiveRejected(f"the carried .enl holds {proof.enl_references} references, expected {enl_rows}")
         present = set(proof.attachments)
     if missing := set(kept) - present:
         raise ArchiveRejected(f"{len(missing)} attachment files are not in the backup")

@@ -2,7 +2,7 @@
 
 The source is `utsmok-endnote-exporter/en21-synced` from ../shared/realworld (264 references with
 abstracts, real authors, 410 sync rows, EndNote's full schema with its triggers and FTS tables).
-Each clone round k adds the original rows again with new ids; titles get a ` k` suffix and DOIs a `/kk` one
+Each clone round k adds the original rows again with new ids; titles get a ` [copy k]` suffix and DOIs a `/kk` one
 so that clones are distinct references (the real duplicates of the sample stay duplicates within
 their round). Every clone keeps its original's sync row (type 1), with a fresh guid, so the
 sync ledger has the real mix of synced, pending and trashed references.
@@ -42,7 +42,8 @@ def clone(folder: Path, size: int) -> Path:
                     if row[1] not in ("id", "item_id", "guid")]
     originals = int(connection.execute("SELECT count(*) FROM refs").fetchone()[0])
     top = int(connection.execute("SELECT max(id) FROM refs").fetchone()[0])
-    suffix = {"title": "' ' || :k", "electronic_resource_number": "'/k' || :k"}
+    # Suffixes that keep clones apart even once punctuation and spaces are folded away.
+    suffix = {"title": "' [copy ' || :k || ']'", "electronic_resource_number": "'/k' || :k"}
     select = ", ".join(f"CASE WHEN {c} != '' THEN {c} || {suffix[c]} ELSE {c} END" if c in suffix else c
                        for c in columns)
     with connection:

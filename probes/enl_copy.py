@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from endnoted.judging.findings import Finding, RefItem, Severity, ref_list
-from endnoted.judging.matching import title_key
+from endnoted.judging.matching import library_keys, title_key
 from endnoted.probes.base import Context
 from endnoted.reading.enl_copy import EnlKind
 from endnoted.reading.snapshot import Snapshot
@@ -24,10 +24,12 @@ class EnlCopyProbe:
         copy = snapshot.enl_copy
         if not snapshot.ok or copy is None or not copy.holds_references:
             return  # stub, empty, X-era or unreadable .enl: EndNote does not read data from it
-        live_ids = {ref.id for ref in snapshot.references}
-        live_keys = {title_key(ref.title, ref.year, ref.first_author) for ref in snapshot.references}
-        lacking = [row for row in copy.rows if row[0] not in live_ids and
-                   title_key(row[1], row[2], row[3]) not in live_keys]
+        # The reader kept only the rows whose id the live database lacks (usually none): title keys,
+        # the costly part, are computed only when there are some, and then once per reading.
+        live_ids = {row[0] for row in snapshot.rows}
+        candidates = [row for row in copy.rows if row[0] not in live_ids]
+        live_keys = set(library_keys(snapshot).titles) if candidates else set()
+        lacking = [row for row in candidates if title_key(row[1], row[2], row[3]) not in live_keys]
         kind = "a full copy" if copy.kind is EnlKind.FULL else "a copy of the references (enl_refs)"
         if lacking:
             refs, more = ref_list(RefItem(row[0], row[1], row[2], row[3]) for row in lacking)

@@ -17,7 +17,10 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
+
+from endnoted.reading.snapshot import Snapshot
 
 T = TypeVar("T")
 
@@ -162,3 +165,86 @@ def extra_copies(items: Sequence[T], keys: Sequence[RecordKeys]) -> list[T]:
         if duplicate:
             extras.append(item)
     return extras
+
+
+# --- every reference's keys at once (issue #16) ----------------------------------------------
+
+_SEPARATOR = "\x00"   # joins values for one bulk fold; a value holding it takes the per-value path
+# normalise_text's ASCII table, plus every other ASCII character str.split() counts as white space,
+# so that collapsing runs of spaces over the joined text equals " ".join(value.split()) per value.
+_BULK_FOLD = {**_ASCII_PUNCT, **{c: " " for c in range(128) if chr(c).isspace()}}
+
+
+def _plain(value: str) -> bool:
+    return value.isascii() and "<" not in value and "&" not in value and _SEPARATOR not in value
+
+
+def fold_all(values: Sequence[str]) -> list[str]:
+    """Given many titles or names, return [normalise_text(v) for v in values], plain ASCII folded in bulk.
+
+    Plain ASCII values (no markup, no entities: most real titles) are joined and folded by one
+    translate and one lower over the whole text; the rest go through normalise_text one by one.
+    """
+    plain = [n for n, value in enumerate(values) if _plain(value)]
+    folded = [""] * len(values)
+    if plain:
+        joined = _SEPARATOR.join([values[n] for n in plain]).translate(_BULK_FOLD).lower()
+        # Collapse white space over the whole text (the separator is not white space), then drop
+        # the single space left on either side of a separator: as " ".join(v.split()) per value.
+        joined = " ".join(joined.split()).replace(" " + _SEPARATOR, _SEPARATOR).replace(_SEPARATOR + " ", _SEPARATOR)
+        for n, text in zip(plain, joined.split(_SEPARATOR), strict=True):
+            folded[n] = text
+    if len(plain) < len(values):
+        chosen = set(plain)
+        for n, value in enumerate(values):
+            if n not in chosen:
+                folded[n] = normalise_text(value)
+    return folded
+
+
+def surnames_all(authors: Sequence[str]) -> list[str]:
+    """Given many authors (or CR-separated author lists), return [surname(a) for a in authors]."""
+    firsts = [author.split("\r", 1)[0] for author in authors]
+    comma = [first.split(",", 1)[0] if "," in first else None for first in firsts]
+    folded = fold_all([first if part is None else part for first, part in zip(firsts, comma, strict=True)])
+    return [name if part is not None else (name.rsplit(" ", 1)[-1] if name else "")
+            for name, part in zip(folded, comma, strict=True)]
+
+
+def title_keys(titles: Sequence[str], years: Sequence[str], authors: Sequence[str], *,
+               untitled: bool = False) -> list[str]:
+    """Given aligned titles, years and first authors, return [title_key(t, y, a, untitled=…) …], computed in bulk."""
+    folded = fold_all(titles)
+    names = surnames_all(authors)
+    keys = []
+    for title, year, name in zip(folded, years, names, strict=True):
+        year = year if len(year) == 4 and year.isdigit() else year_of(year)
+        if title:
+            keys.append(f"{title}|{year}|{name}")
+        else:
+            keys.append(f"|{year}|{name}" if untitled and name else "")
+    return keys
+
+
+def normalise_dois(values: Sequence[str]) -> list[str]:
+    """Given many DOIs, return [normalise_doi(v) for v in values]."""
+    return [normalise_doi(value) if value else "" for value in values]
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryKeys:
+    """Every reference's match keys, aligned with `snapshot.rows`: computed once per reading, then shared."""
+
+    dois: list[str]
+    titles: list[str]     # title_key(title, year, first author); '' for an untitled reference
+
+
+def library_keys(snapshot: Snapshot) -> LibraryKeys:
+    """Given a snapshot, return its references' keys, computing them on first use only (kept in `snapshot.memo`)."""
+    keys = snapshot.memo.get("keys")
+    if not isinstance(keys, LibraryKeys):
+        rows = snapshot.rows
+        keys = LibraryKeys(normalise_dois([row[5] for row in rows]),
+                           title_keys([row[2] for row in rows], [row[3] for row in rows], [row[4] for row in rows]))
+        snapshot.memo["keys"] = keys
+    return keys

@@ -178,6 +178,9 @@ class Snapshot:
     refs_sequence: int | None = None        # sqlite_sequence's counter for refs
     account: str | None = None              # a one-way hash of the sync user id (misc 6/39): never the id itself
     enl_copy: EnlCopy | None = None         # what the .enl beside the database holds
+    # Derived facts computed once per reading by later stages (the match keys, judging/matching.py),
+    # so every probe and the comparison share them. Not part of the reading's identity.
+    memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -496,8 +499,11 @@ def _take(library: Library, *, integrity: bool, now: datetime | None, memo: Inte
     if library.layout is Layout.MISSING or database is None:
         return Snapshot(library, taken_at, Status.MISSING,
                         f"{library.data_dir} holds no database (no sdb/sdb.eni and no rdb folder)")
-    enl = read_enl(library.enl) if library.enl is not None else None
     if problem := header_problem(database):
+        enl = read_enl(library.enl) if library.enl is not None else None
         return replace(_damaged(library, taken_at, f"{database} {problem}"), enl_copy=enl)
-    return replace(snapshot_database(library, database, integrity=integrity, now=taken_at, memo=memo),
-                   enl_copy=enl)
+    snap = snapshot_database(library, database, integrity=integrity, now=taken_at, memo=memo)
+    # Read after the database: given its ids, the .enl reader reads titles only for the ids it lacks.
+    live_ids = {row[0] for row in snap.rows} if snap.ok else None
+    enl = read_enl(library.enl, live_ids) if library.enl is not None else None
+    return replace(snap, enl_copy=enl)

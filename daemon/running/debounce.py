@@ -26,6 +26,7 @@ class Debouncer:
         self._last: dict[Hashable, float] = {}
         self._condition = threading.Condition()
         self._stopped = False
+        self._dispatching = 0    # keys taken off the queue whose callback has not returned yet
         self._thread = threading.Thread(target=self._loop, name="endnoted-debounce", daemon=True)
 
     def start(self) -> None:
@@ -46,6 +47,11 @@ class Debouncer:
             self._last[key] = now
             self._condition.notify()
 
+    def idle(self) -> bool:
+        """True when no key waits for its quiet window and no callback is running."""
+        with self._condition:
+            return not self._first and not self._dispatching
+
     def _due(self, now: float) -> tuple[list[Hashable], float | None]:
         due, wake = [], None
         for key, first in self._first.items():
@@ -64,6 +70,7 @@ class Debouncer:
                 due, wake = self._due(self._clock())
                 for key in due:
                     del self._first[key], self._last[key]
+                self._dispatching = len(due)
                 if not due:
                     self._condition.wait(None if wake is None else max(wake - self._clock(), 0.01))
                     continue
@@ -72,3 +79,6 @@ class Debouncer:
                     self._callback(key)
                 except Exception:  # a failing callback must not kill the thread that serves every library
                     logger.exception("debounced callback for %s failed", key)
+                finally:
+                    with self._condition:
+                        self._dispatching -= 1

@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -70,6 +70,11 @@ class Daemon:
         self.store: Store | None = None
         # Set first on shutdown: a pass stops between libraries, and no job starts on a closing store.
         self._stopping = threading.Event()
+        # Work handed to the scheduler and not started yet (by job id), and work running now: together
+        # with the debouncer they say whether the daemon has settled (`settled`).
+        self._work_lock = threading.Lock()
+        self._queued: set[str] = set()
+        self._running = 0
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -94,8 +99,8 @@ class Daemon:
             self._notifier_check()
             debouncer.start()
             watcher.start()
-            scheduler.add_job(self.full_pass, "interval", minutes=self.config.full_pass_minutes, id="full-pass",
-                              next_run_time=datetime.now(UTC), jitter=5)
+            scheduler.add_job(self._tracked, "interval", args=["full-pass", self.full_pass], id="full-pass",
+                              minutes=self.config.full_pass_minutes, next_run_time=datetime.now(UTC), jitter=5)
             scheduler.add_job(self._prune, "interval", hours=24, id="prune")
             scheduler.start()
             sd_notify("READY=1", "STATUS=watching EndNote libraries")
@@ -171,12 +176,38 @@ class Daemon:
     def _changed(self, key: Hashable) -> None:
         """Called by the debouncer once a burst is over: queue the work on the scheduler's thread."""
         if isinstance(key, tuple):
-            self._scheduler.add_job(self.export_arrived, args=[Path(key[1])], id=f"export:{key[1]}",
-                                    replace_existing=True)
+            self._queue(f"export:{key[1]}", self.export_arrived, Path(key[1]))
         elif isinstance(key, str) and key.startswith("library:"):
-            self._scheduler.add_job(self.check_one, args=[key.split(":", 1)[1]], id=key, replace_existing=True)
+            self._queue(key, self.check_one, key.split(":", 1)[1])
         else:
-            self._scheduler.add_job(self.full_pass, id="full-pass-now", replace_existing=True)
+            self._queue("full-pass-now", self.full_pass)
+
+    def _queue(self, job_id: str, work: Callable[..., object], *args: object) -> None:
+        """Queue work on the scheduler's single worker; a job with the same id still waiting is replaced."""
+        with self._work_lock:
+            self._queued.add(job_id)
+        self._scheduler.add_job(self._tracked, args=[job_id, work, *args], id=job_id, replace_existing=True)
+
+    def _tracked(self, job_id: str, work: Callable[..., object], *args: object) -> None:
+        with self._work_lock:
+            self._running += 1
+            self._queued.discard(job_id)   # a same-id job queued while this runs adds it back
+        try:
+            work(*args)
+        finally:
+            with self._work_lock:
+                self._running -= 1
+
+    def settled(self) -> bool:
+        """True when every file event seen so far has been acted on: nothing waits in the debouncer,
+        nothing is queued, nothing runs. Events the OS has not delivered yet are not known here."""
+        with self._work_lock:
+            busy = bool(self._queued) or self._running > 0
+        return not busy and self._debouncer.idle()
+
+    def last_event(self, folder: Path) -> Path | None:
+        """The file of the last event delivered for a watched folder (Watcher.last_event)."""
+        return self._watcher.last_event(folder)
 
     def full_pass(self) -> None:
         """Rediscover libraries, watch new ones, and check every library (watchers miss events)."""

@@ -73,6 +73,7 @@ class _Handler(FileSystemEventHandler):
     def __init__(self, targets: list[Target], notify: Callable[[str, Path], None]) -> None:
         self.targets = targets
         self.notify = notify
+        self.last: Path | None = None   # the file of the last event delivered, accepted or not (Watcher.last_event)
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.is_directory:
@@ -80,6 +81,7 @@ class _Handler(FileSystemEventHandler):
         paths = [event.src_path, getattr(event, "dest_path", "")]
         for raw in filter(None, paths):
             path = Path(raw if isinstance(raw, str) else raw.decode())
+            self.last = path
             for target in self.targets:
                 inside = path.parent == target.folder or (target.recursive and target.folder in path.parents)
                 if inside and target.accepts(path):
@@ -112,6 +114,16 @@ class Watcher:
         for observer in (self._native, self._polling):
             if observer.is_alive():
                 observer.join(timeout=2)
+
+    def last_event(self, folder: Path) -> Path | None:
+        """The file of the last event delivered for a watched folder, including files no target accepts.
+
+        The OS delivers one folder's events in order, so once the event of a file written after some
+        others shows here, every earlier event in that folder has been handed on (tests wait on this
+        instead of sleeping through the delivery delay).
+        """
+        handlers = [handler for (watched, _, _), handler in self._handlers.items() if watched == folder]
+        return handlers[0].last if len(handlers) == 1 else None
 
     def watch(self, targets: Iterable[Target]) -> None:
         for target in targets:

@@ -67,8 +67,8 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="endnoted")
-@click.option("-v", "--verbose", count=True, help="More detail (repeat for debug logs).")
-@click.option("-q", "--quiet", count=True, help="Less output.")
+@click.option("-v", "--verbose", count=True, help="More detail: every finding and the references behind it (repeat for debug logs).")
+@click.option("-q", "--quiet", count=True, help="Only the verdict lines (and errors).")
 def cli(verbose: int, quiet: int) -> None:
     """endnoted: is your EndNote library still in sync with EndNote Web?
 
@@ -76,6 +76,12 @@ def cli(verbose: int, quiet: int) -> None:
     damaged, not-synced, unknown) and walks you through the repair with a proven backup first.
     """
     _setup_logging(verbose - quiet)
+    click.get_current_context().obj = verbose - quiet
+
+
+def verbosity() -> int:
+    """The root's -v/-q: below 0 only verdict lines, 0 normal, above 0 more detail (render.QUIET...)."""
+    return int(click.get_current_context().find_root().obj or 0)
 
 
 def _config() -> Any:

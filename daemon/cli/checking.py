@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from endnoted.cli.app import _config, _locate_all, cli, emit_json, json_option
+from endnoted.cli.app import _config, _locate_all, cli, emit_json, json_option, verbosity
 from endnoted.common.errors import EndnotedError, ExitStatus
 
 
@@ -31,7 +31,8 @@ def check(paths: tuple[Path, ...], export: Path | None, stale_after: float | Non
     """
     from endnoted.cli.render import reports
     from endnoted.common.errors import ExportError, LibraryNotFound
-    from endnoted.judging.checker import check_libraries, exit_status
+    from endnoted.judging.checker import check_libraries
+    from endnoted.judging.findings import exit_status
     from endnoted.reading import prefs
     from endnoted.reading.library import locate
 
@@ -55,7 +56,7 @@ def check(paths: tuple[Path, ...], export: Path | None, stale_after: float | Non
     if as_json:
         emit_json({"schema": 1, "libraries": [item.to_json() for item in results]})
     else:
-        click.echo(reports(results, verbose=all_findings))
+        click.echo(reports(results, verbosity=verbosity(), all_findings=all_findings))
     sys.exit(exit_status(item.verdict.state for item in results))
 
 
@@ -162,7 +163,7 @@ def demo(keep: Path | None, clean: bool, as_json: bool) -> None:
         return
     click.echo(f"Built a demo EndNote library at {enl}\n(last synced 3 days ago; some references never "
                "reached EndNote Web). Checking it, exactly as the check command checks yours:\n")
-    click.echo(reports([result], verbose=True))
+    click.echo(reports([result], all_findings=True))
     width = max(len(command) for command, _ in commands)
     click.echo(f"\nThe demo library stays at {enl.parent}. Try:")
     for command, what in commands:

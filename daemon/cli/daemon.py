@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from endnoted.cli.app import _config, _one_library, cli, emit_json, json_option, logger
+from endnoted.cli.app import _config, _one_library, cli, emit_json, json_option, logger, verbosity
 from endnoted.common.errors import ExitStatus
 
 
@@ -65,56 +64,30 @@ def run_daemon(libraries: tuple[Path, ...], metrics_file: Path | None, no_scan: 
 def status(library: Path | None, as_json: bool) -> None:
     """Show what the daemon knows: each library's verdict, reason and next action, and the daemon's health.
 
+    Also says whether alerts can reach you and which reset is under way.
     Exit codes as check while the daemon runs; 5 whenever it is not running (the state shown is old).
     """
+    from endnoted.cli.render import status as render_status
     from endnoted.common import paths
-    from endnoted.judging.checker import exit_status
-    from endnoted.judging.verdict import State
-    from endnoted.state.status import status_data
+    from endnoted.judging.findings import exit_status
+    from endnoted.reading.endnote_proc import find_endnote
+    from endnoted.state.status import status as read_status
     from endnoted.state.store import Store
 
     key = str(_one_library(library).path) if library else None
+    endnote = [process.to_json() for process in find_endnote()]
     if not paths.state_db().exists():
-        data = status_data(None, key)
+        data = read_status(None, key, endnote)
     else:
         with Store(paths.state_db(), readonly=True) as store:
-            data = status_data(store, key)
+            data = read_status(store, key, endnote)
     if as_json:
-        emit_json(data)
+        emit_json(data.to_json())
     else:
-        click.echo(_render_status(data))
-    if not data["daemon"]["running"]:
+        click.echo(render_status(data, verbosity=verbosity()))
+    if not data.daemon.running:
         sys.exit(ExitStatus.NOT_RUNNING)
-    sys.exit(exit_status(State(item["verdict"]) for item in data["libraries"]))
-
-
-def _render_status(data: dict[str, Any]) -> str:
-    from endnoted.cli.render import reference_lines  # start-up time: render pulls in the judging stage
-
-    daemon = data["daemon"]
-    if daemon["running"]:
-        lines = [f"endnoted {daemon['version']} is running (pid {daemon['pid']}, last heartbeat "
-                 f"{daemon['last_heartbeat'][:19]}Z)."]
-    else:
-        lines = [f"endnoted is NOT running: {daemon['why']}. The state below is the last one known. "
-                 "Start it with: endnoted service install (or endnoted run)."]
-    endnote = data["endnote"]
-    if endnote["running"]:
-        opened = ", ".join(lib for p in endnote["processes"] for lib in p["open_libraries"]) or "no library known"
-        lines.append(f"EndNote is running ({opened}).")
-    if not data["libraries"]:
-        lines.append("No library checked yet.")
-    for item in data["libraries"]:
-        sync = item.get("sync") or {}
-        counts = item.get("counts") or {}
-        lines += ["", f"{item['verdict']:<10} {item['path']}", f"  {item['reason']}", f"  next: {item['next_action']}",
-                  f"  last checked {item['last_checked'][:19]}Z; last synced {(sync.get('last_sync') or 'never')[:19]}; "
-                  f"{counts.get('references', '?')} references, {counts.get('trashed', '?')} in trash"]
-        for finding in item.get("findings") or []:
-            if finding.get("references") and finding.get("severity") in ("warning", "error"):
-                lines.append(f"  {finding['code']}:")
-                lines += reference_lines(finding["references"], int(finding.get("more") or 0))
-    return "\n".join(lines)
+    sys.exit(exit_status(row.report.verdict for row in data.libraries if row.report is not None))
 
 
 @cli.command("libraries")
@@ -139,22 +112,20 @@ def list_libraries(as_json: bool, no_scan: bool) -> None:
 @json_option
 def history(library: Path | None, as_json: bool) -> None:
     """The timeline: syncs (USN and pending before/after), verdict changes, drops in references, alerts."""
+    from endnoted.cli.render import history as render_history
     from endnoted.common import paths
-    from endnoted.state.history import timeline
+    from endnoted.state.history import Entry, timeline
     from endnoted.state.store import Store
 
     key = str(_one_library(library).path) if library else None
-    entries: list[dict[str, Any]] = []
+    entries: list[Entry] = []
     if paths.state_db().exists():
         with Store(paths.state_db(), readonly=True) as store:
             entries = timeline(store, key)
     if as_json:
-        emit_json({"schema": 1, "library": key, "timeline": entries})
+        emit_json({"schema": 1, "library": key, "timeline": [entry.to_json() for entry in entries]})
         return
-    if not entries:
-        click.echo("Nothing recorded yet: the daemon records history while it runs.")
-    for entry in entries:
-        click.echo(f"{entry['at'][:19]}  {entry['kind']:<18} {entry['detail']}  ({Path(entry['path']).name})")
+    click.echo(render_history(entries))
 
 
 @cli.command()

@@ -1,20 +1,54 @@
-"""Plain-text rendering of reports for a terminal. Returns strings; the CLI prints them."""
+"""Every text the CLI prints, formatted here. Functions return strings; commands print them.
+
+Conventions (issue 14): times in local time with their offset and an age, never bare UTC; a
+library is named by the shortest end of its path that tells it apart from the others shown; counts
+agree with their nouns; `-q` keeps one verdict line per library, `-v` adds detail.
+
+Imports for annotations only stay under TYPE_CHECKING: `status` imports this module, and must not
+pay for the checker (start-up time, issue 16).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any
 
-from endnoted.judging.checker import LibraryReport
-from endnoted.judging.compare import Comparison, Ref
+from endnoted.common.timefmt import parse_iso, when
 from endnoted.judging.findings import Severity
 
+if TYPE_CHECKING:
+    from endnoted.judging.checker import LibraryReport
+    from endnoted.judging.compare import Comparison, Ref
+    from endnoted.state.history import Entry
+    from endnoted.state.status import Status
+
 _MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "·"}
+QUIET, NORMAL, VERBOSE = -1, 0, 1
+
+__all__ = ["when", "plural", "short_names", "reports", "comparison", "status", "history", "backups"]
 
 
-def when(moment: datetime | None) -> str:
-    return "never" if moment is None else moment.astimezone().strftime("%Y-%m-%d %H:%M")
+def plural(count: int, singular: str, many: str | None = None) -> str:
+    """`1 edit`, `2 edits`; `many` for nouns that do not just take an s (`1 library`, `2 libraries`)."""
+    return f"{count} {singular if count == 1 else many or singular + 's'}"
+
+
+def short_names(paths: Iterable[str | PurePath]) -> dict[str, str]:
+    """Given library paths, name each by the shortest end of its path that no other one shares.
+
+    Two `My EndNote Library.enl` in different folders become `Thesis/My EndNote Library.enl` and
+    `Grant/My EndNote Library.enl`; a name no other library has stays just the file name.
+    """
+    parts = {str(path): PurePath(path).parts for path in paths}
+    names: dict[str, str] = {}
+    for key, mine in parts.items():
+        depth = 1
+        while depth < len(mine) and any(other[-depth:] == mine[-depth:] for k, other in parts.items() if k != key):
+            depth += 1
+        names[key] = str(PurePath(*mine[-depth:])) if mine else key
+    return names
 
 
 def _table(rows: Sequence[Sequence[str]]) -> list[str]:
@@ -22,27 +56,36 @@ def _table(rows: Sequence[Sequence[str]]) -> list[str]:
     return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
 
 
-def reports(items: Sequence[LibraryReport], *, verbose: bool = False) -> str:
-    """Given check reports, return the table and, per library, the reason, next action and findings."""
+def reports(items: Sequence[LibraryReport], *, verbosity: int = NORMAL, all_findings: bool = False,
+            now: datetime | None = None) -> str:
+    """Given check reports, return the table and, per library, the reason, next action and findings.
+
+    Quiet: one verdict line per library. Verbose: informational findings too, and the references
+    behind each finding.
+    """
+    names = short_names(str(item.library.path) for item in items)
+    if verbosity <= QUIET:
+        return "\n".join(_table([[item.verdict.state.value, names[str(item.library.path)]] for item in items]))
     rows: list[list[str]] = [["VERDICT", "LIBRARY", "REFS", "TRASH", "LAST SYNC", "WAITING"]]
     for item in items:
         counts, ledger = item.snapshot.counts, item.snapshot.ledger
         waiting = "" if ledger is None or not ledger.configured else \
             str(ledger.pending + ledger.edited_after_sync + ledger.unsynced)
-        rows.append([item.verdict.state.value, item.library.path.name,
+        rows.append([item.verdict.state.value, names[str(item.library.path)],
                      "" if counts is None else str(counts.references), "" if counts is None else str(counts.trashed),
-                     "" if ledger is None else when(ledger.last_sync), waiting])
+                     "" if ledger is None else when(ledger.last_sync, now), waiting])
     lines = _table(rows)
+    show_info = all_findings or verbosity >= VERBOSE
     for item in items:
         lines += ["", f"{item.library.path}", f"  {item.verdict.state.value}: {item.verdict.reason}",
                   f"  next: {item.verdict.next_action}"]
         for finding in sorted(item.findings, key=lambda f: -f.severity):
-            if verbose or finding.severity >= Severity.WARNING:
+            if show_info or finding.severity >= Severity.WARNING:
                 lines.append(f"  {_MARK[finding.severity]} {finding.code}: {finding.message}")
                 lines += reference_lines([item.to_json() for item in finding.references], finding.more)
         hidden = sum(1 for f in item.findings if f.severity < Severity.WARNING)
-        if hidden and not verbose:
-            lines.append(f"  ({hidden} informational findings: add -v to see them)")
+        if hidden and not show_info:
+            lines.append(f"  ({plural(hidden, 'informational finding')}: add -a to see {'it' if hidden == 1 else 'them'})")
     return "\n".join(lines)
 
 
@@ -65,8 +108,8 @@ def _ref_line(ref: Ref) -> str:
 def comparison(result: Comparison, *, limit: int = 50) -> str:
     other = f"library {result.export.name}" if result.format == "library" else \
         f"Web export {result.export.name} ({result.format})"
-    lines = [(f"Desktop {result.library.name}: {result.desktop} references; "
-             f"{other}: {result.web} records; {result.matched} matched.")]
+    lines = [(f"Desktop {result.library.name}: {plural(result.desktop, 'reference')}; "
+             f"{other}: {plural(result.web, 'record')}; {result.matched} matched.")]
     if not result.belongs:
         lines.append(f"Warning: the other side does not look like it came from this library ({result.trust}); "
                      "compared anyway (--force).")
@@ -81,5 +124,88 @@ def comparison(result: Comparison, *, limit: int = 50) -> str:
     explained = len(result.missing_on_web) - result.unexplained_missing_on_web + \
         len(result.missing_on_desktop) - result.unexplained_missing_on_desktop
     if explained:
-        lines.append(f"{explained} of the differences wait for the next sync (the Desktop's sync ledger explains them).")
+        lines.append(f"{plural(explained, 'difference')} of these wait for the next sync "
+                     "(the Desktop's sync ledger explains them).")
     return "\n".join(lines)
+
+
+def _alerts_line(data: Status) -> str | None:
+    beat = data.daemon.beat
+    if beat is None or beat.notifier_ready is None:
+        return None
+    if beat.notifier_ready:
+        return f"Alerts reach you ({beat.notifier})."
+    why = f": {beat.notifier_why}" if beat.notifier_why else ""
+    return (f"Alerts CANNOT reach you ({beat.notifier}{why}). They are still recorded: endnoted history; "
+            "see endnoted status here for the current verdicts.")
+
+
+def status(data: Status, *, verbosity: int = NORMAL, now: datetime | None = None) -> str:
+    """Given what `status` knows, return its text: the daemon, alerts, a reset under way, each library."""
+    daemon, beat = data.daemon, data.daemon.beat
+    names = short_names([row.path for row in data.libraries] + [run.library for run in data.resets])
+    lines: list[str] = []
+    if data.first_run:
+        lines.append("endnoted is NOT running: the daemon has never run on this computer, so nothing is known yet.")
+        lines.append("  Check a library now:        endnoted check PATH")
+        lines.append("  Watch libraries from now:   endnoted service install   (or: endnoted run, in a terminal)")
+    elif daemon.running and beat is not None:
+        lines.append(f"endnoted {beat.version} is running (pid {beat.pid}, since {when(beat.started_at, now)}; "
+                     f"last heartbeat {when(beat.beat_at, now)}).")
+    else:
+        lines.append(f"endnoted is NOT running: {daemon.why}. What follows is the last state known. "
+                     "Start it with: endnoted service install (or endnoted run).")
+    if verbosity > QUIET and (alerts := _alerts_line(data)):
+        lines.append(alerts)
+    for run in data.resets:
+        situation = f", situation {run.situation}" if run.situation else ""
+        lines.append(f"A reset is under way for {names[run.library]}: waiting on step {run.step}{situation}, "
+                     f"started {when(run.started_at, now)}, last step {when(run.updated_at, now)}. "
+                     f"Continue it with: endnoted reset \"{run.library}\"")
+    if data.endnote and verbosity > QUIET:
+        opened = ", ".join(lib for p in data.endnote for lib in p["open_libraries"]) or "no library known"
+        lines.append(f"EndNote is running ({opened}).")
+    if not data.libraries:
+        if not data.first_run:
+            lines.append("No library checked yet.")
+        return "\n".join(lines)
+    if verbosity <= QUIET:
+        return "\n".join(lines + _table([[row.report.verdict.value, names[row.path]]
+                                         for row in data.libraries if row.report]))
+    for row in data.libraries:
+        report = row.report
+        assert report is not None
+        counts = report.counts
+        held = (f"{plural(counts.references, 'reference')}, {counts.trashed} in trash" if counts is not None
+                else "counts unknown")
+        lines += ["", f"{report.verdict.value:<10} {names[row.path]}", f"  {report.reason}",
+                  f"  next: {report.next_action}",
+                  f"  last checked {when(row.last_checked, now)}; last synced {when(report.last_sync, now)}; {held}"]
+        for finding in report.findings:
+            if finding.get("references") and finding.get("severity") in ("warning", "error"):
+                lines.append(f"  {finding['code']}:")
+                lines += reference_lines(finding["references"], int(finding.get("more") or 0))
+        if verbosity >= VERBOSE:
+            lines.append(f"  path: {row.path}")
+            lines += [f"  {finding.get('severity', '')}: {finding.get('code', '')}: {finding.get('message', '')}"
+                      for finding in report.findings]
+    return "\n".join(lines)
+
+
+def history(entries: Sequence[Entry], *, now: datetime | None = None) -> str:
+    if not entries:
+        return "Nothing recorded yet: the daemon records history while it runs."
+    names = short_names({entry.path for entry in entries})
+    return "\n".join(_table([[when(entry.at, now), entry.kind, entry.detail, names[entry.path]]
+                             for entry in entries]))
+
+
+def backups(items: Sequence[dict[str, Any]], *, now: datetime | None = None) -> str:
+    if not items:
+        return "No backups recorded yet. Make one with: endnoted backup LIBRARY"
+    rows = []
+    for item in items:
+        state = "proven" if item["verifies"] else f"FAILS: {item['problem']}"
+        rows.append([when(parse_iso(item["made_at"]), now), plural(item["references"] or 0, "reference"), state,
+                     str(Path(item["path"]))])
+    return "\n".join(_table(rows))

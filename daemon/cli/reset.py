@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from endnoted.cli.app import _config, _one_library, _store, cli, emit_json, json_option
+from endnoted.judging.findings import State
 
 
 class _TerminalConsole:
@@ -99,8 +100,8 @@ def _reset_library(store: Any) -> Any:
     """With no LIBRARY: the one library with a reset waiting, or the one the daemon calls diverged."""
     from endnoted.common.errors import UsageError
     from endnoted.reading.library import locate
-    waiting = [row["library"] for row in store.open_resets()]
-    candidates = waiting or [row["path"] for row in store.libraries() if row["verdict"] in ("diverged", "damaged")]
+    waiting = [run.library for run in store.open_resets()]
+    candidates = waiting or [row.path for row in store.libraries() if row.verdict in (State.DIVERGED, State.DAMAGED)]
     if len(set(candidates)) != 1:
         raise UsageError("name the library to reset: endnoted reset \"PATH/TO/Library.enl\"")
     return locate(Path(candidates[0]))[0]

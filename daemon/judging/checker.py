@@ -9,11 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from endnoted.common.errors import ExitStatus
 from endnoted.common.timefmt import iso_z
 from endnoted.judging.compare import Comparison, compare
 from endnoted.judging.findings import Finding, Severity
-from endnoted.judging.verdict import State, Verdict, decide
+from endnoted.judging.verdict import Verdict, decide
 from endnoted.probes import Context, Peer, Probe, builtin_probes
 from endnoted.probes.base import Reading
 from endnoted.reading import snapshot as snapshots
@@ -102,13 +101,3 @@ def check_libraries(libraries: Sequence[Library], *, now: datetime | None = None
     return [check_library(library, now=now, integrity=integrity, memo=memo, snapshot=snap, peers=peers, **options)
             for library, snap in zip(libraries, taken, strict=True)]
 
-
-def exit_status(states: Iterable[State]) -> ExitStatus:
-    """Given the verdicts of a pass, return check's exit status (README, "Exit codes")."""
-    worst = ExitStatus.SUCCESS
-    for state in states:
-        if state in (State.DIVERGED, State.DAMAGED):
-            return ExitStatus.DIVERGED
-        if state in (State.STALE, State.UNKNOWN):
-            worst = ExitStatus.ATTENTION
-    return worst

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from endnoted.common.errors import ExitStatus
+
 LIST_CAP = 20  # references named per finding; the rest are counted ("… and N more")
 
 
@@ -95,3 +97,14 @@ class Finding:
             data["references"] = [item.to_json() for item in self.references]
             data["more"] = self.more
         return data
+
+
+def exit_status(states: Iterable[State]) -> ExitStatus:
+    """Given the verdicts of a pass, return check's exit status (README, "Exit codes")."""
+    worst = ExitStatus.SUCCESS
+    for state in states:
+        if state in (State.DIVERGED, State.DAMAGED):
+            return ExitStatus.DIVERGED
+        if state in (State.STALE, State.UNKNOWN):
+            worst = ExitStatus.ATTENTION
+    return worst

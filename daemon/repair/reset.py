@@ -149,14 +149,14 @@ class ResetWizard:
             self.console.say("Please answer d, n or w.")
 
     def _show_evidence(self) -> None:
-        row = self.store.library(str(self.library.path)) or {}
+        row = self.store.library(str(self.library.path))
         snap = take(self.library, integrity=False)
         if snap.counts is not None and snap.ledger is not None:
             last = snap.ledger.last_sync.strftime("%Y-%m-%d %H:%M") if snap.ledger.last_sync else "never"
             self.console.say(f"  Desktop: {snap.counts.references} references, {snap.counts.trashed} in trash; "
                              f"last sync {last}; {snap.ledger.missed} never sent.")
-        if row.get("verdict"):
-            self.console.say(f"  Last verdict: {row['verdict']}: {row.get('reason', '')}")
+        if row is not None and row.verdict is not None:
+            self.console.say(f"  Last verdict: {row.verdict.value}: {row.reason}")
         if (lost := self._web_only()) is not None:
             self.console.say(f"  The latest Web export holds {lost[0]} references that this library lacks.")
 
@@ -379,8 +379,8 @@ class ResetWizard:
     # --- the irreversible steps ---------------------------------------------------------------
 
     def _web_only(self) -> tuple[int, list[str]] | None:
-        row = self.store.library(str(self.library.path)) or {}
-        export = self.export or (Path(row["export_path"]) if row.get("export_path") else None)
+        row = self.store.library(str(self.library.path))
+        export = self.export or (Path(row.export_path) if row is not None and row.export_path else None)
         if export is None or not export.is_file():
             return None
         snap = take(self.library, integrity=False)

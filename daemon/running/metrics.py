@@ -9,17 +9,16 @@ import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
-from endnoted.common.timefmt import parse_iso
-from endnoted.judging.verdict import State
+from endnoted.judging.findings import State
+from endnoted.state.records import StoredReport
 
 
 def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def render(libraries: Iterable[dict[str, Any]], *, heartbeat: float, now: float | None = None) -> str:
+def render(libraries: Iterable[StoredReport], *, heartbeat: float, now: float | None = None) -> str:
     """Given stored library reports, return the metrics text."""
     now = now or time.time()
     lines = [
@@ -29,19 +28,17 @@ def render(libraries: Iterable[dict[str, Any]], *, heartbeat: float, now: float 
     series: dict[str, list[str]] = {"references": [], "trashed": [], "attachments": [], "waiting": [],
                                     "last_sync_age_seconds": []}
     for report in libraries:
-        library = _label(report["path"])
+        library = _label(report.path)
         for state in State:
             lines.append(f'endnoted_library_verdict{{library="{library}",verdict="{state.value}"}} '
-                         f'{int(report["verdict"] == state.value)}')
-        counts = report.get("counts") or {}
-        sync = report.get("sync") or {}
-        for key in ("references", "trashed", "attachments"):
-            if counts.get(key) is not None:
+                         f'{int(report.verdict is state)}')
+        if report.counts is not None:
+            counts = report.counts.to_json()
+            for key in ("references", "trashed", "attachments"):
                 series[key].append(f'endnoted_library_{key}{{library="{library}"}} {counts[key]}')
-        if sync.get("configured"):
-            waiting = sync["pending"] + sync["edited_after_sync"] + sync["unsynced"]
+        if (waiting := report.waiting) is not None:
             series["waiting"].append(f'endnoted_library_waiting{{library="{library}"}} {waiting}')
-            if (synced := parse_iso(sync.get("last_sync"))) is not None:
+            if (synced := report.last_sync) is not None:
                 age = now - synced.timestamp()
                 series["last_sync_age_seconds"].append(
                     f'endnoted_library_last_sync_age_seconds{{library="{library}"}} {age:.0f}')

@@ -8,7 +8,6 @@ systemd's watchdog (a hung main loop must be noticed, PLATFORM.md §7).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -26,7 +25,7 @@ from endnoted import __version__
 from endnoted.common import paths
 from endnoted.common.config import Config
 from endnoted.common.errors import EndnotedError, ExportError
-from endnoted.common.timefmt import iso_z, parse_iso
+from endnoted.common.timefmt import iso_z
 from endnoted.judging.checker import LibraryReport, check_library
 from endnoted.judging.compare import compare
 from endnoted.judging.findings import Severity
@@ -45,6 +44,7 @@ from endnoted.running.notify import Notifier
 from endnoted.running.sdnotify import sd_notify, watchdog_interval
 from endnoted.running.watcher import Watcher, export_target, library_targets, prefs_target
 from endnoted.state.locking import FileLock
+from endnoted.state.records import StoredReport
 from endnoted.state.store import Store
 
 logger = logging.getLogger(__name__)
@@ -132,6 +132,9 @@ class Daemon:
         name = getattr(self.notifier, "name", type(self.notifier).__name__)
         detail = f"{name}: " + ("ready" if ready else "alerts cannot be shown") + (f" ({why})" if why else "")
         self._event_log("notifier", detail)
+        assert self.store is not None
+        with self._store_lock:
+            self.store.record_notifier(name, ready, why)
         if not ready:
             logger.warning("notifications: %s", detail)
 
@@ -148,7 +151,7 @@ class Daemon:
         with self._store_lock:
             rows = self.store.libraries()
         try:
-            metrics.write(path, metrics.render([_report_json(row) for row in rows if row.get("report")],
+            metrics.write(path, metrics.render([row.report for row in rows if row.report is not None],
                                                heartbeat=time.time()))
         except OSError as error:  # a side channel: never sinks the daemon
             logger.warning("cannot write metrics file %s: %s", path, error)
@@ -250,7 +253,7 @@ class Daemon:
             return None
         assert self.store is not None
         with self._store_lock:
-            self.store.record_pass(report.to_json(), status=report.snapshot.status.value, db_id=report.snapshot.db_id)
+            self.store.record_pass(StoredReport.from_report(report))
         if report.snapshot.ok:
             self._identities[key] = Peer.of(report.snapshot)
         self._alert(key, report)
@@ -261,18 +264,11 @@ class Daemon:
     def _gone(self, key: str, library: Library) -> None:
         """The library is no longer where it was (moved, renamed or deleted): say so once, never call it damaged."""
         del self.libraries[key]
-        reason = "The library is no longer at this path: it was moved, renamed or deleted."
-        nxt = ("If you moved it, endnoted finds it again on its next scan, or add the new path to the config; "
-               "if it was synced, choose it again in EndNote's Preferences → Sync.")
-        report = {"path": key, "name": library.name, "format": "unknown", "verdict": State.UNKNOWN.value,
-                  "reason": reason, "next_action": nxt, "counts": None, "sync": None,
-                  "findings": [{"code": "library.gone", "severity": "warning", "message": f"{reason} {nxt}",
-                                "probe": "daemon"}],
-                  "checked_at": iso_z(datetime.now(UTC))}
+        gone = StoredReport.gone(key, library.name, datetime.now(UTC))
         assert self.store is not None
         with self._store_lock:
-            self.store.record_pass(report, status="gone", db_id=None)
-            self.store.event("library-gone", reason, key)
+            self.store.record_pass(gone)
+            self.store.event("library-gone", gone.reason, key)
         logger.warning("%s is gone; no longer watched", key)
 
     def _previous(self, key: str) -> Reading | None:
@@ -280,10 +276,9 @@ class Daemon:
         assert self.store is not None
         with self._store_lock:
             last = self.store.last_snapshot(key)
-        taken = parse_iso(last.get("taken_at")) if last else None
-        if not last or taken is None or last.get("references") is None:
+        if last is None or last.references is None:
             return None
-        return Reading(taken, int(last["references"]), int(last.get("trashed") or 0))
+        return Reading(last.taken_at, last.references, last.trashed or 0)
 
     def _alert_deletions(self, key: str, report: LibraryReport) -> None:
         """A drop since the last healthy reading, or an emptied Trash on a synced library, is told at once."""
@@ -302,12 +297,12 @@ class Daemon:
         """The last Web export matched to this library, while it is newer than the library's last sync."""
         assert self.store is not None
         with self._store_lock:
-            row = self.store.library(key) or {}
-            last = self.store.last_snapshot(key) or {}
-        export = Path(row["export_path"]) if row.get("export_path") else None
+            row = self.store.library(key)
+            last = self.store.last_snapshot(key)
+        export = Path(row.export_path) if row is not None and row.export_path else None
         if export is None or not export.is_file():
             return None
-        synced = parse_iso(last.get("last_sync"))
+        synced = last.last_sync if last is not None else None
         if synced and export.stat().st_mtime < synced.timestamp():
             return None   # the library synced after the export was saved: the export is out of date
         return export
@@ -353,14 +348,14 @@ class Daemon:
         assert self.store is not None
         state = report.verdict.state
         with self._store_lock:
-            row = self.store.library(key) or {}
+            row = self.store.library(key)
             silenced = self.store.active_reset(key) is not None
         if state in alerts.BAD and report.snapshot.journal_present and find_endnote():
             return  # EndNote is mid-write (a sync burst): judge on a quieter reading
-        memory = alerts.AlertMemory(State(row["alert_state"]) if row.get("alert_state") else None,
-                                    parse_iso(row.get("alerted_at")),
-                                    State(row["pending_state"]) if row.get("pending_state") else None,
-                                    row.get("alerted_problem"))
+        memory = alerts.AlertMemory(State(row.alert_state) if row and row.alert_state else None,
+                                    row.alerted_at if row else None,
+                                    State(row.pending_state) if row and row.pending_state else None,
+                                    row.alerted_problem if row else None)
         problem = alerts.problem_key(state, (f.code for f in report.findings if f.severity >= Severity.WARNING))
         decision = alerts.decide(memory, state, now=datetime.now(UTC), problem=problem,
                                  cooldown=timedelta(minutes=self.config.notify_cooldown_minutes), silenced=silenced)
@@ -394,6 +389,3 @@ class Daemon:
             gone = self.store.prune(self.config.history_days)
         logger.info("pruned %d old rows", gone)
 
-
-def _report_json(row: dict[str, object]) -> dict[str, object]:
-    return dict(json.loads(str(row["report"])))

@@ -1,7 +1,8 @@
 """endnoted's own state: one SQLite file (WAL) behind one Store class. Every SQL string lives here.
 
-Migrations are append-only: never edit one that has shipped, add a new one. `status` opens the
-file read-only (`Store.open_readonly`) while the daemon writes it.
+The schema's migrations are in `migrations.py`. `status`, `history` and `report` open the file
+read-only while the daemon writes it, through plain `sqlite3`: sqlite-utils (about 100 ms to import)
+loads only when a writer opens the file. Reads give typed records back (`records.py`).
 
 The state file is ours, so a damaged one (not a database, corrupt pages, another program's
 schema) never stops endnoted (issue #12): a writer moves it aside to `state.db.damaged-<time>`,
@@ -12,8 +13,6 @@ damage and never moves anything. The folder is 0700 and the file (hence its `-wa
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
 import os
 import sqlite3
@@ -21,69 +20,26 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from typing import TYPE_CHECKING, Any
 
 from endnoted.common.errors import StateStoreError
 from endnoted.common.files import create_private, private_dir, private_file
 from endnoted.common.timefmt import iso_z, now_z
+from endnoted.state.records import (
+    Event,
+    Heartbeat,
+    LibraryRow,
+    Notification,
+    ResetRun,
+    SnapshotRow,
+    StoredReport,
+    SyncEvent,
+)
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 logger = logging.getLogger(__name__)
-migrations = Migrations("endnoted")
-
-
-@migrations()
-def m001_initial(db: Database) -> None:
-    db.table("libraries").create({"path": str, "name": str, "first_seen": str, "last_checked": str, "verdict": str,
-                            "reason": str, "next_action": str, "report": str, "alert_state": str,
-                            "alerted_at": str, "pending_state": str, "db_id": str}, pk="path")
-    db.table("snapshots").create({"id": int, "path": str, "taken_at": str, "status": str, "verdict": str,
-                            "references": int, "trashed": int, "attachments": int, "groups": int,
-                            "last_sync": str, "last_usn": int, "pending": int, "edited_after_sync": int,
-                            "unsynced": int, "missed": int, "db_id": str}, pk="id")
-    db.table("snapshots").create_index(["path", "taken_at"])
-    db.table("findings").create({"id": int, "snapshot_id": int, "path": str, "code": str, "severity": str,
-                           "message": str, "count": int}, pk="id")
-    db.table("findings").create_index(["snapshot_id"])
-    db.table("sync_events").create({"id": int, "path": str, "seen_at": str, "last_sync_before": str,
-                              "last_sync_after": str, "usn_before": int, "usn_after": int,
-                              "pending_before": int, "pending_after": int, "references_before": int,
-                              "references_after": int}, pk="id")
-    db.table("events").create({"id": int, "at": str, "path": str, "kind": str, "detail": str}, pk="id")
-    db.table("notifications").create({"id": int, "at": str, "path": str, "verdict": str, "title": str, "body": str,
-                                "delivered": int, "error": str}, pk="id")
-    db.table("heartbeat").create({"id": int, "pid": int, "started_at": str, "beat_at": str, "version": str,
-                            "stopped_at": str}, pk="id")
-    db.table("backups").create({"id": int, "path": str, "library": str, "made_at": str, "size": int, "sha256": str,
-                          "references": int, "trashed": int, "attachments": int, "kind": str,
-                          "warnings": str, "verified_at": str}, pk="id")
-    db.table("reset_runs").create({"id": int, "library": str, "situation": str, "step": int, "started_at": str,
-                             "updated_at": str, "ended_at": str, "outcome": str, "backup": str,
-                             "observed": str, "endnote_start": float}, pk="id")
-
-
-@migrations()
-def m002_reset_target(db: Database) -> None:
-    # Situation B of a reset makes another library the synced one: remember it, so the daemon
-    # stays quiet about both libraries while the wizard runs.
-    db.table("reset_runs").add_column("target", str)
-
-
-@migrations()
-def m003_library_export(db: Database) -> None:
-    # The Web export last matched to a library: the daemon keeps comparing with it until the next sync.
-    db.table("libraries").add_column("export_path", str)
-
-
-@migrations()
-def m004_alerted_problem(db: Database) -> None:
-    # The problem the user was last told about (verdict + finding codes): the cooldown holds back
-    # only a repeat of that same problem.
-    db.table("libraries").add_column("alerted_problem", str)
-
-
 # SQLite result codes that mean "this file is not a sound state database" (as opposed to busy,
 # read-only, full or unopenable, which are never a reason to move the file aside).
 _SQLITE_ERROR, _SQLITE_CORRUPT, _SQLITE_NOTADB = 1, 11, 26
@@ -92,36 +48,6 @@ _DAMAGE_CODES = {_SQLITE_ERROR, _SQLITE_CORRUPT, _SQLITE_NOTADB}
 
 class DamagedState(Exception):
     """The state file is not one of ours, or is corrupt (internal: becomes a move-aside or a StateStoreError)."""
-
-
-@functools.cache
-def _expected_columns() -> dict[str, set[str]]:
-    """Every table and column the migrations create, read off a fresh in-memory database."""
-    reference = Database(memory=True)
-    migrations.apply(reference)
-    expected = {table.name: {column.name for column in table.columns} for table in reference.tables
-                if not table.name.startswith("_")}
-    reference.close()
-    return expected
-
-
-def _schema_problem(db: Database, expected: dict[str, set[str]], *, partial: bool) -> str | None:
-    """Given an open state database, return what is wrong with its tables, or None.
-
-    `partial`: a reader may meet a file from an older version, before the daemon migrated it; only
-    the tables it has are checked there.
-    """
-    present = {table.name: {column.name for column in table.columns} for table in db.tables}
-    if present and "_sqlite_migrations" not in present:
-        return "it is not endnoted's state file (no migrations table)"
-    for name, columns in expected.items():
-        if name not in present:
-            if partial:
-                continue
-            return f"it has no {name} table"
-        if not partial and not columns <= present[name]:
-            return f"its {name} table lacks {', '.join(sorted(columns - present[name]))}"
-    return None
 
 
 def _is_damage(error: Exception) -> bool:
@@ -161,7 +87,7 @@ class Store:
                 if not path.exists():
                     raise StateStoreError(f"no state file at {path}: the daemon has never run "
                                           "(start it with endnoted run or endnoted service install)")
-                self.db = self._open_readonly(path)
+                self.conn = self._open_readonly(path)
             else:
                 try:
                     self.db = self._open_writable(path)
@@ -170,8 +96,10 @@ class Store:
                         raise
                     self.moved_aside = move_aside(path, str(error))
                     self.db = self._open_writable(path)
+                    self.conn = self.db.conn
                     self.event("state-reset", f"the state file was damaged ({error}); it was moved aside to "
                                               f"{self.moved_aside.name} and this one started fresh")
+                self.conn = self.db.conn
         except (sqlite3.Error, DamagedState) as error:
             if readonly and _is_damage(error):
                 raise StateStoreError(f"the state file {path} is damaged ({error}); endnoted run (or any "
@@ -181,21 +109,27 @@ class Store:
             raise StateStoreError(f"cannot open state file {path}: {error.strerror or error}") from error
 
     @staticmethod
-    def _open_readonly(path: Path) -> Database:
+    def _open_readonly(path: Path) -> sqlite3.Connection:
+        """Plain sqlite3, no sqlite-utils: the path `status` takes (start-up time, issue 16)."""
         connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=2,
                                      check_same_thread=False)
-        db = Database(connection)
         try:
-            if problem := _schema_problem(db, _expected_columns(), partial=True):
-                raise DamagedState(problem)
-            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            # A reader may meet a file an older version wrote, before the daemon migrated it: only a
+            # file that is not ours (tables, but no migrations table) is damage here.
+            if tables and "_sqlite_migrations" not in tables:
+                raise DamagedState("it is not endnoted's state file (no migrations table)")
         except BaseException:
             connection.close()
             raise
-        return db
+        return connection
 
     @staticmethod
     def _open_writable(path: Path) -> Database:
+        # Imported here, not at the top: readers never need sqlite-utils (start-up time, issue 16).
+        from sqlite_utils import Database
+
+        from endnoted.state.migrations import expected_columns, migrations, schema_problem
         private_dir(path.parent)
         create_private(path)   # 0600 first: SQLite gives -wal and -shm the database file's mode
         for suffix in ("-wal", "-shm"):
@@ -205,7 +139,7 @@ class Store:
         try:
             db.enable_wal()
             migrations.apply(db)
-            if problem := _schema_problem(db, _expected_columns(), partial=False):
+            if problem := schema_problem(db, expected_columns(), partial=False):
                 raise DamagedState(problem)
         except BaseException:
             connection.close()
@@ -213,7 +147,7 @@ class Store:
         return db
 
     def close(self) -> None:
-        self.db.conn.close()
+        self.conn.close()
 
     def __enter__(self) -> Store:
         return self
@@ -224,14 +158,16 @@ class Store:
     @contextmanager
     def _writing(self) -> Iterator[None]:
         try:
-            with self.db.conn:
+            with self.conn:
                 yield
         except sqlite3.Error as error:
             raise StateStoreError(f"cannot write state file {self.path}: {error}") from error
 
     def _rows(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         try:
-            return list(self.db.query(sql, params))
+            cursor = self.conn.execute(sql, params)
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor]
         except sqlite3.OperationalError as error:
             if "no such table" in str(error):
                 return []
@@ -240,21 +176,49 @@ class Store:
             raise StateStoreError(f"the state file {self.path} is damaged ({error}); endnoted run (or any "
                                   "backup) moves it aside and starts a fresh one") from error
 
+    # --- writing: plain SQL on the one connection, so a pass is stored in one transaction --------
+    # (sqlite-utils' table methods commit each call on their own: a reader could see a snapshot
+    # whose library row was not written yet, and a crash could leave half a pass.)
+
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        columns = ", ".join(f'"{name}"' for name in row)
+        cursor = self.conn.execute(f'INSERT INTO "{table}" ({columns}) VALUES ({", ".join("?" * len(row))})',
+                                   tuple(row.values()))
+        return int(cursor.lastrowid or 0)
+
+    def _insert_all(self, table: str, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            self._insert(table, row)
+
+    def _upsert(self, table: str, row: dict[str, Any], pk: str) -> None:
+        """Insert the row, or update only the given columns of the row with the same key."""
+        columns = ", ".join(f'"{name}"' for name in row)
+        updates = ", ".join(f'"{name}" = excluded."{name}"' for name in row if name != pk)
+        self.conn.execute(f'INSERT INTO "{table}" ({columns}) VALUES ({", ".join("?" * len(row))}) '
+                          f'ON CONFLICT("{pk}") DO ' + (f"UPDATE SET {updates}" if updates else "NOTHING"),
+                          tuple(row.values()))
+
+    def _update(self, table: str, row_id: int, fields: dict[str, Any]) -> None:
+        assignments = ", ".join(f'"{name}" = ?' for name in fields)
+        self.conn.execute(f'UPDATE "{table}" SET {assignments} WHERE id = ?', (*fields.values(), row_id))
+
     # --- events ---------------------------------------------------------------------------
 
     def event(self, kind: str, detail: str, path: str | None = None) -> None:
         with self._writing():
-            self.db.table("events").insert({"at": now_z(), "path": path, "kind": kind, "detail": detail})
+            self._insert("events", {"at": now_z(), "path": path, "kind": kind, "detail": detail})
 
-    def events(self, path: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    def events(self, path: str | None = None, limit: int = 200) -> list[Event]:
+        """The latest events, newest first."""
         where, params = ("WHERE path = ?", (path,)) if path else ("", ())
-        return self._rows(f"SELECT * FROM events {where} ORDER BY id DESC LIMIT {int(limit)}", params)
+        return [Event.from_row(row) for row in
+                self._rows(f"SELECT * FROM events {where} ORDER BY id DESC LIMIT {int(limit)}", params)]
 
     # --- backups --------------------------------------------------------------------------
 
     def record_backup(self, row: dict[str, Any]) -> None:
         with self._writing():
-            self.db.table("backups").insert({**row, "verified_at": row.get("verified_at") or now_z()})
+            self._insert("backups", {**row, "verified_at": row.get("verified_at") or now_z()})
 
     def backups(self, library: str | None = None) -> list[dict[str, Any]]:
         where, params = ("WHERE library = ?", (library,)) if library else ("", ())
@@ -262,101 +226,112 @@ class Store:
 
     def mark_backup_verified(self, backup_id: int) -> None:
         with self._writing():
-            self.db.table("backups").update(backup_id, {"verified_at": now_z()})
+            self._update("backups", backup_id, {"verified_at": now_z()})
 
     # --- passes ---------------------------------------------------------------------------
 
-    def library(self, path: str) -> dict[str, Any] | None:
+    def library(self, path: str) -> LibraryRow | None:
         rows = self._rows("SELECT * FROM libraries WHERE path = ?", (path,))
-        return rows[0] if rows else None
+        return LibraryRow.from_row(rows[0]) if rows else None
 
-    def libraries(self) -> list[dict[str, Any]]:
-        return self._rows("SELECT * FROM libraries ORDER BY path")
+    def libraries(self) -> list[LibraryRow]:
+        return [LibraryRow.from_row(row) for row in self._rows("SELECT * FROM libraries ORDER BY path")]
 
-    def last_snapshot(self, path: str) -> dict[str, Any] | None:
+    def last_snapshot(self, path: str) -> SnapshotRow | None:
         rows = self._rows("SELECT * FROM snapshots WHERE path = ? AND status = 'ok' ORDER BY id DESC LIMIT 1", (path,))
-        return rows[0] if rows else None
+        return SnapshotRow.from_row(rows[0]) if rows else None
 
-    def record_pass(self, report: dict[str, Any], *, status: str, db_id: str | None) -> int:
-        """Given a LibraryReport's JSON, store the snapshot, its findings and the library's state.
+    def record_pass(self, report: StoredReport) -> int:
+        """Given one pass's report, store the snapshot, its findings and the library's state.
 
         When the last-sync time differs from the previous reading, a sync event is recorded with
         USN, pending and reference counts before and after. Returns the snapshot id.
         """
-        path = report["path"]
-        counts = report.get("counts") or {}
-        sync = report.get("sync") or {}
+        path, status, db_id = report.path, report.status, report.db_id
+        counts = report.counts.to_json() if report.counts is not None else {}
+        sync = report.sync or {}
         previous = self.last_snapshot(path)
-        now = report.get("checked_at") or now_z()
+        now = iso_z(report.checked_at)
         with self._writing():
-            snapshot_id = self.db.table("snapshots").insert({
-                "path": path, "taken_at": now, "status": status, "verdict": report["verdict"],
+            snapshot_id = self._insert("snapshots", {
+                "path": path, "taken_at": now, "status": status, "verdict": report.verdict.value,
                 "references": counts.get("references"), "trashed": counts.get("trashed"),
                 "attachments": counts.get("attachments"), "groups": counts.get("groups"),
                 "last_sync": sync.get("last_sync"), "last_usn": sync.get("last_usn"),
                 "pending": sync.get("pending"), "edited_after_sync": sync.get("edited_after_sync"),
-                "unsynced": sync.get("unsynced"), "missed": sync.get("missed"), "db_id": db_id}).last_pk
-            self.db.table("findings").insert_all(
+                "unsynced": sync.get("unsynced"), "missed": sync.get("missed"), "db_id": db_id})
+            self._insert_all("findings", 
                 [{"snapshot_id": snapshot_id, "path": path, "code": f["code"], "severity": f["severity"],
-                  "message": f["message"], "count": f.get("count")} for f in report["findings"]])
-            if previous and status == "ok" and previous["last_sync"] != sync.get("last_sync"):
-                self.db.table("sync_events").insert({
-                    "path": path, "seen_at": now, "last_sync_before": previous["last_sync"],
-                    "last_sync_after": sync.get("last_sync"), "usn_before": previous["last_usn"],
-                    "usn_after": sync.get("last_usn"), "pending_before": previous["pending"],
-                    "pending_after": sync.get("pending"), "references_before": previous["references"],
+                  "message": f["message"], "count": f.get("count")} for f in report.findings])
+            if previous and status == "ok" and previous.last_sync != report.last_sync:
+                self._insert("sync_events", {
+                    "path": path, "seen_at": now, "last_sync_before": iso_z(previous.last_sync),
+                    "last_sync_after": sync.get("last_sync"), "usn_before": previous.last_usn,
+                    "usn_after": sync.get("last_usn"), "pending_before": previous.pending,
+                    "pending_after": sync.get("pending"), "references_before": previous.references,
                     "references_after": counts.get("references")})
-            before, after = (previous or {}).get("references"), counts.get("references")
+            before, after = previous.references if previous else None, counts.get("references")
             if before and after is not None and before - after >= max(5, before // 10):
-                self.db.table("events").insert({"at": now, "path": path, "kind": "references-dropped",
+                self._insert("events", {"at": now, "path": path, "kind": "references-dropped",
                                                 "detail": f"references fell from {before} to {after}"})
-            if previous and status == "ok" and previous["db_id"] and db_id and previous["db_id"] != db_id:
-                self.db.table("events").insert({"at": now, "path": path, "kind": "library-replaced",
+            if previous and status == "ok" and previous.db_id and db_id and previous.db_id != db_id:
+                self._insert("events", {"at": now, "path": path, "kind": "library-replaced",
                                                 "detail": "the library's database id changed: it was replaced"})
             existing = self.library(path)
-            self.db.table("libraries").upsert({
-                "path": path, "name": report.get("name"), "last_checked": now, "verdict": report["verdict"],
-                "reason": report["reason"], "next_action": report["next_action"], "report": dumps(report),
-                "db_id": db_id, "first_seen": existing["first_seen"] if existing else now}, pk="path")
+            first_seen = iso_z(existing.first_seen) if existing and existing.first_seen else now
+            self._upsert("libraries", {
+                "path": path, "name": report.name, "last_checked": now, "verdict": report.verdict.value,
+                "reason": report.reason, "next_action": report.next_action, "report": report.dumps(),
+                "db_id": db_id, "first_seen": first_seen}, pk="path")
         return int(snapshot_id or 0)
 
-    def sync_events(self, path: str | None = None) -> list[dict[str, Any]]:
+    def sync_events(self, path: str | None = None) -> list[SyncEvent]:
         where, params = ("WHERE path = ?", (path,)) if path else ("", ())
-        return self._rows(f"SELECT * FROM sync_events {where} ORDER BY id", params)
+        return [SyncEvent.from_row(row) for row in self._rows(f"SELECT * FROM sync_events {where} ORDER BY id", params)]
 
-    def snapshots(self, path: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+    def snapshots(self, path: str | None = None, limit: int = 500) -> list[SnapshotRow]:
+        """The latest readings, newest first."""
         where, params = ("WHERE path = ?", (path,)) if path else ("", ())
-        return self._rows(f"SELECT * FROM snapshots {where} ORDER BY id DESC LIMIT {int(limit)}", params)
+        return [SnapshotRow.from_row(row) for row in
+                self._rows(f"SELECT * FROM snapshots {where} ORDER BY id DESC LIMIT {int(limit)}", params)]
 
     def recent_findings(self, limit: int = 500) -> list[dict[str, Any]]:
+        """The latest findings as stored (the support bundle's raw material), newest first."""
         return self._rows(f"SELECT f.*, s.taken_at FROM findings f JOIN snapshots s ON s.id = f.snapshot_id "
                           f"ORDER BY f.id DESC LIMIT {int(limit)}")
 
     def set_library_fields(self, path: str, fields: dict[str, Any]) -> None:
         with self._writing():
-            self.db.table("libraries").upsert({"path": path, **fields}, pk="path")
+            self._upsert("libraries", {"path": path, **fields}, pk="path")
 
     # --- notifications and heartbeat -------------------------------------------------------
 
     def record_notification(self, path: str, verdict: str, title: str, body: str, delivered: bool,
                             error: str) -> None:
         with self._writing():
-            self.db.table("notifications").insert({"at": now_z(), "path": path, "verdict": verdict, "title": title,
+            self._insert("notifications", {"at": now_z(), "path": path, "verdict": verdict, "title": title,
                                                    "body": body, "delivered": int(delivered), "error": error})
 
-    def notifications(self, path: str | None = None) -> list[dict[str, Any]]:
+    def notifications(self, path: str | None = None) -> list[Notification]:
         where, params = ("WHERE path = ?", (path,)) if path else ("", ())
-        return self._rows(f"SELECT * FROM notifications {where} ORDER BY id", params)
+        return [Notification.from_row(row) for row in
+                self._rows(f"SELECT * FROM notifications {where} ORDER BY id", params)]
 
     def beat(self, *, pid: int, started_at: str, version: str, stopped: bool = False) -> None:
         with self._writing():
-            self.db.table("heartbeat").upsert({"id": 1, "pid": pid, "started_at": started_at, "beat_at": now_z(),
+            self._upsert("heartbeat", {"id": 1, "pid": pid, "started_at": started_at, "beat_at": now_z(),
                                                "version": version, "stopped_at": now_z() if stopped else None},
                                               pk="id")
 
-    def heartbeat(self) -> dict[str, Any] | None:
+    def record_notifier(self, name: str, ready: bool, why: str) -> None:
+        """Remember whether alerts can reach the user (the daemon looks at start), for `status`."""
+        with self._writing():
+            self._upsert("heartbeat", {"id": 1, "notifier": name, "notifier_ready": int(ready),
+                                               "notifier_why": why}, pk="id")
+
+    def heartbeat(self) -> Heartbeat | None:
         rows = self._rows("SELECT * FROM heartbeat WHERE id = 1")
-        return rows[0] if rows else None
+        return Heartbeat.from_row(rows[0]) if rows else None
 
     # --- reset runs -------------------------------------------------------------------------
 
@@ -366,13 +341,13 @@ class Store:
                           "ORDER BY id DESC LIMIT 1", (library, library))
         return rows[0] if rows else None
 
-    def open_resets(self) -> list[dict[str, Any]]:
+    def open_resets(self) -> list[ResetRun]:
         """Every reset run that has not ended, oldest first."""
-        return self._rows("SELECT * FROM reset_runs WHERE ended_at IS NULL ORDER BY id")
+        return [ResetRun.from_row(row) for row in self._rows("SELECT * FROM reset_runs WHERE ended_at IS NULL ORDER BY id")]
 
     def start_reset(self, library: str, situation: str, target: str) -> dict[str, Any]:
         with self._writing():
-            self.db.table("reset_runs").insert({"library": library, "situation": situation, "step": 0,
+            self._insert("reset_runs", {"library": library, "situation": situation, "step": 0,
                                                 "started_at": now_z(), "updated_at": now_z(), "observed": "[]",
                                                 "target": target})
         run = self.active_reset(library)
@@ -381,7 +356,7 @@ class Store:
 
     def update_reset(self, run_id: int, fields: dict[str, Any]) -> None:
         with self._writing():
-            self.db.table("reset_runs").update(run_id, {**fields, "updated_at": now_z()})
+            self._update("reset_runs", run_id, {**fields, "updated_at": now_z()})
 
     # --- pruning --------------------------------------------------------------------------
 
@@ -389,12 +364,9 @@ class Store:
         """Delete snapshots, findings and events older than the limit; keep sync events and backups."""
         cutoff = iso_z(datetime.now(UTC) - timedelta(days=older_than_days))
         with self._writing():
-            gone = self.db.execute("DELETE FROM findings WHERE snapshot_id IN "
+            gone = self.conn.execute("DELETE FROM findings WHERE snapshot_id IN "
                                    "(SELECT id FROM snapshots WHERE taken_at < ?)", [cutoff]).rowcount
-            gone += self.db.execute("DELETE FROM snapshots WHERE taken_at < ?", [cutoff]).rowcount
-            gone += self.db.execute("DELETE FROM events WHERE at < ?", [cutoff]).rowcount
+            gone += self.conn.execute("DELETE FROM snapshots WHERE taken_at < ?", [cutoff]).rowcount
+            gone += self.conn.execute("DELETE FROM events WHERE at < ?", [cutoff]).rowcount
         return int(gone)
 
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True)

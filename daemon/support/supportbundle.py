@@ -73,8 +73,9 @@ def _versions() -> dict[str, str]:
 def collect() -> dict[str, Any]:
     """Gather what a help desk needs; the state file may be missing (the daemon never ran)."""
     from endnoted.common import config
+    from endnoted.reading.endnote_proc import find_endnote
     from endnoted.state.history import timeline
-    from endnoted.state.status import status_data
+    from endnoted.state.status import status
 
     data: dict[str, Any] = {
         "made_at": now_z(), "versions": _versions(),
@@ -92,10 +93,11 @@ def collect() -> dict[str, Any]:
     if state.exists():
         try:
             with Store(state, readonly=True) as store:
-                data["status"] = without_references(status_data(store))
+                data["status"] = without_references(
+                    status(store, None, [process.to_json() for process in find_endnote()]).to_json())
                 data["findings"] = store.recent_findings(500)
-                data["events"] = store.events(limit=500)
-                data["history"] = timeline(store)
+                data["events"] = [event.to_json() for event in store.events(limit=500)]
+                data["history"] = [entry.to_json() for entry in timeline(store)]
                 data["backups"] = [{k: row[k] for k in ("path", "made_at", "size", "references", "kind")}
                                    for row in store.backups()]
         except StateStoreError as error:   # a damaged state file is exactly when a help desk is asked

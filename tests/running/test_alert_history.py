@@ -61,7 +61,7 @@ def test_a_repeat_within_the_cooldown_is_held_back_and_recorded(tmp_path: Path) 
         daemon.check_one(key)                                       # the same problem again: held back
         assert notifier.sent == [("EndNote: Thesis is diverged", "critical"),
                                  ("EndNote: Thesis is back to in-sync", "normal")]
-        entries = timeline(daemon.store, key)
+        entries = [entry.to_json() for entry in timeline(daemon.store, key)]
         held = [entry for entry in entries if entry["kind"] == "alert-held-back"]
         assert len(held) == 1 and held[0]["detail"].startswith("diverged: ") and "held back" in held[0]["detail"]
         told = [entry["detail"] for entry in entries if entry["kind"] == "notification"]

@@ -380,7 +380,8 @@ def test_discovery_reads_config_prefs_and_a_bounded_scan(tmp_path: Path, isolate
 
 
 def test_store_migrations_are_append_only_and_idempotent(tmp_path: Path) -> None:
-    from endnoted.state.store import Store, migrations
+    from endnoted.state.migrations import migrations
+    from endnoted.state.store import Store
     with Store(tmp_path / "s.db") as first:
         applied = [row["name"] for row in first.db.query("SELECT name FROM _sqlite_migrations")]
     with Store(tmp_path / "s.db") as again:

@@ -1,0 +1,103 @@
+"""The state file's schema: append-only migrations (never edit one that has shipped, add a new one),
+and the check that an open file has the tables and columns they make.
+
+Only writers and the schema check load this module: it imports sqlite-utils (about 100 ms with
+its dependencies), which `endnoted status` never needs (issue 16: start-up).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("endnoted")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.table("libraries").create({"path": str, "name": str, "first_seen": str, "last_checked": str, "verdict": str,
+                            "reason": str, "next_action": str, "report": str, "alert_state": str,
+                            "alerted_at": str, "pending_state": str, "db_id": str}, pk="path")
+    db.table("snapshots").create({"id": int, "path": str, "taken_at": str, "status": str, "verdict": str,
+                            "references": int, "trashed": int, "attachments": int, "groups": int,
+                            "last_sync": str, "last_usn": int, "pending": int, "edited_after_sync": int,
+                            "unsynced": int, "missed": int, "db_id": str}, pk="id")
+    db.table("snapshots").create_index(["path", "taken_at"])
+    db.table("findings").create({"id": int, "snapshot_id": int, "path": str, "code": str, "severity": str,
+                           "message": str, "count": int}, pk="id")
+    db.table("findings").create_index(["snapshot_id"])
+    db.table("sync_events").create({"id": int, "path": str, "seen_at": str, "last_sync_before": str,
+                              "last_sync_after": str, "usn_before": int, "usn_after": int,
+                              "pending_before": int, "pending_after": int, "references_before": int,
+                              "references_after": int}, pk="id")
+    db.table("events").create({"id": int, "at": str, "path": str, "kind": str, "detail": str}, pk="id")
+    db.table("notifications").create({"id": int, "at": str, "path": str, "verdict": str, "title": str, "body": str,
+                                "delivered": int, "error": str}, pk="id")
+    db.table("heartbeat").create({"id": int, "pid": int, "started_at": str, "beat_at": str, "version": str,
+                            "stopped_at": str}, pk="id")
+    db.table("backups").create({"id": int, "path": str, "library": str, "made_at": str, "size": int, "sha256": str,
+                          "references": int, "trashed": int, "attachments": int, "kind": str,
+                          "warnings": str, "verified_at": str}, pk="id")
+    db.table("reset_runs").create({"id": int, "library": str, "situation": str, "step": int, "started_at": str,
+                             "updated_at": str, "ended_at": str, "outcome": str, "backup": str,
+                             "observed": str, "endnote_start": float}, pk="id")
+
+
+@migrations()
+def m002_reset_target(db: Database) -> None:
+    # Situation B of a reset makes another library the synced one: remember it, so the daemon
+    # stays quiet about both libraries while the wizard runs.
+    db.table("reset_runs").add_column("target", str)
+
+
+@migrations()
+def m003_library_export(db: Database) -> None:
+    # The Web export last matched to a library: the daemon keeps comparing with it until the next sync.
+    db.table("libraries").add_column("export_path", str)
+
+
+@migrations()
+def m004_alerted_problem(db: Database) -> None:
+    # The problem the user was last told about (verdict + finding codes): the cooldown holds back
+    # only a repeat of that same problem.
+    db.table("libraries").add_column("alerted_problem", str)
+
+
+@migrations()
+def m005_notifier(db: Database) -> None:
+    # Whether alerts could reach the user when the daemon last looked, so `status` can say so.
+    db.table("heartbeat").add_column("notifier", str)
+    db.table("heartbeat").add_column("notifier_ready", int)
+    db.table("heartbeat").add_column("notifier_why", str)
+
+
+@functools.cache
+def expected_columns() -> dict[str, set[str]]:
+    """Every table and column the migrations create, read off a fresh in-memory database."""
+    reference = Database(memory=True)
+    migrations.apply(reference)
+    expected = {table.name: {column.name for column in table.columns} for table in reference.tables
+                if not table.name.startswith("_")}
+    reference.close()
+    return expected
+
+
+def schema_problem(db: Database, expected: dict[str, set[str]], *, partial: bool) -> str | None:
+    """Given an open state database, return what is wrong with its tables, or None.
+
+    `partial`: a reader may meet a file from an older version, before the daemon migrated it; only
+    the tables it has are checked there.
+    """
+    present = {table.name: {column.name for column in table.columns} for table in db.tables}
+    if present and "_sqlite_migrations" not in present:
+        return "it is not endnoted's state file (no migrations table)"
+    for name, columns in expected.items():
+        if name not in present:
+            if partial:
+                continue
+            return f"it has no {name} table"
+        if not partial and not columns <= present[name]:
+            return f"its {name} table lacks {', '.join(sorted(columns - present[name]))}"
+    return None

@@ -1,0 +1,38 @@
+"""The text conventions: libraries named by their shortest unambiguous path, plurals that agree, hints that
+name real flags, `-q` only verdict lines and `-v` more detail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from endnoted.cli.render import plural, short_names
+from endnoted.demo.builder import LibrarySpec, build, days_ago, synthetic_refs
+from tests.conftest import run
+
+
+def test_short_names_are_the_shortest_unambiguous_end_of_the_path() -> None:
+    names = short_names(["/home/a/Thesis/My EndNote Library.enl", "/home/a/Grant/My EndNote Library.enl",
+                         "/home/a/Other.enl", "/x/Same/Deep.enl", "/y/Same/Deep.enl"])
+    assert names == {"/home/a/Thesis/My EndNote Library.enl": "Thesis/My EndNote Library.enl",
+                     "/home/a/Grant/My EndNote Library.enl": "Grant/My EndNote Library.enl",
+                     "/home/a/Other.enl": "Other.enl",
+                     "/x/Same/Deep.enl": "x/Same/Deep.enl", "/y/Same/Deep.enl": "y/Same/Deep.enl"}
+
+
+def test_plurals_agree_with_their_count() -> None:
+    assert plural(1, "edit") == "1 edit" and plural(2, "edit") == "2 edits" and plural(0, "edit") == "0 edits"
+    assert plural(1, "library", "libraries") == "1 library" and plural(3, "library", "libraries") == "3 libraries"
+
+
+def test_check_text_names_the_real_flag_and_obeys_q_and_v(tmp_path: Path) -> None:
+    one = build(tmp_path / "Thesis", LibrarySpec(refs=synthetic_refs(4), last_sync=days_ago(0.1)))
+    two = build(tmp_path / "Grant", LibrarySpec(refs=synthetic_refs(4, attachments=1), last_sync=days_ago(0.1)))
+    normal = run("check", str(one), str(two)).stdout
+    assert "Thesis/My EndNote Library.enl" in normal and "Grant/My EndNote Library.enl" in normal
+    assert "add -v" not in normal
+    assert normal.count("(1 informational finding: add -a to see it)") == 2   # sync.all-sent, once each
+    quiet = run("-q", "check", str(one), str(two)).stdout.splitlines()
+    assert len(quiet) == 2 and all(line.split()[0] == "in-sync" for line in quiet)
+    verbose = run("-v", "check", str(one), str(two)).stdout
+    assert "informational finding" not in verbose     # -v shows them all, so nothing is hidden
+    assert len(verbose) >= len(normal)

@@ -1,0 +1,91 @@
+"""`endnoted status`: the daemon's health, whether alerts reach the user, a reset under way, what to do
+before the first run; in text and in `--json` (fields only ever added)."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from endnoted.common import paths
+from endnoted.demo.builder import LibrarySpec, build, days_ago, synthetic_refs
+from endnoted.judging.checker import check_library
+from endnoted.reading.library import locate
+from endnoted.state.records import StoredReport
+from endnoted.state.store import Store
+from tests.conftest import run
+
+
+def _watched(tmp_path: Path, *folders: str) -> list[Path]:
+    """Libraries all named `My EndNote Library.enl`, one per folder, checked and stored as the daemon would."""
+    found = []
+    with Store(paths.state_db()) as store:
+        # The heartbeat of a live process (this one): the store's own API, as the daemon writes it.
+        store.beat(pid=os.getpid(), started_at=datetime.now(UTC).isoformat(), version="test")
+        for folder in folders:
+            refs = synthetic_refs(4)
+            enl = build(tmp_path / folder, LibrarySpec(refs=refs, last_sync=days_ago(0.1))).resolve()
+            store.record_pass(StoredReport.from_report(check_library(locate(enl)[0])))
+            found.append(enl)
+    return found
+
+
+def test_before_the_first_run_status_says_what_to_do_instead() -> None:
+    result = run("status")
+    assert result.exit_code == 5
+    assert "the state below" not in result.stdout
+    assert "endnoted check PATH" in result.stdout and "endnoted service install" in result.stdout
+    data = json.loads(run("status", "--json").stdout)
+    assert data["libraries"] == [] and data["resets"] == []
+    assert "endnoted check PATH" in data["next_step"] and "endnoted service install" in data["next_step"]
+    assert data["daemon"]["alerts"] == {"can_reach_user": None, "backend": None, "why": ""}
+
+
+def test_two_libraries_with_one_name_are_told_apart(tmp_path: Path) -> None:
+    thesis, grant = _watched(tmp_path, "Thesis", "Grant")
+    text = run("status").stdout
+    assert "Thesis/My EndNote Library.enl" in text and "Grant/My EndNote Library.enl" in text
+    quiet = run("-q", "status").stdout.splitlines()
+    assert [line.split() [0] for line in quiet[1:]] == ["in-sync", "in-sync"]   # -q: verdict lines only
+    assert "reason" not in run("-q", "status").stdout and "next:" not in run("-q", "status").stdout
+    assert str(thesis) in run("-v", "status").stdout    # -v: the full path too
+    data = json.loads(run("status", "--json").stdout)
+    assert sorted(item["path"] for item in data["libraries"]) == sorted([str(thesis), str(grant)])
+    assert data["next_step"] is None
+
+
+def test_alerts_that_cannot_reach_the_user_are_said(tmp_path: Path) -> None:
+    _watched(tmp_path, "Thesis")
+    with Store(paths.state_db()) as store:
+        store.record_notifier("dbus", False, "no notification server on the session bus")
+    text = run("status").stdout
+    assert "Alerts CANNOT reach you (dbus: no notification server on the session bus)" in text
+    alerts = json.loads(run("status", "--json").stdout)["daemon"]["alerts"]
+    assert alerts == {"can_reach_user": False, "backend": "dbus", "why": "no notification server on the session bus"}
+    with Store(paths.state_db()) as store:
+        store.record_notifier("dbus", True, "")
+    assert "Alerts reach you (dbus)." in run("status").stdout
+
+
+def test_a_reset_under_way_is_shown_with_its_step_and_since_when(tmp_path: Path) -> None:
+    [enl] = _watched(tmp_path, "Thesis")
+    with Store(paths.state_db()) as store:
+        started = store.start_reset(str(enl), "desktop-right", str(enl))
+        store.update_reset(started["id"], {"step": 3})
+    text = run("status").stdout
+    assert "A reset is under way for My EndNote Library.enl: waiting on step 3, situation desktop-right" in text
+    assert f'endnoted reset "{enl}"' in text
+    [reset] = json.loads(run("status", "--json").stdout)["resets"]
+    assert reset["library"] == str(enl) and reset["step"] == 3 and reset["started_at"].endswith("Z")
+    assert json.loads(run("status", "--json", str(enl)).stdout)["resets"] == [reset]
+
+
+def test_status_times_are_local_with_an_age_and_json_times_are_utc_with_z(tmp_path: Path) -> None:
+    _watched(tmp_path, "Thesis")
+    text = run("status").stdout
+    assert "last checked " in text and "just now)" in text   # "2026-12-02 18:51 +01:00 (just now)"
+    data = json.loads(run("status", "--json").stdout)
+    for value in (data["daemon"]["started_at"], data["daemon"]["last_heartbeat"], data["libraries"][0]["last_checked"],
+                  data["libraries"][0]["checked_at"]):
+        assert value.endswith("Z") and datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is not None

@@ -9,6 +9,7 @@ from endnoted.common import paths
 from endnoted.demo.builder import LibrarySpec, RefSpec, build, days_ago, synthetic_refs
 from endnoted.judging.checker import check_library
 from endnoted.reading.library import locate
+from endnoted.state.records import StoredReport
 from endnoted.state.store import Store
 from tests.conftest import run
 
@@ -20,7 +21,7 @@ def test_status_shows_the_list_and_the_bundle_leaves_it_out(tmp_path: Path) -> N
     enl = build(tmp_path / "lib", LibrarySpec(refs=refs, last_sync=last))
     report = check_library(locate(enl)[0])
     with Store(paths.state_db()) as store:
-        store.record_pass(report.to_json(), status="ok", db_id=report.snapshot.db_id)
+        store.record_pass(StoredReport.from_report(report))
     shown = run("status", str(enl)).stdout
     assert "Confidential draft 0" in shown and "Private, P." in shown   # the researcher sees which ones
     bundle = tmp_path / "bundle.zip"

@@ -48,7 +48,7 @@ def run_daemon(libraries: tuple[Path, ...], metrics_file: Path | None, no_scan: 
         notifier.send(title, body)
 
     if hasattr(notifier, "launcher"):   # the Repair… button: the browser page, or a terminal (config: repair)
-        notifier.launcher = functools.partial(launcher.open_repair, mode=settings.repair, tell=tell)
+        notifier.launcher = functools.partial(launcher.open_repair, mode=_repair_mode(settings.repair), tell=tell)
     try:
         Daemon(settings, notifier, extra=libraries, metrics_file=metrics_file, scan=not no_scan).run(stop)
     except AlreadyRunning as error:
@@ -56,6 +56,14 @@ def run_daemon(libraries: tuple[Path, ...], metrics_file: Path | None, no_scan: 
         # on a failed exit) and systemd's Restart=on-failure do not start us again every 30 s.
         click.echo(f"{error.args[0].split(';')[0]}; nothing to do.", err=True)
         sys.exit(ExitStatus.SUCCESS)
+
+
+def _repair_mode(configured: str) -> str:
+    """The page needs `endnoted open`; in a build without it, the button opens the terminal wizard instead."""
+    if configured == "page" and "open" not in cli.commands:
+        logger.info("endnoted open is not available here: the Repair… button opens the terminal wizard")
+        return "terminal"
+    return configured
 
 
 @cli.command()

@@ -30,7 +30,7 @@ def doctor(as_json: bool, no_ask: bool) -> None:
         return click.confirm(question, default=False, err=True)
 
     interactive = not no_ask and sys.stdin is not None and sys.stdin.isatty()
-    checks = run_checks(Machine(ask=ask if interactive else None))
+    checks = run_checks(Machine(ask=ask if interactive else None, page="open" in cli.commands))
     if as_json:
         emit_json(to_json(checks))
     else:

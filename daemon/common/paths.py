@@ -94,7 +94,7 @@ def macos_folders(home: PurePath) -> Folders:
 
 def linux_folders() -> Folders:
     """endnoted's folders on Linux and other Unix: XDG base dirs, and user-dirs.dirs for the media folders."""
-    from platformdirs.unix import Unix
+    from platformdirs.unix import Unix  # here, not at the top: only this platform's module is needed
     dirs = Unix(APP, appauthor=False)
     return Folders(state=Path(dirs.user_state_dir), data=Path(dirs.user_data_dir),
                    config=Path(dirs.user_config_dir) / "config.toml", logs=Path(dirs.user_log_dir),

@@ -28,6 +28,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from endnoted.common.paths import current_platform
+
 logger = logging.getLogger(__name__)
 MODES = ("page", "terminal")
 
@@ -70,7 +72,6 @@ def plan(library: str, *, mode: str = "page", platform: str | None = None,
          which: Callable[[str], str | None] = shutil.which, env: Mapping[str, str] | None = None,
          endnoted: Sequence[str] | None = None) -> Launch | None:
     """Given a library and how to repair it, return what to start; None when no terminal can show the wizard."""
-    from endnoted.common.paths import current_platform
     platform = platform or current_platform()
     env = os.environ if env is None else env
     program = tuple(endnoted) if endnoted is not None else endnoted_command()

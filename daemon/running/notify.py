@@ -31,6 +31,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
+from endnoted.common.paths import current_platform
+
 logger = logging.getLogger(__name__)
 SERVICE = "org.freedesktop.Notifications"
 APP_NAME = "endnoted"
@@ -79,6 +81,7 @@ def notification_server_present(timeout: float = 2.0) -> tuple[bool, str]:
     if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
         return False, "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)"
     try:
+        # jeepney is installed on Linux only (a platform-marked dependency): imported where it is used.
         from jeepney import DBusAddress, new_method_call
         from jeepney.io.blocking import open_dbus_connection
         bus = DBusAddress("/org/freedesktop/DBus", bus_name="org.freedesktop.DBus", interface="org.freedesktop.DBus")
@@ -108,6 +111,7 @@ class DBusNotifier:
             logger.warning("notification not shown: %s", why)
             return Delivery(NOT_SHOWN, why)
         try:
+            # jeepney is installed on Linux only (a platform-marked dependency): imported where it is used.
             from jeepney import DBusAddress, MessageType, new_method_call
             from jeepney.io.blocking import open_dbus_connection
             server = DBusAddress("/org/freedesktop/Notifications", bus_name=SERVICE, interface=SERVICE)
@@ -175,6 +179,7 @@ class OsascriptNotifier:
 
 
 def _desktop_notifier_backend() -> Any:
+    # desktop-notifier is a dependency on Windows only (an extra elsewhere): imported when chosen.
     from desktop_notifier import DesktopNotifier as Backend
     from desktop_notifier import Icon
     return Backend(app_name=APP_NAME, app_icon=Icon(path=icon_path()))
@@ -237,6 +242,7 @@ class ActionNotifier:
         dispatched = threading.Event()
 
         async def go() -> bool:
+            # desktop-notifier is a dependency on Windows only (an extra elsewhere): imported when used.
             from desktop_notifier import Button, Icon, Urgency
             notifier = self._backend()
             if not await notifier.has_authorisation():
@@ -302,7 +308,6 @@ def choose(platform: str | None = None, *, has_desktop_notifier: bool | None = N
     The keyword arguments are the OS boundary: which packages exist, whether we run inside an app
     bundle, the desktop-notifier backend and the command runner. Defaults are this machine's.
     """
-    from endnoted.common.paths import current_platform
     platform = platform or current_platform()
     has = _has_desktop_notifier() if has_desktop_notifier is None else has_desktop_notifier
     extra: dict[str, Any] = {} if backend is None else {"backend": backend}

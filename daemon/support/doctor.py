@@ -55,6 +55,7 @@ class Machine:
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     browser: Callable[[], bool] = lambda: _has_browser()
     proc: Path = Path("/proc")
+    page: bool = True                               # whether `endnoted open` exists in this build
     encoding: str | None = field(default_factory=lambda: getattr(sys.stdout, "encoding", None))
 
 
@@ -113,7 +114,7 @@ def _notification_fix(platform: str) -> str:
 
 
 def check_repair(machine: Machine, settings: config_module.Config) -> Check:
-    if settings.repair == "page":
+    if settings.repair == "page" and machine.page:
         if machine.browser():
             return Check("repair", OK, "Repair… opens the wizard page in your browser (endnoted open)")
         return Check("repair", PROBLEM, "Repair… opens a browser page, but no web browser was found",

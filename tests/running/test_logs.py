@@ -8,7 +8,11 @@ from __future__ import annotations
 import io
 import logging
 import os
+import signal
 import stat
+import subprocess
+import sys
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path, PureWindowsPath
@@ -16,7 +20,9 @@ from pathlib import Path, PureWindowsPath
 import pytest
 
 from endnoted.common import paths
+from endnoted.demo.builder import LibrarySpec, build, days_ago, synthetic_refs
 from endnoted.running import logs
+from endnoted.support.supportbundle import write_bundle
 
 
 @pytest.fixture(autouse=True)
@@ -100,7 +106,6 @@ def test_the_start_up_line_names_version_libraries_and_folders() -> None:
 
 def test_the_support_bundle_carries_the_redacted_tail_of_the_log(tmp_path: Path, isolated_home: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from endnoted.support.supportbundle import write_bundle
     monkeypatch.setenv("ENDNOTED_LOG_DIR", str(tmp_path / "logs"))
     (tmp_path / "logs").mkdir()
     (tmp_path / "logs" / "endnoted.log").write_text(
@@ -110,3 +115,26 @@ def test_the_support_bundle_carries_the_redacted_tail_of_the_log(tmp_path: Path,
         tail = bundle.read("log-tail.txt").decode()
     assert "cannot read ~/Documents/Thesis.enl" in tail and "<email>" in tail
     assert str(isolated_home) not in tail and "someone@example.org" not in tail
+
+
+def test_the_daemon_writes_its_start_up_line_to_its_log_file(tmp_path: Path) -> None:
+    enl = build(tmp_path / "lib", LibrarySpec(name="Thesis", refs=synthetic_refs(3), last_sync=days_ago(0.1)))
+    folder = tmp_path / "logs"
+    env = {**os.environ, "ENDNOTED_LOG_DIR": str(folder), "DBUS_SESSION_BUS_ADDRESS": ""}
+    env.pop("JOURNAL_STREAM", None)
+    # stderr is a pipe, as under launchd or Task Scheduler: the lines go to the rotating file.
+    daemon = subprocess.Popen([sys.executable, "-m", "endnoted", "run", "--no-scan", str(enl)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while "starting" not in logs.tail(folder / "endnoted.log") and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        _out, err = daemon.communicate(timeout=20)
+    text = logs.tail(folder / "endnoted.log")
+    [line] = [line for line in text.splitlines() if " starting (" in line]
+    assert "INFO endnoted.running.runner: endnoted " in line and "watchdog " in line and "platformdirs " in line
+    assert f"libraries: {enl}" in line and "notifier: " in line
+    assert "WARNING endnoted.running.runner: notifications: " in text    # no session bus: said, not hidden
+    assert err == ""                                                      # nothing lost to a stderr nobody reads

@@ -107,3 +107,8 @@ def test_the_cli_gives_json_and_exit_3_when_something_needs_fixing(isolated_home
                                                          "console", "permissions"]
     text = run("doctor", "--no-ask")
     assert text.exit_code == 3 and "PROBLEM  service" in text.stdout and "fix: endnoted service install" in text.stdout
+
+
+def test_without_the_page_the_repair_check_looks_for_a_terminal(tmp_path: Path, healthy: Path) -> None:
+    check = doctor.check_repair(_machine(tmp_path, healthy, page=False), doctor.config_module.Config())
+    assert check.status == "ok" and "terminal wizard in xterm" in check.detail

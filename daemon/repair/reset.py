@@ -168,8 +168,8 @@ class ResetWizard:
             "  1. In EndNote choose File → New and create a new, empty library.\n"
             "  2. In Edit → Preferences → Sync (Mac: EndNote → Settings → Sync) sign in and choose the new library; "
             "click Sync. EndNote downloads everything from EndNote Web into it.\n"
-            f"  3. Keep {self.library.name} as it is: endnoted changed nothing. Compare the two with "
-            "endnoted compare if you want to see what differs.")
+            f"  3. Keep {self.library.name} as it is: endnoted changed nothing. To see what differs: "
+            f'endnoted compare "{self.library.path}" "NEW.enl" (the new library\'s .enl).')
 
     def _target(self, situation: str) -> Library:
         if situation != "new-library":
@@ -390,6 +390,8 @@ class ResetWizard:
             result = compare(snap, export)
         except ExportError:
             return None
+        if not result.belongs:
+            return None   # an export of another library proves nothing about what the reset would delete
         return len(result.missing_on_desktop), [ref.title for ref in result.missing_on_desktop[:10]]
 
     def _confirm_loss(self) -> bool:

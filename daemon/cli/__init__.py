@@ -7,7 +7,17 @@ Every expected failure is an EndnotedError and becomes one line on stderr with i
 from __future__ import annotations
 
 # Importing the families registers their commands on the group.
-from endnoted.cli import backups, checking, daemon, doctor, reset, service, settings  # noqa: F401
+from endnoted.cli import (  # noqa: F401
+    backups,
+    checking,
+    completion,
+    daemon,
+    doctor,
+    manpage,
+    reset,
+    service,
+    settings,
+)
 from endnoted.cli.app import cli
 from endnoted.common import console
 

@@ -26,6 +26,20 @@ logger = logging.getLogger("endnoted")
 class _Group(click.Group):
     """Turn our expected errors into one clean line and the right exit code."""
 
+    group_class = type   # subgroups (`service`) are _Group too: the same errors, the same help
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Each command's first sentence whole, wrapped: click would cut it at the terminal's width,
+        # and a summary cut mid-sentence says less than a wrapped one.
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -74,6 +88,12 @@ def cli(verbose: int, quiet: int) -> None:
 
     It reads libraries read-only, tells you the sync state (in-sync, pending, stale, diverged,
     damaged, not-synced, unknown) and walks you through the repair with a proven backup first.
+
+    \b
+    Example:
+      endnoted demo
+      endnoted check ~/Documents
+      endnoted check --help
     """
     _setup_logging(verbose - quiet)
     click.get_current_context().obj = verbose - quiet

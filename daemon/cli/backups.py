@@ -40,6 +40,11 @@ def backup(library: Path, folder: Path | None, no_attachments: bool, as_folder: 
 
     Written under a temporary name, proven (CRCs, SQLite structure, same counts, every attachment
     present), then renamed. A backup that fails a check is deleted; nothing is ever overwritten.
+
+    \b
+    Example:
+      endnoted backup "My EndNote Library.enl"
+      endnoted backup "My EndNote Library.enl" --to /media/usb --json
     """
     from endnoted.repair.backup import make_backup
 
@@ -84,6 +89,10 @@ def verify(archive: Path, as_json: bool) -> None:
     """Prove any .enlx (ours or EndNote's): CRCs, safe member names, database structure and counts.
 
     Exit 0 when it proves itself, 4 when it does not.
+
+    \b
+    Example:
+      endnoted verify "My EndNote Library-20250101-120000.enlx"
     """
     from endnoted.reading.enlx import prove
 
@@ -104,7 +113,13 @@ def verify(archive: Path, as_json: bool) -> None:
 @click.argument("library", required=False, type=click.Path(path_type=Path))
 @json_option
 def list_backups(library: Path | None, as_json: bool) -> None:
-    """List recorded backups (all, or one library's) and whether each still proves itself."""
+    """List recorded backups (all, or one library's) and whether each still proves itself.
+
+    \b
+    Example:
+      endnoted backups
+      endnoted backups "My EndNote Library.enl" --json
+    """
     from endnoted.common.errors import ArchiveRejected
     from endnoted.reading.enlx import prove
 
@@ -147,6 +162,10 @@ def restore(archive: Path, folder: Path, name: str | None, as_json: bool) -> Non
     """Make a new library (NAME.enl + NAME.Data) from a .enlx, proven after writing.
 
     Never writes over an existing library; refuses archives with unsafe members or zip bombs.
+
+    \b
+    Example:
+      endnoted restore "My EndNote Library-20250101-120000.enlx" --to ~/Restored --name Rescued
     """
     from endnoted.repair.restore import restore as run_restore
 

@@ -28,6 +28,11 @@ def check(paths: tuple[Path, ...], export: Path | None, stale_after: float | Non
     (searched down to 4 levels of sub-folders). A path without a library is a warning while the
     others are still checked; exit 2 only if no path holds one.
     Exit 0: all in-sync, pending or not-synced; 3: stale or unknown; 4: diverged or damaged.
+
+    \b
+    Example:
+      endnoted check ~/Documents
+      endnoted check "My EndNote Library.enl" --json
     """
     from endnoted.cli.render import reports
     from endnoted.common.errors import ExportError, LibraryNotFound
@@ -73,7 +78,11 @@ def compare(library: Path, other: Path, as_json: bool, limit: int, force: bool) 
     XML or RIS), or a library freshly synced from EndNote Web (a .enl, .Data folder or .enlx).
     An export of another library is refused (exit 2) unless --force is given.
     Exit 0: nothing missing; 3: only duplicates differ; 4: references missing on either side.
-    Example: endnoted compare "~/Documents/My EndNote Library.enl" ~/Downloads/export.xml
+
+    \b
+    Example:
+      endnoted compare "My EndNote Library.enl" ~/Downloads/export.xml
+      endnoted compare "My EndNote Library.enl" "From the Web.enl"
     """
     from endnoted.cli.render import comparison
     from endnoted.common.errors import ExportError, UsageError

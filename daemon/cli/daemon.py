@@ -20,6 +20,11 @@ def run_daemon(libraries: tuple[Path, ...], metrics_file: Path | None, no_scan: 
     """Run the daemon in the foreground (the service manager keeps it running).
 
     LIBRARIES are watched in addition to the discovered ones. SIGTERM or Ctrl-C stops it cleanly.
+
+    \b
+    Example:
+      endnoted run
+      endnoted run --no-scan "My EndNote Library.enl"
     """
     import functools
     import signal
@@ -74,6 +79,11 @@ def status(library: Path | None, as_json: bool) -> None:
 
     Also says whether alerts can reach you and which reset is under way.
     Exit codes as check while the daemon runs; 5 whenever it is not running (the state shown is old).
+
+    \b
+    Example:
+      endnoted status
+      endnoted status --json
     """
     from endnoted.cli.render import status as render_status
     from endnoted.common import paths
@@ -102,7 +112,13 @@ def status(library: Path | None, as_json: bool) -> None:
 @json_option
 @click.option("--no-scan", is_flag=True, help="Only the config and EndNote's preferences, no folder scan.")
 def list_libraries(as_json: bool, no_scan: bool) -> None:
-    """List the libraries endnoted would watch, and why each was found."""
+    """List the libraries endnoted would watch, and why each was found.
+
+    \b
+    Example:
+      endnoted libraries
+      endnoted libraries --no-scan --json
+    """
     from endnoted.reading.discovery import discover
 
     found = discover(_config(), scan=not no_scan)
@@ -119,7 +135,13 @@ def list_libraries(as_json: bool, no_scan: bool) -> None:
 @click.argument("library", required=False, type=click.Path(path_type=Path))
 @json_option
 def history(library: Path | None, as_json: bool) -> None:
-    """The timeline: syncs (USN and pending before/after), verdict changes, drops in references, alerts."""
+    """Show the timeline of syncs (USN and pending before/after), verdict changes, drops in references and alerts.
+
+    \b
+    Example:
+      endnoted history "My EndNote Library.enl"
+      endnoted history --json
+    """
     from endnoted.cli.render import history as render_history
     from endnoted.common import paths
     from endnoted.state.history import Entry, timeline
@@ -139,7 +161,12 @@ def history(library: Path | None, as_json: bool) -> None:
 @cli.command()
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Where to write the bundle (.zip).")
 def report(output: Path | None) -> None:
-    """Write a support bundle (zip) for a help desk, with personal data redacted."""
+    """Write a support bundle (zip) for a help desk, with personal data redacted.
+
+    \b
+    Example:
+      endnoted report -o ~/Desktop/endnoted-report.zip
+    """
     from endnoted.support.supportbundle import write_bundle
 
     path = write_bundle(output)

@@ -63,6 +63,11 @@ def reset(library: Path | None, situation: str | None, new_library: Path | None,
     Resumable: run it again to continue where it stopped, across EndNote restarts and reboots.
     Exit 0 when done (or nothing to do), 1 when no proven backup could be made, 3 when it stopped
     before the end (no answer, or a step not done yet).
+
+    \b
+    Example:
+      endnoted reset "My EndNote Library.enl"
+      endnoted reset --status "My EndNote Library.enl"
     """
     from endnoted.common.errors import UsageError
     from endnoted.repair import reset as wizard

@@ -13,7 +13,13 @@ from endnoted.cli.app import cli, emit_json, json_option
 
 @cli.group()
 def service() -> None:
-    """Run endnoted at login as a per-user service (systemd user unit, launchd agent, Windows logon task)."""
+    """Run endnoted at login as a per-user service (systemd user unit, launchd agent, Windows logon task).
+
+    \b
+    Example:
+      endnoted service install --dry-run
+      endnoted service status
+    """
 
 
 platform_option = click.option("--platform", "platform", type=click.Choice(["linux", "macos", "windows"]),
@@ -36,7 +42,13 @@ def _service_report(report: Any, as_json: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Print the file and the commands; change nothing.")
 @json_option
 def service_install(platform: str | None, dry_run: bool, as_json: bool) -> None:
-    """Install and start the service for this user (idempotent)."""
+    """Install and start the service for this user (idempotent).
+
+    \b
+    Example:
+      endnoted service install
+      endnoted service install --dry-run --platform macos
+    """
     from endnoted.support import autostart
     target = platform or autostart.current_platform()
     home = Path(os.environ.get("HOME") or Path.home())
@@ -62,7 +74,13 @@ def service_install(platform: str | None, dry_run: bool, as_json: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Print the commands; change nothing.")
 @json_option
 def service_uninstall(platform: str | None, dry_run: bool, as_json: bool) -> None:
-    """Stop the service and remove exactly what install wrote."""
+    """Stop the service and remove exactly what install wrote.
+
+    \b
+    Example:
+      endnoted service uninstall --dry-run
+      endnoted service uninstall
+    """
     from endnoted.support import autostart
     target = platform or autostart.current_platform()
     home = Path(os.environ.get("HOME") or Path.home())
@@ -79,7 +97,13 @@ def service_uninstall(platform: str | None, dry_run: bool, as_json: bool) -> Non
 @platform_option
 @json_option
 def service_status(platform: str | None, as_json: bool) -> None:
-    """Say whether the service is installed, enabled and running."""
+    """Say whether the service is installed, enabled and running.
+
+    \b
+    Example:
+      endnoted service status
+      endnoted service status --json
+    """
     from endnoted.support import autostart
     report = autostart.status(platform or autostart.current_platform(), home=Path(os.environ.get("HOME") or Path.home()))
     if as_json:

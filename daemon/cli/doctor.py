@@ -22,7 +22,10 @@ def doctor(as_json: bool, no_ask: bool) -> None:
     It shows one test notification and asks whether you saw it. Exit 0 when everything holds
     (warnings are things it cannot confirm); 3 when something needs fixing.
 
-    Example: endnoted doctor --json --no-ask
+    \b
+    Example:
+      endnoted doctor
+      endnoted doctor --json --no-ask
     """
     from endnoted.support.doctor import Machine, all_hold, run_checks, to_json
 

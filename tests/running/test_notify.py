@@ -11,6 +11,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -179,3 +180,10 @@ def test_linux_desktop_notifier_critical_stays_until_dismissed(tmp_path: Path, m
 def test_notifications_turned_off_are_not_shown() -> None:
     delivery = NullNotifier().send("t", "b")
     assert delivery.outcome == "not-shown" and not delivery.delivered and "config" in delivery.error
+
+
+def test_windows_gets_desktop_notifier_as_a_platform_marked_dependency() -> None:
+    root = Path(__file__).resolve().parents[2]
+    dependencies = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    [entry] = [d for d in dependencies if d.startswith("desktop-notifier")]
+    assert entry.replace('"', "'").endswith("; sys_platform == 'win32'")

@@ -108,6 +108,7 @@ class RecordKeys:
 
 
 _COARSE_DELETE = str.maketrans("", "", "".join(chr(c) for c in range(128) if not chr(c).isalnum()))
+_COARSE_DELETE_BUT_SEPARATOR = {c: None for c in range(1, 128) if not chr(c).isalnum()}
 
 
 def coarse_title(title: str) -> str:
@@ -131,15 +132,29 @@ def find_extra_copies(items: Sequence[T], fields: Callable[[T], tuple[str, str, 
     """
     values = [fields(item) for item in items]
     dois = [normalise_doi(value[0]) if value[0] else "" for value in values]
-    coarse = [value[1].lower().translate(_COARSE_DELETE)
-              if value[1].isascii() and "<" not in value[1] and "&" not in value[1] else coarse_title(value[1])
-              for value in values]
+    coarse = coarse_titles([value[1] for value in values])
     doi_count = Counter(dois)
     coarse_count = Counter(coarse)
     chosen = [n for n, (doi, title) in enumerate(zip(dois, coarse, strict=True))
               if (doi and doi_count[doi] > 1) or (title and coarse_count[title] > 1)]
-    return extra_copies([items[n] for n in chosen],
-                        [RecordKeys(dois[n], title_key(values[n][1], values[n][2], values[n][3])) for n in chosen])
+    keys = title_keys([values[n][1] for n in chosen], [values[n][2] for n in chosen], [values[n][3] for n in chosen])
+    return extra_copies([items[n] for n in chosen], [RecordKeys(dois[n], key) for n, key in zip(chosen, keys,
+                                                                                                  strict=True)])
+
+
+def coarse_titles(titles: Sequence[str]) -> list[str]:
+    """Given many titles, return [coarse_title(t) for t in titles]; plain ASCII ones in one translate."""
+    coarse = [""] * len(titles)
+    plain, wide, other = _split_kinds(titles)
+    if plain:
+        joined = _SEPARATOR.join([titles[n] for n in plain]).lower().translate(_COARSE_DELETE_BUT_SEPARATOR)
+        for n, text in zip(plain, joined.split(_SEPARATOR), strict=True):
+            coarse[n] = text
+    for n, text in zip(wide, fold_all([titles[n] for n in wide]), strict=True):
+        coarse[n] = text.replace(" ", "")
+    for n in other:
+        coarse[n] = coarse_title(titles[n])
+    return coarse
 
 
 def extra_copies(items: Sequence[T], keys: Sequence[RecordKeys]) -> list[T]:
@@ -173,38 +188,70 @@ _SEPARATOR = "\x00"   # joins values for one bulk fold; a value holding it takes
 # normalise_text's ASCII table, plus every other ASCII character str.split() counts as white space,
 # so that collapsing runs of spaces over the joined text equals " ".join(value.split()) per value.
 _BULK_FOLD = {**_ASCII_PUNCT, **{c: " " for c in range(128) if chr(c).isspace()}}
+_NON_WORD_BUT_SEPARATOR = re.compile(r"(?:[^\w\x00]|_)+")
 
 
-def _plain(value: str) -> bool:
-    return value.isascii() and "<" not in value and "&" not in value and _SEPARATOR not in value
+def _split_kinds(values: Sequence[str]) -> tuple[list[int], list[int], list[int]]:
+    """Given values, return the positions of (plain ASCII, other text without markup, the rest)."""
+    plain: list[int] = []
+    wide: list[int] = []
+    other: list[int] = []
+    for n, value in enumerate(values):
+        if not value:
+            continue
+        if "<" in value or "&" in value or _SEPARATOR in value:
+            other.append(n)   # markup, entities: normalise_text one by one
+        elif value.isascii():
+            plain.append(n)
+        else:
+            wide.append(n)
+    return plain, wide, other
+
+
+def _fold_joined(values: Sequence[str], positions: list[int], fold: Callable[[str], str], into: list[str]) -> None:
+    """Fold the values at `positions` as one text (joined by the separator) and put each result in `into`."""
+    if not positions:
+        return
+    joined = fold(_SEPARATOR.join([values[n] for n in positions]))
+    # After the fold the only white space left is " ". Collapse its runs over the whole text (each
+    # pass halves them: a few passes of a C replace, cheaper than splitting a million words), then
+    # drop the single space left on either side of a separator: as " ".join(v.split()) per value.
+    while "  " in joined:
+        joined = joined.replace("  ", " ")
+    joined = joined.strip(" ").replace(" " + _SEPARATOR, _SEPARATOR).replace(_SEPARATOR + " ", _SEPARATOR)
+    for n, text in zip(positions, joined.split(_SEPARATOR), strict=True):
+        into[n] = text
+
+
+def _fold_plain(text: str) -> str:
+    return text.translate(_BULK_FOLD).lower()
+
+
+def _fold_wide(text: str) -> str:
+    # normalise_text's steps for text without markup or entities. NFKC and case folding act on each
+    # character and its combining marks; U+0000 composes with nothing, so each value folds as alone.
+    return _NON_WORD_BUT_SEPARATOR.sub(" ", unicodedata.normalize("NFKC", text).casefold())
 
 
 def fold_all(values: Sequence[str]) -> list[str]:
-    """Given many titles or names, return [normalise_text(v) for v in values], plain ASCII folded in bulk.
+    """Given many titles or names, return [normalise_text(v) for v in values], folded in bulk.
 
-    Plain ASCII values (no markup, no entities: most real titles) are joined and folded by one
-    translate and one lower over the whole text; the rest go through normalise_text one by one.
+    Values without markup or entities (almost every real title) are joined and folded as one text:
+    one translate and one lower for ASCII, one NFKC, casefold and regex pass for the rest. Values
+    with markup or entities go through normalise_text one by one.
     """
-    plain = [n for n, value in enumerate(values) if _plain(value)]
     folded = [""] * len(values)
-    if plain:
-        joined = _SEPARATOR.join([values[n] for n in plain]).translate(_BULK_FOLD).lower()
-        # Collapse white space over the whole text (the separator is not white space), then drop
-        # the single space left on either side of a separator: as " ".join(v.split()) per value.
-        joined = " ".join(joined.split()).replace(" " + _SEPARATOR, _SEPARATOR).replace(_SEPARATOR + " ", _SEPARATOR)
-        for n, text in zip(plain, joined.split(_SEPARATOR), strict=True):
-            folded[n] = text
-    if len(plain) < len(values):
-        chosen = set(plain)
-        for n, value in enumerate(values):
-            if n not in chosen:
-                folded[n] = normalise_text(value)
+    plain, wide, other = _split_kinds(values)
+    _fold_joined(values, plain, _fold_plain, folded)
+    _fold_joined(values, wide, _fold_wide, folded)
+    for n in other:
+        folded[n] = normalise_text(values[n])
     return folded
 
 
 def surnames_all(authors: Sequence[str]) -> list[str]:
     """Given many authors (or CR-separated author lists), return [surname(a) for a in authors]."""
-    firsts = [author.split("\r", 1)[0] for author in authors]
+    firsts = [author.split("\r", 1)[0].strip() for author in authors]   # as surname(): strip first
     comma = [first.split(",", 1)[0] if "," in first else None for first in firsts]
     folded = fold_all([first if part is None else part for first, part in zip(firsts, comma, strict=True)])
     return [name if part is not None else (name.rsplit(" ", 1)[-1] if name else "")

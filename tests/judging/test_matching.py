@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from endnoted.judging.matching import (
+    coarse_title,
+    coarse_titles,
     fold_all,
     library_keys,
     normalise_doi,
@@ -29,7 +31,7 @@ from endnoted.reading.snapshot import take
 from tests.conftest import real_libraries
 
 PIECES = [*"abcXYZ  ,.;:-'\"<>&\r\n\t\x00\x0b\x0c\x1c\x1f_!?()[]0123456789", "é", "中", "ﬁ", "–", "ß", "İ",
-          "<i>", "</i>", "<sup>2</sup>", "&amp;", "&lt;", "&#233;", "<file name.pdf>", "   ", "van der ", "O'"]
+          "\u0301", "\u3000", "\xa0", "Ａ", "<i>", "</i>", "<sup>2</sup>", "&amp;", "&lt;", "&#233;", "<file name.pdf>", "   ", "van der ", "O'"]
 
 
 def _random(rng: random.Random, longest: int) -> str:
@@ -43,6 +45,7 @@ def test_bulk_keys_equal_single_keys_on_hostile_strings(seed: int) -> None:
     years = [rng.choice(["2020", "", "1999a", "c. 2001", _random(rng, 6)]) for _ in range(3000)]
     authors = [_random(rng, 25) for _ in range(3000)]
     assert fold_all(titles) == [normalise_text(title) for title in titles]
+    assert coarse_titles(titles) == [coarse_title(title) for title in titles]
     assert surnames_all(authors) == [surname(author) for author in authors]
     for untitled in (False, True):
         assert title_keys(titles, years, authors, untitled=untitled) == [

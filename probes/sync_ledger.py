@@ -98,12 +98,13 @@ class SyncLedgerProbe:
         fresh_ids = snapshot.unsynced_ids - snapshot.missed_ids
         pending = ledger.pending - snapshot.stuck_rows
         unsent_files = sum(1 for item in snapshot.attachments if not item.synced)
+        unnumbered = snapshot.unnumbered_rows
         # When did the oldest waiting change happen? Reference times where EndNote keeps them.
         times = [ref.added for ref in snapshot.references if ref.id in fresh_ids and ref.added]
         times += [ref.updated for ref in snapshot.references if ref.id in snapshot.edited_ids]
         if pending and snapshot.pending_since:
             times.append(snapshot.pending_since)
-        if pending and not snapshot.pending_since or unsent_files:
+        if pending and not snapshot.pending_since or unsent_files or unnumbered:
             times.append(int(last_sync))  # no time of its own: it waits at least since the last sync
         parts = []
         if fresh_ids:
@@ -115,6 +116,8 @@ class SyncLedgerProbe:
                                  "changes (edits, trash moves, attachments)"))
         if unsent_files:
             parts.append(_plural(unsent_files, "attachment", "attachments"))
+        if unnumbered:
+            parts.append(_plural(unnumbered, "sync record never sent", "sync records never sent"))
         oldest = min(times) if times else None
         waited = 0.0 if oldest is None else (context.now.timestamp() - oldest)
         stale = waited > context.stale_after_seconds
@@ -153,11 +156,15 @@ class SyncLedgerProbe:
             yield Finding(self.name, "sync.unsynced-attachments", Severity.INFO,
                           f"{unsent_files} attachments have no sync record yet: " + SYNC_NOW, unsent_files,
                           verdict=state, reason=reason, action=action)
+        if unnumbered:
+            yield Finding(self.name, "sync.unsent-records", Severity.INFO,
+                          f"{unnumbered} sync records have no server number (USN 0): EndNote made them but never "
+                          "sent them. " + SYNC_NOW, unnumbered, verdict=state, reason=reason, action=action)
         if snapshot.stuck_rows:
             refs, more = references_named(snapshot, snapshot.stuck_ids)
             yield Finding(self.name, "sync.stuck", Severity.WARNING,
-                          f"{snapshot.stuck_rows} changes were already waiting before the last sync and that sync "
-                          "did not send them: a sync conflict or a stuck item, which pressing Sync alone does not "
+                          f"{_plural(snapshot.stuck_rows, 'change was', 'changes were')} already waiting before "
+                          "the last sync and that sync did not send them: a sync conflict or a stuck item, which pressing Sync alone does not "
                           "clear. " + CONFLICTS, snapshot.stuck_rows, verdict=State.STALE,
                           reason=f"{_plural(snapshot.stuck_rows, 'change', 'changes')} survived the last sync "
                                  "without being sent (a conflict or a stuck item)",

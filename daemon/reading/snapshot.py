@@ -12,6 +12,8 @@ Definitions (issue #2, "Snapshot contents"):
 - missed: unsynced refs added > 60 s before the last sync (the Web copy lacks them).
 - stuck: pending sync rows whose action_timestamp is > 60 s before the last sync: a sync ran after
   the change and did not clear it (docs/ENDNOTE-RULES.md R9).
+- unnumbered: sync rows with nothing pending but USN 0: EndNote made the row, the server never
+  numbered it, so it was never sent (R7; no real sample has one).
 - refs_sequence: sqlite_sequence's counter for refs (AUTOINCREMENT): minus the row count it
   bounds the references deleted for good (R8).
 
@@ -174,6 +176,7 @@ class Snapshot:
     missed_ids: frozenset[int] = field(default_factory=frozenset)     # counted in ledger.missed
     stuck_ids: frozenset[int] = field(default_factory=frozenset)      # references whose pending row survived a sync
     stuck_rows: int = 0                     # pending rows of any kind that survived a sync
+    unnumbered_rows: int = 0                # idle sync rows with USN 0: created here, never given a server number
     pending_since: int | None = None        # earliest action_timestamp of a pending, not stuck row (epoch s)
     refs_sequence: int | None = None        # sqlite_sequence's counter for refs
     account: str | None = None              # a one-way hash of the sync user id (misc 6/39): never the id itself
@@ -340,7 +343,7 @@ def _fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tup
     synced_files: set[tuple[int, str]] = set()
     synced_groups: set[int] = set()
     stuck_refs: set[int] = set()
-    pending = stuck_rows = 0
+    pending = stuck_rows = unnumbered = 0
     pending_since: int | None = None
     stuck_limit = None if last_sync_s is None else last_sync_s - MISSED_SLACK_SECONDS
     max_usn: int | None = None
@@ -349,6 +352,7 @@ def _fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tup
         pending += busy
         stuck = busy and bool(stamp) and stuck_limit is not None and stamp < stuck_limit
         stuck_rows += stuck
+        unnumbered += not busy and usn == 0
         if busy and stamp and not stuck:
             pending_since = stamp if pending_since is None else min(pending_since, stamp)
         if usn is not None and (max_usn is None or usn > max_usn):
@@ -415,7 +419,7 @@ def _fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tup
         attachments=attachments, unsynced_groups=unsynced_groups,
         integrity=integrity, tables=frozenset(tables), bad_values=tuple(bad), edited_ids=frozenset(edited),
         unsynced_ids=frozenset(unsynced), missed_ids=frozenset(missed), stuck_ids=frozenset(stuck_refs),
-        stuck_rows=stuck_rows, pending_since=pending_since, account=_account(misc.get((6, 39))))
+        stuck_rows=stuck_rows, unnumbered_rows=unnumbered, pending_since=pending_since, account=_account(misc.get((6, 39))))
 
 
 def _account(value: object) -> str | None:

@@ -89,3 +89,12 @@ def test_lists_are_capped_with_how_many_more(tmp_path: Path) -> None:
     assert (len(found["references"]), found["more"], found["count"]) == (20, 5, 25)
     assert set(found["references"][0]) == {"record", "title", "year", "first_author"}
     assert "… and 5 more" in run("check", str(enl)).stdout
+
+
+def test_sync_records_without_a_server_number_are_waiting_work(tmp_path: Path) -> None:
+    enl = library(tmp_path, synthetic_refs(4))
+    with edit(enl.with_suffix(".Data") / "sdb" / "sdb.eni") as db:
+        db.execute("UPDATE sync SET usn = 0 WHERE type = 1 AND item_id IN (1, 2)")
+    report = check_library(locate(enl)[0], now=NOW, mounts=())
+    assert {f.code: f.count for f in report.findings}.get("sync.unsent-records") == 2
+    assert report.verdict.state.value == "pending" and "2 sync records never sent" in report.verdict.reason

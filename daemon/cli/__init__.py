@@ -6,20 +6,13 @@ Every expected failure is an EndnotedError and becomes one line on stderr with i
 
 from __future__ import annotations
 
-# Importing the families registers their commands on the group.
-from endnoted.cli import (  # noqa: F401
-    backups,
-    checking,
-    completion,
-    daemon,
-    doctor,
-    manpage,
-    reset,
-    service,
-    settings,
-)
 from endnoted.cli.app import cli
 from endnoted.common import console
+
+# The command families: importing one registers its commands on the group. The group imports them
+# lazily, in this order, until it finds the command asked for (start-up time): add a new family here.
+cli.families = ("daemon", "checking", "backups", "reset", "service", "settings", "doctor", "completion",
+                "manpage")
 
 __all__ = ["cli", "main"]
 

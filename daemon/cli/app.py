@@ -6,6 +6,7 @@ here, in `_Group.invoke`; nothing below this module prints or exits.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -24,7 +25,43 @@ logger = logging.getLogger("endnoted")
 
 
 class _Group(click.Group):
-    """Turn our expected errors into one clean line and the right exit code."""
+    """Turn our expected errors into one clean line and the right exit code; load command families lazily.
+
+    `families` names the modules (under endnoted.cli) whose decorators register commands here. A run
+    of one command imports families only until it is found (`endnoted status` loads one family, not
+    all: start-up time, issue 16); `--help` and anything that reads `commands` loads them all.
+    """
+
+    families: Sequence[str] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._loaded = 0
+        super().__init__(*args, **kwargs)
+
+    @property   # type: ignore[override]
+    def commands(self) -> dict[str, click.Command]:
+        self._load()
+        return self._commands
+
+    @commands.setter
+    def commands(self, value: dict[str, click.Command]) -> None:
+        self._commands = value
+
+    def _load(self, until: str | None = None) -> None:
+        """Import families in order until `until` is registered (None: every family)."""
+        while self._loaded < len(self.families) and (until is None or until not in self._commands):
+            family = self.families[self._loaded]
+            self._loaded += 1
+            importlib.import_module(f"endnoted.cli.{family}")
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        name = name or cmd.name
+        assert name is not None
+        self._commands[name] = cmd   # not through `commands`: registering must not load the others
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._load(until=cmd_name)
+        return self._commands.get(cmd_name)
 
     group_class = type   # subgroups (`service`) are _Group too: the same errors, the same help
 

@@ -13,15 +13,13 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
-import logging.handlers
 import os
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from endnoted.common import paths
 
@@ -73,20 +71,14 @@ def log_file(folder: Path | None = None) -> Path:
     return (folder or paths.log_dir()) / LOG_NAME
 
 
-class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """A rotating log file that is 0600 each time it is (re)opened, rotation included: it names your libraries."""
-
-    def _open(self) -> Any:
-        stream = super()._open()
-        if os.name == "posix":
-            os.chmod(self.baseFilename, 0o600)
-        return stream
-
-
 def _private_file_handler(path: Path) -> logging.Handler:
     path.parent.mkdir(parents=True, exist_ok=True)
     if os.name == "posix":
         path.parent.chmod(0o700)
+    # Imported here: logging.handlers pulls in socket and pickle (about 10 ms), and only the daemon
+    # writes a file; every other command logs to stderr (start-up time, issue 16).
+    from endnoted.running.logfile import PrivateRotatingFileHandler
+
     handler = PrivateRotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
     handler.setFormatter(logging.Formatter(FORMAT))
     return handler
@@ -141,6 +133,10 @@ def setup(verbosity: int, *, daemon: bool = False, stream: TextIO | None = None,
 
 
 def library_versions(names: Iterable[str] = LIBRARIES) -> dict[str, str]:
+    # Imported here: every CLI command imports this module to set up logging, and importlib.metadata
+    # costs about 14 ms of start-up that only the daemon's first log line needs (issue 16).
+    import importlib.metadata
+
     found = {"python": sys.version.split()[0]}
     for name in names:
         try:

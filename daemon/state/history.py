@@ -14,7 +14,7 @@ from endnoted.common.timefmt import iso_z
 from endnoted.state.store import Store
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Entry:
     at: datetime
     path: str

@@ -25,7 +25,7 @@ GONE_NEXT = ("If you moved it, endnoted finds it again on its next scan, or add 
              "if it was synced, choose it again in EndNote's Preferences → Sync.")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class StoredCounts:
     references: int
     trashed: int
@@ -37,7 +37,7 @@ class StoredCounts:
                 "groups": self.groups}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class StoredReport:
     """One pass's result as the store keeps it: the successor of a LibraryReport once it leaves the checker.
 
@@ -112,7 +112,7 @@ class StoredReport:
         return int(sync.get("pending") or 0) + int(sync.get("edited_after_sync") or 0) + int(sync.get("unsynced") or 0)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LibraryRow:
     """A watched library's current state: its last report and the alert memory."""
 
@@ -144,7 +144,7 @@ class LibraryRow:
                    export_path=row.get("export_path"), db_id=row.get("db_id"))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SnapshotRow:
     """The counts of one reading, for history and for the next reading's comparison."""
 
@@ -176,7 +176,7 @@ class SnapshotRow:
                    missed=row["missed"], db_id=row["db_id"])
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SyncEvent:
     """A sync seen between two readings: the ledger before and after."""
 
@@ -202,7 +202,7 @@ class SyncEvent:
                    references_after=row["references_after"])
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Event:
     """Something the daemon noticed or did: started, export matched, library gone, alert held back..."""
 
@@ -221,7 +221,7 @@ class Event:
         return {"at": iso_z(self.at), "path": self.path, "kind": self.kind, "detail": self.detail}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Notification:
     """An alert and whether it reached the user."""
 
@@ -249,7 +249,7 @@ class Notification:
         return self.error if self.error.startswith(("not-shown", "unknown")) else f"not shown: {self.error}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Heartbeat:
     """The daemon's last sign of life, and whether its alerts could reach the user when it last looked."""
 
@@ -270,7 +270,7 @@ class Heartbeat:
                    notifier_ready=None if ready is None else bool(ready), notifier_why=row.get("notifier_why") or "")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ResetRun:
     """A reset wizard's run as `status` shows it: which library, which step, since when."""
 

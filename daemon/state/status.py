@@ -23,7 +23,7 @@ FIRST_RUN = ("the daemon has never run, so nothing is known yet. Check a library
              "to watch your libraries from now on: endnoted service install (or endnoted run in a terminal)")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class DaemonHealth:
     running: bool
     why: str
@@ -62,7 +62,7 @@ def daemon_health(beat: Heartbeat | None, now: datetime | None = None) -> Daemon
     return DaemonHealth(True, "", beat)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Status:
     daemon: DaemonHealth
     endnote: Sequence[Mapping[str, Any]]     # EndNoteProcess.to_json each

@@ -1,0 +1,76 @@
+"""Start-up: `endnoted status` and `endnoted --help` as whole processes, against `python3 -c pass` measured in
+the same run (issue 16, item 5; goal: status with the daemon's state of 10 libraries ≤ 3× the floor).
+
+Run: python benchmarks/bench_startup.py [--runs N]
+The state holds 10 checked libraries and the heartbeat of a live process (this one), so `status` takes
+the path it takes while the daemon runs. Runs are interleaved (floor, status, help, floor, ...) so load
+on the machine falls on all three alike; the median of each is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from endnoted.demo.builder import LibrarySpec, build, days_ago, synthetic_refs
+from endnoted.judging.checker import check_library
+from endnoted.reading.library import locate
+from endnoted.state.records import StoredReport
+from endnoted.state.store import Store
+
+
+def _state(folder: Path, libraries: int) -> None:
+    with Store(folder / "state" / "state.db") as store:
+        store.beat(pid=os.getpid(), started_at=datetime.now(UTC).isoformat(), version="bench")
+        store.record_notifier("bench", True, "")
+        for n in range(libraries):
+            refs = synthetic_refs(20, seed=n)
+            enl = build(folder / f"lib{n}", LibrarySpec(refs=refs, last_sync=days_ago(0.2)))
+            store.record_pass(StoredReport.from_report(check_library(locate(enl)[0])))
+
+
+def _time(command: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--libraries", type=int, default=10)
+    args = parser.parse_args()
+    script = shutil.which("endnoted", path=str(Path(sys.executable).parent))
+    endnoted = [script] if script else [sys.executable, "-m", "endnoted"]
+    with tempfile.TemporaryDirectory(prefix="endnoted-bench-startup-") as scratch:
+        folder = Path(scratch)
+        _state(folder, args.libraries)
+        env = {**os.environ, "ENDNOTED_STATE_DIR": str(folder / "state"), "HOME": str(folder),
+               "ENDNOTED_CONFIG": str(folder / "config.toml")}
+        commands = {"python3 -c pass (floor)": [sys.executable, "-c", "pass"],
+                    f"endnoted status ({args.libraries} libraries)": [*endnoted, "status"],
+                    "endnoted status --json": [*endnoted, "status", "--json"],
+                    "endnoted --help": [*endnoted, "--help"]}
+        for command in commands.values():   # warm the page cache and .pyc files
+            _time(command, env)
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(args.runs):
+            for name, command in commands.items():
+                times[name].append(_time(command, env))
+    floor = statistics.median(times["python3 -c pass (floor)"])
+    print(f"{'measure':<32} {'median':>9} {'ratio to floor':>15}   (goal for status: ≤ 3.0×; {args.runs} runs each)")
+    for name, values in times.items():
+        median = statistics.median(values)
+        print(f"{name:<32} {median * 1000:>7.1f} ms {median / floor:>14.2f}×")
+
+
+if __name__ == "__main__":
+    main()

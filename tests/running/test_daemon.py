@@ -416,7 +416,10 @@ def test_the_repair_button_opens_the_wizard(bare_bus: str, tmp_path: Path, monke
     server = _notification_server(bare_bus, log, AUTO_INVOKE="1")   # the user presses the button
     pressed = tmp_path / "pressed.txt"
     recorder = tmp_path / "terminal.py"   # stands in for a terminal emulator: records what it was asked to run
-    recorder.write_text(f"import sys\nopen({str(pressed)!r}, 'w').write(repr(sys.argv[1:]))\n")
+    # Written whole, then renamed: the test waits for the file to exist, and must never read it half written
+    # (it did, about 1 run in 12 under load, when the stand-in wrote the file in place).
+    recorder.write_text(f"import os, sys\nopen({str(pressed) + '.part'!r}, 'w').write(repr(sys.argv[1:]))\n"
+                        f"os.replace({str(pressed) + '.part'!r}, {str(pressed)!r})\n")
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bare_bus)
     monkeypatch.setenv("ENDNOTED_TERMINAL", f"{sys.executable} {recorder}")
     notifier = ActionNotifier(timeout=5, launcher=functools.partial(open_repair, mode="terminal", endnoted=["endnoted"]))

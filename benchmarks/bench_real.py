@@ -12,7 +12,11 @@ on this shared machine, and each ratio is against a floor measured in the same r
 - daemon: the daemon's reading of the library after one reference is edited (in a warm process,
   as Daemon.check_one runs it), against a full `check` process. Goal ≤ 0.1×.
 
+- daemon process (--daemon-libraries N): `endnoted run` over N copies of the last size: idle RSS
+  (goal ≤ 120 MB with 10 of 100k) and last write → new verdict (goal ≤ 3 s).
+
 Usage: python benchmarks/bench_real.py [--sizes 10000,100000] [--runs 3] [--skip compare,daemon] [--cache DIR]
+       [--daemon-libraries 10]
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from __future__ import annotations
 import argparse
 import html
 import os
+import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -164,12 +170,72 @@ def bench_daemon(size: int, enl: Path, runs: int, check: float, scratch: Path) -
           f"   full check {check:6.2f} s   ratio {reread / check:5.2f}x (goal <= 0.1)")
 
 
+def snapshot_count(state: Path, enl: Path) -> int:
+    try:
+        db = sqlite3.connect(f"{(state / 'state.db').as_uri()}?mode=ro", uri=True, timeout=5)
+        try:
+            return int(db.execute("SELECT count(*) FROM snapshots WHERE path = ?", (str(enl),)).fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0
+
+
+def bench_daemon_process(size: int, count: int, scratch: Path, writes: int) -> None:
+    """`endnoted run` watching `count` real-content libraries of `size`: idle RSS, and last write → new verdict.
+
+    Goals: idle RSS ≤ 120 MB with 10 libraries of 100k; write → verdict ≤ 3 s (the 2 s quiet window included).
+    """
+    import psutil  # noqa: PLC0415 - only this part of the benchmark needs it
+
+    source = clone(scratch, size)
+    libraries = []
+    for n in range(count):
+        target = scratch / f"daemon{size}-{n}"
+        if not target.exists():
+            shutil.copytree(source.parent, target)
+        libraries.append((target / source.name).resolve())
+    state = scratch / f"daemon-state-{size}-{count}"
+    shutil.rmtree(state, ignore_errors=True)
+    env = {**os.environ, "ENDNOTED_STATE_DIR": str(state), "HOME": str(scratch), "ENDNOTED_CONFIG": str(scratch / "none.toml")}
+    daemon = subprocess.Popen([sys.executable, "-m", "endnoted", "run", "--no-scan", *map(str, libraries)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        started = time.monotonic()
+        while not all(snapshot_count(state, enl) for enl in libraries):
+            time.sleep(0.5)
+        first_pass = time.monotonic() - started
+        time.sleep(10)
+        process_info = psutil.Process(daemon.pid)
+        idle = max(process_info.memory_info().rss for _ in range(5) if time.sleep(1) is None)
+        database = libraries[0].with_suffix(".Data") / "sdb" / "sdb.eni"
+        latencies = []
+        for n in range(writes):
+            before = snapshot_count(state, libraries[0])
+            edit_one(database, 1000 + n)
+            written = time.monotonic()
+            while snapshot_count(state, libraries[0]) == before:
+                time.sleep(0.02)
+            latencies.append(time.monotonic() - written)
+            time.sleep(3)
+        peak = process_info.memory_info().rss
+        print(f"  daemon process, {count} libraries of {size}: first pass {first_pass:.1f} s; idle RSS "
+              f"{idle / 2**20:.0f} MB (goal <= 120 MB for 10 of 100k), after the writes {peak / 2**20:.0f} MB; "
+              f"last write -> new verdict median {statistics.median(latencies):.2f} s, max {max(latencies):.2f} s "
+              f"over {writes} writes (goal <= 3 s, the 2 s quiet window included)")
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(timeout=60)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip", default="")
     parser.add_argument("--cache", type=Path, help="keep the cloned libraries in this folder between runs")
+    parser.add_argument("--daemon-libraries", type=int, default=0,
+                        help="also run `endnoted run` over this many copies of the last size (idle RSS, latency)")
     args = parser.parse_args()
     skip = set(args.skip.split(","))
     with tempfile.TemporaryDirectory(prefix="endnoted-bench-real-", dir=os.environ.get("BENCH_DIR")) as name:
@@ -186,6 +252,8 @@ def main() -> None:
                 bench_compare(size, enl, env, runs, check, scratch)
             if "daemon" not in skip:
                 bench_daemon(size, enl, runs, check, scratch)
+        if args.daemon_libraries:
+            bench_daemon_process(size, args.daemon_libraries, scratch, writes=3)
 
 
 if __name__ == "__main__":

@@ -136,5 +136,6 @@ def test_the_daemon_writes_its_start_up_line_to_its_log_file(tmp_path: Path) -> 
     [line] = [line for line in text.splitlines() if " starting (" in line]
     assert "INFO endnoted.running.runner: endnoted " in line and "watchdog " in line and "platformdirs " in line
     assert f"libraries: {enl}" in line and "notifier: " in line
-    assert "WARNING endnoted.running.runner: notifications: " in text    # no session bus: said, not hidden
+    if sys.platform.startswith("linux"):
+        assert "WARNING endnoted.running.runner: notifications: " in text    # no session bus: said, not hidden
     assert err == ""                                                      # nothing lost to a stderr nobody reads

@@ -196,20 +196,23 @@ def test_the_launchd_plist_falls_back_to_the_interpreter_with_real_arguments(odd
 
 
 def test_a_dry_run_for_another_platform_fills_in_placeholders_not_this_machines_values(odd_home: Path) -> None:
-    mac = run("service", "install", "--dry-run", "--platform", "macos")
-    assert mac.exit_code == 0, mac.stderr
-    body = mac.stdout.split("\n", 2)[2]
-    plist = plistlib.loads(body[:body.index("</plist>") + len("</plist>")].encode())
+    mac = autostart.render("macos", home=None)          # home=None: rendering for another machine
+    plist = plistlib.loads(mac.content)
     assert plist["ProgramArguments"] == [autostart.PLACEHOLDER_PROGRAM, "run"]
     assert plist["StandardErrorPath"].startswith(autostart.PLACEHOLDER_HOME + "/Library/Logs/endnoted/")
-    assert "gui/<UID>" in mac.stdout and "gui/0" not in mac.stdout and ODD_HOME not in mac.stdout
-    windows = run("service", "install", "--dry-run", "--platform", "windows")
-    root = ET.fromstring(windows.stdout[windows.stdout.index("<Task"):windows.stdout.index("</Task>") + 7])
+    assert ("launchctl", "bootstrap", "gui/<UID>", str(mac.path)) in mac.install
+    windows = autostart.render("windows", home=None)
+    root = ET.fromstring(windows.content.decode("utf-16").split("?>", 1)[1])
     assert root.findtext("t:Triggers/t:LogonTrigger/t:UserId", namespaces=NS) == autostart.PLACEHOLDER_SID
-    assert root.findtext("t:Actions/t:Exec/t:Command", namespaces=NS) == autostart.PLACEHOLDER_PYTHONW
     assert root.findtext("t:Principals/t:Principal/t:UserId", namespaces=NS) == autostart.PLACEHOLDER_SID
-    assert sys.executable not in windows.stdout and str(Path(sys.executable).parent) not in windows.stdout
-    assert "<LOCALAPPDATA>" in windows.stdout
+    assert root.findtext("t:Actions/t:Exec/t:Command", namespaces=NS) == autostart.PLACEHOLDER_PYTHONW
+    assert str(windows.path).startswith("<LOCALAPPDATA>")
+    # The CLI renders that way for every platform but this one.
+    for platform in sorted({"linux", "macos", "windows"} - {autostart.current_platform()}):
+        shown = run("service", "install", "--dry-run", "--platform", platform)
+        assert shown.exit_code == 0 and "replace the <PLACEHOLDERS>" in shown.stdout, shown.stderr
+        assert ODD_HOME not in shown.stdout and sys.executable not in shown.stdout and "gui/0" not in shown.stdout
+        assert str(Path(sys.executable).parent) not in shown.stdout
 
 
 def test_the_windows_task_names_the_user_by_sid() -> None:

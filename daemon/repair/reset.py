@@ -327,6 +327,9 @@ class ResetWizard:
             result = compare(take(library, integrity=False), path)
         except ExportError as error:
             return Observation(False, str(error))
+        if not result.belongs:
+            return Observation(False, f"{path.name} does not look like an export of {library.name} ({result.trust}); "
+                                      "export All My References from the account this library now syncs with")
         if result.missing_on_web or result.missing_on_desktop:
             return Observation(False, f"{path.name}: {len(result.missing_on_web)} references are missing on Web and "
                                       f"{len(result.missing_on_desktop)} missing on Desktop; if the sync is still "

@@ -1,4 +1,4 @@
-"""Bad input gets one clear line and the documented exit code, never a traceback, and nothing is written."""
+"""Hostile libraries: bad input gets one clear line and the documented exit code, never a traceback, and nothing is written."""
 
 from __future__ import annotations
 

@@ -1,0 +1,175 @@
+"""Hostile archives: one bounded reader behind check X.enlx, verify and restore; restore never overwrites.
+
+Archives are real zips: made by the real backup command, or laid out byte by byte where zipfile
+cannot write what an attacker can (a name twice, Deflate64, the encrypted flag).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+
+from endnoted.common.files import rename_noreplace
+from endnoted.demo.builder import LibrarySpec, build, days_ago, synthetic_refs
+from tests.hostile.common import (
+    Untouched,
+    deflated,
+    endnoted,
+    members_of,
+    no_traceback,
+    one_line_error,
+    raw_zip,
+)
+
+ZEROS = bytes(int(9.9 * (1 << 20)))
+
+
+@pytest.fixture(scope="module")
+def proven(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real proven backup of a small synced library."""
+    root = tmp_path_factory.mktemp("proven")
+    enl = build(root / "lib", LibrarySpec(refs=synthetic_refs(20, attachments=2), last_sync=days_ago(0.1)))
+    done = endnoted("backup", "--to", str(root / "out"), str(enl), timeout=120,
+                    env={"ENDNOTED_STATE_DIR": str(root / "state"), "HOME": str(root)})
+    assert done.code == 0, done.stderr
+    return next((root / "out").glob("*.enlx"))
+
+
+def _hostile(tmp_path: Path, proven: Path, kind: str) -> Path:
+    archive = tmp_path / f"{kind}.enlx"
+    members = members_of(proven)
+    if kind == "duplicate-database":
+        database = next(m for m in members if m[0] == "sdb/sdb.eni")
+        bad = b"SQLite format 3\x00" + bytes(4096 - 16)
+        members = [("sdb/sdb.eni", deflated(bad), 8, zlib.crc32(bad), len(bad), 0),
+                   *[m for m in members if m[0] != "sdb/sdb.eni"], database]
+    elif kind == "encrypted":
+        name, payload, method, crc, size, _flags = members[0]
+        members[0] = (name, payload, method, crc, size, 0x1)
+    elif kind == "deflate64":
+        name, payload, _method, crc, size, flags = members[-1]
+        members[-1] = (name, payload, 9, crc, size, flags)
+    elif kind == "aes":
+        name, payload, _method, crc, size, flags = members[-1]
+        members[-1] = (name, payload, 99, crc, size, flags | 0x1)
+    elif kind == "200-zero-members":
+        block = deflated(ZEROS)
+        members += [(f"PDF/{n:04d}/zeros.pdf", block, 8, zlib.crc32(ZEROS), len(ZEROS), 0) for n in range(200)]
+    elif kind == "bomb-database":
+        big = bytes(200 << 20)
+        members = [m for m in members if m[0] != "sdb/sdb.eni"] + [
+            ("sdb/sdb.eni", deflated(big), 8, zlib.crc32(big), len(big), 0)]
+    raw_zip(archive, members)
+    return archive
+
+
+KINDS = ["duplicate-database", "encrypted", "deflate64", "aes", "200-zero-members", "bomb-database"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_verify_refuses_a_hostile_archive_in_one_line(tmp_path: Path, proven: Path, kind: str) -> None:
+    archive = _hostile(tmp_path, proven, kind)
+    outcome = endnoted("verify", str(archive), timeout=60)
+    message = one_line_error(outcome, 4)
+    assert "refused" in message or "cannot be read" in message
+    assert outcome.seconds < 30
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_restore_refuses_a_hostile_archive_and_writes_nothing(tmp_path: Path, proven: Path, kind: str) -> None:
+    archive = _hostile(tmp_path, proven, kind)
+    target = tmp_path / "restored"
+    target.mkdir()
+    outcome = endnoted("restore", "--to", str(target), str(archive), timeout=60)
+    one_line_error(outcome, 4)
+    assert list(target.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_check_of_a_hostile_archive_is_damaged_within_bounds(tmp_path: Path, proven: Path, kind: str) -> None:
+    archive = _hostile(tmp_path, proven, kind)
+    (tmp_path / "tmp").mkdir()
+    untouched = Untouched(tmp_path)
+    outcome = endnoted("check", "--json", str(archive), timeout=60, env={"TMPDIR": str(tmp_path / "tmp")})
+    no_traceback(outcome, 4)
+    assert json.loads(outcome.stdout)["libraries"][0]["verdict"] == "damaged"
+    assert list((tmp_path / "tmp").iterdir()) == []   # nothing unpacked was left, and nothing big was unpacked
+    untouched.check()
+
+
+def test_the_proven_archive_itself_still_passes_every_reader(tmp_path: Path, proven: Path) -> None:
+    # The bounds refuse the hostile, not the real: a real backup verifies, checks and restores.
+    assert endnoted("verify", str(proven), timeout=60).code == 0
+    assert endnoted("check", str(proven), timeout=60).code == 0
+    assert endnoted("restore", "--to", str(tmp_path / "r"), str(proven), timeout=60).code == 0
+
+
+def test_restore_to_an_existing_file_is_a_usage_error(tmp_path: Path, proven: Path) -> None:
+    target = tmp_path / "a-file"
+    target.write_text("mine")
+    assert "is a file" in one_line_error(endnoted("restore", "--to", str(target), str(proven), timeout=60), 2)
+    assert target.read_text() == "mine"
+
+
+def test_restore_with_a_300_character_name_is_a_usage_error(tmp_path: Path, proven: Path) -> None:
+    outcome = endnoted("restore", "--to", str(tmp_path / "r"), "--name", "n" * 300, str(proven), timeout=60)
+    assert "shorter --name" in one_line_error(outcome, 2)
+
+
+@pytest.mark.parametrize("existing", ["enl", "Data", "empty-Data"])
+def test_restore_never_writes_over_what_is_there(tmp_path: Path, proven: Path, existing: str) -> None:
+    target = tmp_path / "r"
+    target.mkdir()
+    if existing == "enl":
+        (target / "Mine.enl").write_text("someone else's")
+    else:
+        (target / "Mine.Data").mkdir()
+        if existing == "Data":
+            (target / "Mine.Data" / "keep.txt").write_text("keep")
+    untouched = Untouched(target)
+    outcome = endnoted("restore", "--to", str(target), "--name", "Mine", str(proven), timeout=60)
+    assert "already exists" in one_line_error(outcome, 2)
+    untouched.check()
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_the_final_rename_refuses_a_name_another_program_took(tmp_path: Path, native: bool) -> None:
+    # What restore and backup use for their last step. POSIX rename() would silently replace an
+    # empty folder, and a file: both are refused here, by the platform primitive (renameat2
+    # RENAME_NOREPLACE on Linux) and by the portable fallback (exclusive mkdir, hard link).
+    staged = tmp_path / "staged.Data"
+    (staged / "sdb").mkdir(parents=True)
+    (staged / "sdb" / "sdb.eni").write_bytes(b"ours")
+    taken = tmp_path / "Taken.Data"
+    taken.mkdir()
+    with pytest.raises(FileExistsError):
+        rename_noreplace(staged, taken, native=native)
+    assert list(taken.iterdir()) == [] and (staged / "sdb" / "sdb.eni").read_bytes() == b"ours"
+    (tmp_path / "staged.enl").write_bytes(b"Eds1")
+    (tmp_path / "Taken.enl").write_bytes(b"theirs")
+    with pytest.raises(FileExistsError):
+        rename_noreplace(tmp_path / "staged.enl", tmp_path / "Taken.enl", native=native)
+    assert (tmp_path / "Taken.enl").read_bytes() == b"theirs"
+    rename_noreplace(staged, tmp_path / "Free.Data", native=native)
+    assert (tmp_path / "Free.Data" / "sdb" / "sdb.eni").read_bytes() == b"ours" and not staged.exists()
+
+
+def test_a_zip_that_is_not_an_archive_at_all_is_refused(tmp_path: Path) -> None:
+    fake = tmp_path / "fake.enlx"
+    fake.write_bytes(b"PK\x03\x04" + os.urandom(2000))
+    one_line_error(endnoted("verify", str(fake), timeout=30), 4)
+    one_line_error(endnoted("restore", "--to", str(tmp_path / "r"), str(fake), timeout=30), 4)
+
+
+def test_members_named_to_escape_are_refused(tmp_path: Path) -> None:
+    archive = tmp_path / "escape.enlx"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("sdb/sdb.eni", b"x")
+        out.writestr("../../outside.txt", b"escape")
+    one_line_error(endnoted("verify", str(archive), timeout=30), 4)
+    assert not (tmp_path.parent / "outside.txt").exists()

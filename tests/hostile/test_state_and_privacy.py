@@ -1,0 +1,110 @@
+"""Hostile state and privacy: a damaged state file never stops endnoted, and everything of ours is private.
+
+Real processes under a real umask 022; the state file is damaged with real bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from endnoted.demo.builder import LibrarySpec, build, days_ago, synthetic_refs
+from tests.hostile.common import endnoted, no_traceback, one_line_error
+
+pytestmark = pytest.mark.skipif(sys.platform.startswith("win"), reason="POSIX modes")
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _damage(state_db: Path, how: str) -> None:
+    state_db.parent.mkdir(parents=True, exist_ok=True)
+    if how == "garbage":
+        state_db.write_bytes(b"this is not a database\n" * 500)
+    elif how == "foreign-schema":
+        with sqlite3.connect(state_db) as other:
+            other.execute("CREATE TABLE libraries(something_else TEXT)")
+        other.close()
+    elif how == "corrupt-pages":
+        with sqlite3.connect(state_db) as good:
+            good.execute("CREATE TABLE filler(x)")
+            good.executemany("INSERT INTO filler VALUES (?)", [("x" * 500,)] * 200)
+        good.close()
+        data = bytearray(state_db.read_bytes())
+        data[4096:4096 * 3] = bytes((i * 31) % 256 for i in range(4096 * 2))
+        state_db.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("how", ["garbage", "foreign-schema", "corrupt-pages"])
+def test_a_damaged_state_file_is_said_in_one_line_and_report_still_works(tmp_path: Path, how: str) -> None:
+    state_db = tmp_path / "state" / "state.db"
+    _damage(state_db, how)
+    for command in (["status"], ["history"]):
+        outcome = endnoted(*command, timeout=30)
+        if outcome.code != 5:   # a file whose damage is only deeper in may still say "not running"
+            assert "damaged" in one_line_error(outcome, 1)
+    bundle = tmp_path / "bundle.zip"
+    report = endnoted("report", "-o", str(bundle), timeout=60)
+    no_traceback(report, 0)
+    with zipfile.ZipFile(bundle) as zipped:
+        status = json.loads(zipped.read("status.json"))
+    assert "damaged" in json.dumps(status) or "error" in status or "daemon" in status
+
+
+@pytest.mark.parametrize("how", ["garbage", "foreign-schema"])
+def test_a_damaged_state_file_is_moved_aside_once_and_a_fresh_one_started(tmp_path: Path, how: str) -> None:
+    state_db = tmp_path / "state" / "state.db"
+    _damage(state_db, how)
+    enl = build(tmp_path / "lib", LibrarySpec(refs=synthetic_refs(5), last_sync=days_ago(0.1)))
+    first = endnoted("backup", "--to", str(tmp_path / "out"), str(enl), timeout=120)
+    assert first.code == 0, first.stderr
+    assert first.stderr.count("moved aside") == 1 and "Traceback" not in first.stderr
+    assert len(list(state_db.parent.glob("state.db.damaged-*"))) == 1
+    second = endnoted("backup", "--to", str(tmp_path / "out"), str(enl), timeout=120)
+    assert second.code == 0 and "moved aside" not in second.stderr   # said once
+    history = endnoted("history", "--json", timeout=30)
+    no_traceback(history, 0)
+
+
+def test_everything_of_ours_is_private_under_umask_022(tmp_path: Path) -> None:
+    enl = build(tmp_path / "lib", LibrarySpec(refs=synthetic_refs(5, attachments=1), last_sync=days_ago(0.1)))
+    state = tmp_path / "state"
+    out = tmp_path / "backups"
+    assert endnoted("check", str(enl), umask=0o022, timeout=60).code == 0
+    done = endnoted("backup", "--to", str(out), str(enl), umask=0o022, timeout=120)
+    assert done.code == 0, done.stderr
+    folder = endnoted("backup", "--folder", "--to", str(out), str(enl), umask=0o022, timeout=120)
+    assert folder.code == 0, folder.stderr
+    # The daemon's lock, taken by a real process under the same umask.
+    taker = ("import sys; from pathlib import Path; from endnoted.state.locking import FileLock; "
+             "FileLock(Path(sys.argv[1]), 'x').acquire()")
+    subprocess.run([sys.executable, "-c", taker, str(state / "daemon.lock")], check=True, timeout=30,
+                   preexec_fn=lambda: os.umask(0o022))
+    assert _mode(state) == 0o700
+    for name in ("state.db", "integrity.json", "daemon.lock"):
+        assert _mode(state / name) == 0o600, name
+    for companion in state.glob("state.db-*"):
+        assert _mode(companion) == 0o600, companion.name
+    assert _mode(out) == 0o700
+    for item in out.rglob("*"):
+        assert _mode(item) == (0o700 if item.is_dir() else 0o600), item
+
+
+def test_a_non_ascii_email_in_a_path_is_redacted_from_the_support_bundle(tmp_path: Path) -> None:
+    enl = build(tmp_path / "zoë.müller@uni-köln.de" / "lib", LibrarySpec(refs=synthetic_refs(3),
+                                                                          last_sync=days_ago(0.1)))
+    (tmp_path / "config.toml").write_text(f'libraries = ["{enl}"]\n', encoding="utf-8")
+    bundle = tmp_path / "bundle.zip"
+    assert endnoted("report", "-o", str(bundle), timeout=60).code == 0
+    with zipfile.ZipFile(bundle) as zipped:
+        text = "".join(zipped.read(name).decode("utf-8") for name in zipped.namelist())
+    assert "müller" not in text and "uni-köln" not in text and "zoë" not in text

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from endnoted.cli import render
 from endnoted.cli.app import _config, _one_library, _store, cli, emit_json, json_option
 from endnoted.common.errors import ExitStatus, StateStoreError
 from endnoted.common.timefmt import now_z
@@ -71,15 +72,7 @@ def backup(library: Path, folder: Path | None, no_attachments: bool, as_folder: 
     if as_json:
         emit_json({"schema": 1, "backup": result.to_json()})
         return
-    click.echo(f"Backup proven and saved: {result.path}")
-    click.echo(f"  {result.counts.references} references, {result.counts.trashed} in trash, "
-               f"{result.attachment_files} attachment files, {result.size / 1e6:.1f} MB, {result.seconds:.1f} s")
-    if result.enl_references is not None:
-        click.echo(f"  with the library's .enl ({result.enl_references} references), proven too")
-    for warning in result.warnings:
-        click.echo(f"  warning: {warning}")
-    if result.retries:
-        click.echo(f"  (EndNote was writing: the database copy was retried {result.retries} times)")
+    click.echo(render.backup_made(result))
 
 
 @cli.command()
@@ -100,13 +93,7 @@ def verify(archive: Path, as_json: bool) -> None:
     if as_json:
         emit_json({"schema": 1, "verified": True, **proof.to_json()})
         return
-    if proof.counts is None:
-        click.echo(f"{archive}: an X-era compressed library; all {proof.members} members read back intact.")
-    else:
-        click.echo(f"{archive}: proven. {proof.counts.references} references, {proof.counts.trashed} in trash, "
-                   f"{len(proof.attachments)} attachment files, {proof.members} members intact.")
-        if proof.enl_references is not None:
-            click.echo(f"  It carries the library's .enl, which opens and holds {proof.enl_references} references.")
+    click.echo(render.proof(archive, proof))
 
 
 @cli.command("backups")
@@ -144,11 +131,7 @@ def list_backups(library: Path | None, as_json: bool) -> None:
     if as_json:
         emit_json({"schema": 1, "backups": results})
         return
-    if not results:
-        click.echo("No backups recorded yet. Make one with: endnoted backup LIBRARY")
-    for item in results:
-        state = "proven" if item["verifies"] else f"FAILS: {item['problem']}"
-        click.echo(f"{item['made_at'][:19]}  {item['references']:>6} refs  {state:<8}  {item['path']}")
+    click.echo(render.backups(results))
     if any(not item["verifies"] for item in results):
         sys.exit(ExitStatus.DIVERGED)
 
@@ -173,5 +156,4 @@ def restore(archive: Path, folder: Path, name: str | None, as_json: bool) -> Non
     if as_json:
         emit_json({"schema": 1, **result.to_json()})
         return
-    click.echo(f"Restored and proven: {result.enl} ({result.counts.references} references, "
-               f"{result.attachment_files} attachment files). Open it in EndNote with File → Open Library.")
+    click.echo(render.restored(result))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from endnoted.cli import render
 from endnoted.cli.app import _config, _one_library, cli, emit_json, json_option, logger, verbosity
 from endnoted.common.errors import ExitStatus
 
@@ -85,7 +86,6 @@ def status(library: Path | None, as_json: bool) -> None:
       endnoted status
       endnoted status --json
     """
-    from endnoted.cli.render import status as render_status
     from endnoted.common import paths
     from endnoted.judging.findings import exit_status
     from endnoted.reading.endnote_proc import find_endnote
@@ -102,7 +102,7 @@ def status(library: Path | None, as_json: bool) -> None:
     if as_json:
         emit_json(data.to_json())
     else:
-        click.echo(render_status(data, verbosity=verbosity()))
+        click.echo(render.status(data, verbosity=verbosity()))
     if not data.daemon.running:
         sys.exit(ExitStatus.NOT_RUNNING)
     sys.exit(exit_status(row.report.verdict for row in data.libraries if row.report is not None))
@@ -125,10 +125,7 @@ def list_libraries(as_json: bool, no_scan: bool) -> None:
     if as_json:
         emit_json({"schema": 1, "libraries": [item.to_json() for item in found]})
         return
-    if not found:
-        click.echo("No EndNote library found. Name one in the config (libraries = [...]) or run endnoted check PATH.")
-    for item in found:
-        click.echo(f"{item.library.path}\n  " + "; ".join(item.reasons))
+    click.echo(render.libraries(found))
 
 
 @cli.command()
@@ -142,7 +139,6 @@ def history(library: Path | None, as_json: bool) -> None:
       endnoted history "My EndNote Library.enl"
       endnoted history --json
     """
-    from endnoted.cli.render import history as render_history
     from endnoted.common import paths
     from endnoted.state.history import Entry, timeline
     from endnoted.state.store import Store
@@ -155,7 +151,7 @@ def history(library: Path | None, as_json: bool) -> None:
     if as_json:
         emit_json({"schema": 1, "library": key, "timeline": [entry.to_json() for entry in entries]})
         return
-    click.echo(render_history(entries))
+    click.echo(render.history(entries))
 
 
 @cli.command()
@@ -170,5 +166,4 @@ def report(output: Path | None) -> None:
     from endnoted.support.supportbundle import write_bundle
 
     path = write_bundle(output)
-    click.echo(f"Support bundle written: {path}\nIt holds no e-mail addresses, account ids or author names; "
-               "your home folder is shown as ~.")
+    click.echo(render.bundle_written(path))

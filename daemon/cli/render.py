@@ -209,3 +209,71 @@ def backups(items: Sequence[dict[str, Any]], *, now: datetime | None = None) -> 
         rows.append([when(parse_iso(item["made_at"]), now), plural(item["references"] or 0, "reference"), state,
                      str(Path(item["path"]))])
     return "\n".join(_table(rows))
+
+
+def backup_made(result: Any) -> str:
+    """Given a proven BackupResult, what `backup` says."""
+    lines = [f"Backup proven and saved: {result.path}",
+             f"  {plural(result.counts.references, 'reference')}, {result.counts.trashed} in trash, "
+             f"{plural(result.attachment_files, 'attachment file')}, {result.size / 1e6:.1f} MB, {result.seconds:.1f} s"]
+    if result.enl_references is not None:
+        lines.append(f"  with the library's .enl ({plural(result.enl_references, 'reference')}), proven too")
+    lines += [f"  warning: {warning}" for warning in result.warnings]
+    if result.retries:
+        lines.append(f"  (EndNote was writing: the database copy was retried {plural(result.retries, 'time')})")
+    return "\n".join(lines)
+
+
+def proof(archive: Path, result: Any) -> str:
+    """Given an archive's Proof, what `verify` says."""
+    if result.counts is None:
+        return f"{archive}: an X-era compressed library; all {plural(result.members, 'member')} read back intact."
+    lines = [f"{archive}: proven. {plural(result.counts.references, 'reference')}, {result.counts.trashed} in trash, "
+             f"{plural(len(result.attachments), 'attachment file')}, {plural(result.members, 'member')} intact."]
+    if result.enl_references is not None:
+        lines.append(f"  It carries the library's .enl, which opens and holds "
+                     f"{plural(result.enl_references, 'reference')}.")
+    return "\n".join(lines)
+
+
+def restored(result: Any) -> str:
+    return (f"Restored and proven: {result.enl} ({plural(result.counts.references, 'reference')}, "
+            f"{plural(result.attachment_files, 'attachment file')}). Open it in EndNote with File → Open Library.")
+
+
+def libraries(found: Sequence[Any]) -> str:
+    """Given discovered libraries, what `libraries` says: each path and why it was found."""
+    if not found:
+        return "No EndNote library found. Name one in the config (libraries = [...]) or run endnoted check PATH."
+    return "\n".join(f"{item.library.path}\n  " + "; ".join(item.reasons) for item in found)
+
+
+def bundle_written(path: Path) -> str:
+    return (f"Support bundle written: {path}\nIt holds no e-mail addresses, account ids or author names; "
+            "your home folder is shown as ~.")
+
+
+def reset_run(library: Path, data: Mapping[str, Any]) -> str:
+    """Given `reset --status` data, the run waiting on a library and the steps seen so far."""
+    if data["step"] is None:
+        return f"No reset is running for {library}."
+    lines = [f"Reset of {library}: situation {data['situation']}, waiting on step {data['step']}."]
+    lines += [f"  step {item['step']:>2}  {item['how']:<12} {item['detail']}" for item in data["observed"]]
+    return "\n".join(lines)
+
+
+def service_report(report: Any) -> str:
+    """Given an install/uninstall report, the actions taken and the commands run."""
+    lines = list(report.actions)
+    for result in report.commands:
+        mark = "ok" if result.returncode == 0 else f"exit {result.returncode}"
+        lines.append(f"ran: {' '.join(result.command)}  ({mark})")
+    return "\n".join(lines)
+
+
+def service_state(report: Any) -> str:
+    def word(value: bool | None) -> str:
+        return "unknown" if value is None else "yes" if value else "no"
+
+    return (f"installed: {word(report.installed)} ({report.path})\nenabled:   {word(report.enabled)}\n"
+            f"running:   {word(report.running)}")

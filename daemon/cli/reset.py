@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from endnoted.cli import render
 from endnoted.cli.app import _config, _one_library, _store, cli, emit_json, json_option
 from endnoted.judging.findings import State
 
@@ -79,12 +80,8 @@ def reset(library: Path | None, situation: str | None, new_library: Path | None,
             data = wizard.run_status(store, target.path)
             if as_json:
                 emit_json({"schema": 1, **data})
-            elif data["step"] is None:
-                click.echo(f"No reset is running for {target.path}.")
             else:
-                click.echo(f"Reset of {target.path}: situation {data['situation']}, waiting on step {data['step']}.")
-                for item in data["observed"]:
-                    click.echo(f"  step {item['step']:>2}  {item['how']:<12} {item['detail']}")
+                click.echo(render.reset_run(target.path, data))
             return
         if abandon:
             ended = wizard.abandon(store, target.path)

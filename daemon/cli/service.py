@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from endnoted.cli import render
 from endnoted.cli.app import cli, emit_json, json_option
 
 
@@ -30,11 +31,7 @@ def _service_report(report: Any, as_json: bool) -> None:
     if as_json:
         emit_json({"schema": 1, **report.to_json()})
         return
-    for action in report.actions:
-        click.echo(action)
-    for result in report.commands:
-        mark = "ok" if result.returncode == 0 else f"exit {result.returncode}"
-        click.echo(f"ran: {' '.join(result.command)}  ({mark})")
+    click.echo(render.service_report(report))
 
 
 @service.command("install")
@@ -109,9 +106,4 @@ def service_status(platform: str | None, as_json: bool) -> None:
     if as_json:
         emit_json({"schema": 1, **report.to_json()})
         return
-
-    def word(value: bool | None) -> str:
-        return "unknown" if value is None else "yes" if value else "no"
-
-    click.echo(f"installed: {word(report.installed)} ({report.path})\nenabled:   {word(report.enabled)}\n"
-               f"running:   {word(report.running)}")
+    click.echo(render.service_state(report))

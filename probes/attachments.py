@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from endnoted.judging.findings import Finding, Severity
-from endnoted.probes.base import Context
-from endnoted.reading.attachments import missing_attachment_paths
+from endnoted.probes.base import Context, references_named
 from endnoted.reading.snapshot import Snapshot
 
 
@@ -16,10 +15,11 @@ class AttachmentsProbe:
     def check(self, snapshot: Snapshot, context: Context) -> Iterator[Finding]:
         if not snapshot.ok or snapshot.library.pdf_dir is None:
             return
-        missing = missing_attachment_paths(snapshot)
+        missing = snapshot.missing_files   # the reader looked: probes open no file
         if missing:
-            # File names often carry author names (personal data): the finding gives the count only.
+            # File names often carry author names (personal data): the finding names references, not files.
+            refs, more = references_named(snapshot, {item.refs_id for item in missing})
             yield Finding(self.name, "attachments.missing-files", Severity.WARNING,
                           f"{len(missing)} attached files are missing from the library's PDF folder; they cannot "
                           "sync. Re-attach them in EndNote (Find Broken Attachment Links) or restore a backup.",
-                          len(missing))
+                          len(missing), references=refs, more=more)

@@ -181,6 +181,7 @@ class Snapshot:
     refs_sequence: int | None = None        # sqlite_sequence's counter for refs
     account: str | None = None              # a one-way hash of the sync user id (misc 6/39): never the id itself
     enl_copy: EnlCopy | None = None         # what the .enl beside the database holds
+    missing_files: tuple[Attachment, ...] = ()   # attachments whose file is not in the library's PDF folder
     # Derived facts computed once per reading by later stages (the match keys, judging/matching.py),
     # so every probe and the comparison share them. Not part of the reading's identity.
     memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
@@ -510,4 +511,8 @@ def _take(library: Library, *, integrity: bool, now: datetime | None, memo: Inte
     # Read after the database: given its ids, the .enl reader reads titles only for the ids it lacks.
     live_ids = {row[0] for row in snap.rows} if snap.ok else None
     enl = read_enl(library.enl, live_ids) if library.enl is not None else None
-    return replace(snap, enl_copy=enl)
+    pdf = library.pdf_dir
+    # Which listed files are gone is a fact about the library on disk: read here, so probes open no file.
+    missing = tuple(item for item in snap.attachments if not (pdf / item.path).is_file()) \
+        if pdf is not None and snap.ok else ()
+    return replace(snap, enl_copy=enl, missing_files=missing)

@@ -18,7 +18,11 @@ from typing import Any, TypeVar
 import click
 
 from endnoted import __version__
-from endnoted.common.errors import EndnotedError, ExitStatus
+from endnoted.common.errors import EndnotedError, ExitStatus, UsageError
+
+# Function-local imports below are on purpose: each command imports the core it runs inside its
+# body, so one run loads only its own stages (start-up time of `status` and `--help`, issue 16;
+# benchmarks/bench_startup.py measures it).
 
 F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger("endnoted")
@@ -162,7 +166,6 @@ def _store() -> Any:
 
 
 def _one_library(path: Path) -> Any:
-    from endnoted.common.errors import UsageError
     libraries = _locate_all([path])
     if len(libraries) != 1:
         raise UsageError(f"{path} holds {len(libraries)} libraries; name one .enl")

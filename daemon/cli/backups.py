@@ -12,8 +12,12 @@ import click
 
 from endnoted.cli import render
 from endnoted.cli.app import _config, _one_library, _store, cli, emit_json, json_option
-from endnoted.common.errors import ExitStatus, StateStoreError
+from endnoted.common.errors import ArchiveRejected, ExitStatus, StateStoreError
 from endnoted.common.timefmt import now_z
+
+# Function-local imports below are on purpose: each command imports the core it runs inside its
+# body, so one run loads only its own stages (start-up time of `status` and `--help`, issue 16;
+# benchmarks/bench_startup.py measures it).
 
 
 def _progress_bar(enabled: bool) -> Any:
@@ -107,7 +111,6 @@ def list_backups(library: Path | None, as_json: bool) -> None:
       endnoted backups
       endnoted backups "My EndNote Library.enl" --json
     """
-    from endnoted.common.errors import ArchiveRejected
     from endnoted.reading.enlx import prove
 
     key = str(_one_library(library).path) if library else None

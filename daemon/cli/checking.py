@@ -9,7 +9,11 @@ from typing import Any
 import click
 
 from endnoted.cli.app import _config, _locate_all, cli, emit_json, json_option, verbosity
-from endnoted.common.errors import EndnotedError, ExitStatus
+from endnoted.common.errors import EndnotedError, ExitStatus, ExportError, LibraryNotFound, UsageError
+
+# Function-local imports below are on purpose: each command imports the core it runs inside its
+# body, so one run loads only its own stages (start-up time of `status` and `--help`, issue 16;
+# benchmarks/bench_startup.py measures it).
 
 
 @cli.command()
@@ -35,7 +39,6 @@ def check(paths: tuple[Path, ...], export: Path | None, stale_after: float | Non
       endnoted check "My EndNote Library.enl" --json
     """
     from endnoted.cli.render import reports
-    from endnoted.common.errors import ExportError, LibraryNotFound
     from endnoted.judging.checker import check_libraries
     from endnoted.judging.findings import exit_status
     from endnoted.reading import prefs
@@ -85,7 +88,6 @@ def compare(library: Path, other: Path, as_json: bool, limit: int, force: bool) 
       endnoted compare "My EndNote Library.enl" "From the Web.enl"
     """
     from endnoted.cli.render import comparison
-    from endnoted.common.errors import ExportError, UsageError
     from endnoted.judging.compare import compare as run_compare
     from endnoted.judging.compare import compare_library
     from endnoted.reading import snapshot as snapshots

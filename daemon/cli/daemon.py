@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
 
 from endnoted.cli import render
 from endnoted.cli.app import _config, _one_library, cli, emit_json, json_option, logger, verbosity
-from endnoted.common.errors import ExitStatus
+from endnoted.common.errors import AlreadyRunning, ExitStatus
+
+# Function-local imports below are on purpose: each command imports the core it runs inside its
+# body, so one run loads only its own stages (start-up time of `status` and `--help`, issue 16;
+# benchmarks/bench_startup.py measures it).
 
 
 @cli.command("run")
@@ -27,12 +34,8 @@ def run_daemon(libraries: tuple[Path, ...], metrics_file: Path | None, no_scan: 
       endnoted run
       endnoted run --no-scan "My EndNote Library.enl"
     """
-    import functools
-    import signal
-    import threading
 
     from endnoted.cli.app import _setup_logging
-    from endnoted.common.errors import AlreadyRunning
     from endnoted.running import launcher
     from endnoted.running.notify import NullNotifier, choose
     from endnoted.running.runner import Daemon

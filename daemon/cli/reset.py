@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,12 @@ import click
 
 from endnoted.cli import render
 from endnoted.cli.app import _config, _one_library, _store, cli, emit_json, json_option
+from endnoted.common.errors import UsageError, WizardStopped
 from endnoted.judging.findings import State
+
+# Function-local imports below are on purpose: each command imports the core it runs inside its
+# body, so one run loads only its own stages (start-up time of `status` and `--help`, issue 16;
+# benchmarks/bench_startup.py measures it).
 
 
 class _TerminalConsole:
@@ -24,11 +30,9 @@ class _TerminalConsole:
         click.echo(text)
 
     def ask(self, question: str) -> str:
-        from endnoted.common.errors import WizardStopped
         click.echo(question + " ", nl=False)
         stream = sys.stdin  # CliRunner and pipes replace it; click.get_text_stream is untyped here
         if not stream.isatty() and hasattr(stream, "fileno") and os.name == "posix":
-            import select
             try:
                 ready, _, _ = select.select([stream], [], [], self.timeout)
             except (ValueError, OSError):  # io.UnsupportedOperation (no fileno) is both
@@ -70,7 +74,6 @@ def reset(library: Path | None, situation: str | None, new_library: Path | None,
       endnoted reset "My EndNote Library.enl"
       endnoted reset --status "My EndNote Library.enl"
     """
-    from endnoted.common.errors import UsageError
     from endnoted.repair import reset as wizard
 
     settings = _config()
@@ -100,7 +103,6 @@ def reset(library: Path | None, situation: str | None, new_library: Path | None,
 
 def _reset_library(store: Any) -> Any:
     """With no LIBRARY: the one library with a reset waiting, or the one the daemon calls diverged."""
-    from endnoted.common.errors import UsageError
     from endnoted.reading.library import locate
     waiting = [run.library for run in store.open_resets()]
     candidates = waiting or [row.path for row in store.libraries() if row.verdict in (State.DIVERGED, State.DAMAGED)]

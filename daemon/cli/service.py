@@ -11,6 +11,10 @@ import click
 from endnoted.cli import render
 from endnoted.cli.app import cli, emit_json, json_option
 
+# Function-local imports below are on purpose: each command imports the core it runs inside its
+# body, so one run loads only its own stages (start-up time of `status` and `--help`, issue 16;
+# benchmarks/bench_startup.py measures it).
+
 
 @cli.group()
 def service() -> None:

@@ -20,10 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from endnoted import __version__
-from endnoted.common import paths
+from endnoted.common import config, paths
 from endnoted.common.errors import StateStoreError
 from endnoted.common.timefmt import now_z
+from endnoted.reading.endnote_proc import find_endnote
 from endnoted.running import logs
+from endnoted.state.history import timeline
+from endnoted.state.status import status
 from endnoted.state.store import Store
 
 # Unicode-aware (\w): an address like zoë.müller@uni-köln.de in a folder name is personal data too.
@@ -72,11 +75,6 @@ def _versions() -> dict[str, str]:
 
 def collect() -> dict[str, Any]:
     """Gather what a help desk needs; the state file may be missing (the daemon never ran)."""
-    from endnoted.common import config
-    from endnoted.reading.endnote_proc import find_endnote
-    from endnoted.state.history import timeline
-    from endnoted.state.status import status
-
     data: dict[str, Any] = {
         "made_at": now_z(), "versions": _versions(),
         "platform": {"system": platform.system(), "release": platform.release(), "machine": platform.machine()},

@@ -29,10 +29,16 @@ PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 
 
-def private_dir(path: Path) -> Path:
-    """Given a folder path, create it (and missing parents) and make the folder itself 0700; return it."""
+def private_dir(path: Path, *, ours: bool = True) -> Path:
+    """Given a folder path, create it (and missing parents) with the folder itself 0700; return it.
+
+    `ours`: the folder is endnoted's own (the state folder), so an existing one is made 0700 too.
+    A folder the user named (`backup --to ~/Documents`) keeps its mode if it exists already.
+    """
+    existed = path.is_dir()
     path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
-    _chmod(path, PRIVATE_DIR)
+    if ours or not existed:
+        _chmod(path, PRIVATE_DIR)
     return path
 
 

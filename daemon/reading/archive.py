@@ -13,6 +13,7 @@ Measured on the real `.enlx` samples: the largest member ratio is 42, the whole-
 
 from __future__ import annotations
 
+import os
 import shutil
 import stat
 import zipfile
@@ -21,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from endnoted.common.errors import ArchiveRejected
+from endnoted.reading.database import NotRegular, open_regular
 
 # EndNote cannot open a compressed library over 4 GB or 65,535 files (ENDNOTE-FORMAT.md §4).
 ENLX_MAX_BYTES = 4 * 1024**3
@@ -91,7 +93,15 @@ def open_archive(path: Path) -> Iterator[tuple[zipfile.ZipFile, list[zipfile.Zip
     Raise ArchiveRejected for anything unsound, including an archive that is no zip or cannot be read.
     """
     try:
-        with zipfile.ZipFile(path) as archive:
+        fd = open_regular(path)   # a FIFO named X.enlx must not block the reader
+    except NotRegular as error:
+        raise ArchiveRejected(f"{path} {error}") from error
+    except FileNotFoundError as error:
+        raise ArchiveRejected(f"no file at {path}") from error
+    except OSError as error:
+        raise ArchiveRejected(f"cannot read {path}: {error.strerror or error}") from error
+    try:
+        with os.fdopen(fd, "rb") as handle, zipfile.ZipFile(handle) as archive:
             yield archive, _check_members(archive, path)
     except zipfile.BadZipFile as error:
         raise ArchiveRejected(f"{path} is not a readable zip archive ({error}); it may be truncated") from error

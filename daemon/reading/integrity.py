@@ -1,7 +1,8 @@
 """Remembers which library databases passed SQLite's structural check, so an unchanged file is not checked again.
 
 A file is "unchanged" when its size, modification time (ns), inode and SQLite's own file change
-counter (header bytes 24-27, bumped by every commit) are all the same as when it passed. Any write
+counter (header bytes 24-27, bumped by every commit) are all the same as when it passed, and so are
+the size and mtime of its `-wal` if it has one (a WAL-mode database changes there first). Any write
 by EndNote changes at least the counter and the mtime, so the check runs again. Only passes are
 remembered, for at most a day: damage that leaves all four unchanged (a failing disk, a tool that
 restores mtimes) is still found within a day. Only regular check passes use this; a backup's
@@ -32,7 +33,13 @@ def identity(database: Path) -> list[int]:
         counter = int.from_bytes(os.pread(fd, 4, 24) if hasattr(os, "pread") else _read_at(fd, 24, 4), "big")
     finally:
         os.close(fd)
-    return [stat.st_size, stat.st_mtime_ns, stat.st_ino, counter]
+    # A WAL-mode database changes in its -wal without touching the main file's size, mtime or counter.
+    try:
+        wal = database.with_name(database.name + "-wal").stat()
+        wal_marks = [wal.st_size, wal.st_mtime_ns]
+    except OSError:
+        wal_marks = [0, 0]
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino, counter, *wal_marks]
 
 
 def _read_at(fd: int, offset: int, size: int) -> bytes:   # Windows has no pread

@@ -284,7 +284,7 @@ def make_backup(library: Library, folder: Path, *, attachments: bool = True, as_
                           f"{layout.files} files; EndNote opens .enlx files under 4 GB and 65,535 files). "
                           "Make a plain folder copy instead: endnoted backup --folder")
     try:
-        private_dir(folder)
+        private_dir(folder, ours=False)   # a new folder is 0700; one the user already has keeps its mode
         _clean_leftovers(folder)
     except OSError as error:
         raise _io_error(error, folder) from error

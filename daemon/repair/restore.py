@@ -72,7 +72,10 @@ def restore(archive: Path, to: Path, name: str | None = None) -> RestoreResult:
     if proof.expanded_bytes * FREE_SPACE_MARGIN > free:
         raise BackupError(f"not enough free space in {to}: the library needs {proof.expanded_bytes >> 20} MB, "
                           f"{free >> 20} MB are free")
-    scratch = Path(tempfile.mkdtemp(prefix=f".endnoted-restoring-{os.getpid()}-", dir=to))
+    try:
+        scratch = Path(tempfile.mkdtemp(prefix=f".endnoted-restoring-{os.getpid()}-", dir=to))
+    except OSError as error:
+        raise BackupError(f"cannot restore into {to}: {error.strerror or error}; nothing was written") from error
     placed: list[Path] = []
     try:
         staged = scratch / f"{name}.Data"

@@ -315,7 +315,9 @@ class Daemon:
             return
         best: tuple[float, str] | None = None
         same_id: str | None = None   # a library whose database id the export carries, though it may be a copy's
-        for key, library in self.libraries.items():
+        for key, library in list(self.libraries.items()):
+            if self._stopping.is_set():
+                return
             snap = take(library, integrity=False)
             if snap.status is not Status.OK:
                 continue

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import zipfile
 import zlib
 from pathlib import Path
@@ -173,3 +174,25 @@ def test_members_named_to_escape_are_refused(tmp_path: Path) -> None:
         out.writestr("../../outside.txt", b"escape")
     one_line_error(endnoted("verify", str(archive), timeout=30), 4)
     assert not (tmp_path.parent / "outside.txt").exists()
+
+
+@pytest.mark.skipif(sys.platform.startswith("win"), reason="FIFOs")
+def test_a_fifo_named_enlx_never_blocks_verify_restore_or_check(tmp_path: Path) -> None:
+    fifo = tmp_path / "Backup.enlx"
+    os.mkfifo(fifo)
+    assert "FIFO" in one_line_error(endnoted("verify", str(fifo), timeout=30), 4)
+    assert "FIFO" in one_line_error(endnoted("restore", "--to", str(tmp_path / "r"), str(fifo), timeout=30), 4)
+    no_traceback(endnoted("check", str(fifo), timeout=30), 2)
+
+
+@pytest.mark.skipif(sys.platform.startswith("win"), reason="POSIX permissions")
+def test_restore_into_a_folder_it_may_not_write_is_one_line(tmp_path: Path, proven: Path) -> None:
+    target = tmp_path / "read-only"
+    target.mkdir()
+    target.chmod(0o555)
+    try:
+        outcome = endnoted("restore", "--to", str(target), str(proven), no_dac=True, timeout=60)
+    finally:
+        target.chmod(0o755)
+    one_line_error(outcome, 1)
+    assert list(target.iterdir()) == []

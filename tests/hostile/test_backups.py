@@ -111,3 +111,27 @@ def test_a_full_temp_folder_during_the_proof_leaves_no_partial_file(tmp_path: Pa
     outcome = endnoted("backup", "--to", str(out), str(enl), timeout=120, env={"TMPDIR": str(small_disk)})
     one_line_error(outcome, 1)
     assert not _partials(out) and not list(out.glob("*.enlx"))
+
+
+def test_a_destination_folder_it_may_not_write_is_one_line_and_leaves_nothing(tmp_path: Path) -> None:
+    enl = _library(tmp_path, attachments=0)
+    out = tmp_path / "read-only"
+    out.mkdir()
+    out.chmod(0o555)
+    try:
+        outcome = endnoted("backup", "--to", str(out), str(enl), no_dac=True, timeout=60)
+    finally:
+        out.chmod(0o755)
+    assert "nothing was kept" in one_line_error(outcome, 1)
+    assert list(out.iterdir()) == []
+
+
+def test_a_destination_folder_the_user_already_has_keeps_its_mode(tmp_path: Path) -> None:
+    enl = _library(tmp_path, attachments=0)
+    documents = tmp_path / "Documents"
+    documents.mkdir()
+    documents.chmod(0o755)
+    assert endnoted("backup", "--to", str(documents), str(enl), timeout=120).code == 0
+    assert documents.stat().st_mode & 0o777 == 0o755            # not ours to change
+    (backup,) = documents.glob("*.enlx")
+    assert backup.stat().st_mode & 0o777 == 0o600               # ours: private

@@ -42,6 +42,8 @@ class Reading:
     taken_at: datetime
     references: int
     trashed: int
+    last_sync: datetime | None = None          # the last sync that reading saw (the daemon's memory)
+    pending_ids: frozenset[int] = frozenset()  # references whose sync row was pending at that reading
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,14 @@ class SyncLedgerProbe:
         ledger = snapshot.ledger
         assert ledger is not None and ledger.last_sync is not None
         fresh_ids = snapshot.unsynced_ids - snapshot.missed_ids
-        pending = ledger.pending - snapshot.stuck_rows
+        previous = context.previous
+        # Pending at the daemon's last reading, a sync since, and still pending: it survived that sync.
+        survived = (previous.pending_ids & snapshot.pending_ids) - snapshot.stuck_ids \
+            if previous is not None and previous.last_sync is not None and ledger.last_sync > previous.last_sync \
+            else frozenset()
+        stuck_ids = snapshot.stuck_ids | survived
+        stuck_rows = snapshot.stuck_rows + len(survived)
+        pending = ledger.pending - stuck_rows
         unsent_files = sum(1 for item in snapshot.attachments if not item.synced)
         unnumbered = snapshot.unnumbered_rows
         # When did the oldest waiting change happen? Reference times where EndNote keeps them.
@@ -142,7 +149,7 @@ class SyncLedgerProbe:
                           "yet: " + SYNC_NOW, len(fresh_ids), verdict=state, reason=reason, action=action,
                           references=refs, more=more)
         if pending:
-            refs, more = references_named(snapshot, snapshot.pending_ids - snapshot.stuck_ids)
+            refs, more = references_named(snapshot, snapshot.pending_ids - stuck_ids)
             yield Finding(self.name, "sync.pending-uploads", Severity.WARNING,
                           f"{pending} changes (edits, trash moves, attachments) wait to be sent: " + SYNC_NOW,
                           pending, verdict=state, reason=reason, action=action, references=refs, more=more)
@@ -160,16 +167,16 @@ class SyncLedgerProbe:
             yield Finding(self.name, "sync.unsent-records", Severity.INFO,
                           f"{unnumbered} sync records have no server number (USN 0): EndNote made them but never "
                           "sent them. " + SYNC_NOW, unnumbered, verdict=state, reason=reason, action=action)
-        if snapshot.stuck_rows:
-            refs, more = references_named(snapshot, snapshot.stuck_ids)
+        if stuck_rows:
+            refs, more = references_named(snapshot, stuck_ids)
             yield Finding(self.name, "sync.stuck", Severity.WARNING,
-                          f"{_plural(snapshot.stuck_rows, 'change was', 'changes were')} already waiting before "
+                          f"{_plural(stuck_rows, 'change was', 'changes were')} already waiting before "
                           "the last sync and that sync did not send them: a sync conflict or a stuck item, which pressing Sync alone does not "
-                          "clear. " + CONFLICTS, snapshot.stuck_rows, verdict=State.STALE,
-                          reason=f"{_plural(snapshot.stuck_rows, 'change', 'changes')} survived the last sync "
+                          "clear. " + CONFLICTS, stuck_rows, verdict=State.STALE,
+                          reason=f"{_plural(stuck_rows, 'change', 'changes')} survived the last sync "
                                  "without being sent (a conflict or a stuck item)",
                           action=CONFLICTS, references=refs, more=more)
-        if not parts and not snapshot.stuck_rows and not ledger.missed:
+        if not parts and not stuck_rows and not ledger.missed:
             yield Finding(self.name, "sync.all-sent", Severity.INFO,
                           f"Everything in the library was sent to EndNote Web at the last sync ({since} ago).",
                           verdict=State.IN_SYNC,

@@ -67,6 +67,7 @@ class Daemon:
         self._started = datetime.now(UTC)
         self._sync_pref: Path | None = None   # EndNote's sync library, re-read on every full pass
         self._identities: dict[str, Peer] = {}  # each library's identity at its last reading: copies are told apart
+        self._last_pending: dict[str, tuple[datetime | None, frozenset[int]]] = {}  # last sync, pending refs
         self.store: Store | None = None
         # Set first on shutdown: a pass stops between libraries, and no job starts on a closing store.
         self._stopping = threading.Event()
@@ -256,6 +257,8 @@ class Daemon:
             self.store.record_pass(StoredReport.from_report(report))
         if report.snapshot.ok:
             self._identities[key] = Peer.of(report.snapshot)
+            ledger = report.snapshot.ledger
+            self._last_pending[key] = (ledger.last_sync if ledger else None, report.snapshot.pending_ids)
         self._alert(key, report)
         self._alert_deletions(key, report)
         self._write_metrics()
@@ -278,7 +281,8 @@ class Daemon:
             last = self.store.last_snapshot(key)
         if last is None or last.references is None:
             return None
-        return Reading(last.taken_at, last.references, last.trashed or 0)
+        synced, pending = self._last_pending.get(key, (None, frozenset()))
+        return Reading(last.taken_at, last.references, last.trashed or 0, synced, pending)
 
     def _alert_deletions(self, key: str, report: LibraryReport) -> None:
         """A drop since the last healthy reading, or an emptied Trash on a synced library, is told at once."""

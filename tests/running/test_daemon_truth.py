@@ -60,3 +60,23 @@ def test_an_export_carrying_the_db_id_of_a_copy_is_reported_not_judged(
     wait_for(lambda: "export.not-this-library" in _findings(state, enl), 15, "the export to be reported")
     assert snapshots(state, enl)[-1]["verdict"] == "in-sync"
     assert notifier.sent == []
+
+
+def test_a_change_still_pending_after_a_sync_is_stuck(in_process: Callable[..., tuple[Daemon, RecordingNotifier]],
+                                                      tmp_path: Path, state: Path) -> None:
+    """Pending at one reading, a sync completes, still pending at the next: it survived that sync."""
+    refs = synthetic_refs(5)
+    refs[2].action = 1
+    enl = build(tmp_path / "lib", LibrarySpec(name="Thesis", refs=refs, last_sync=days_ago(0.01))).resolve()
+    database = enl.with_suffix(".Data") / "sdb" / "sdb.eni"
+    with edit(database) as db:   # no time on the change: only the daemon's memory can tell it survived a sync
+        db.execute("UPDATE sync SET action_timestamp = 0 WHERE type = 1 AND item_id = 3")
+    _daemon, _notifier = in_process(enl)
+    wait_for(lambda: len(snapshots(state, enl)) >= 1, 15, "the first reading")
+    assert "sync.stuck" not in _findings(state, enl)   # just waiting: EndNote sends it at its next sync
+    count = len(snapshots(state, enl))
+    with edit(database) as db:   # a sync completes and leaves the row pending
+        db.execute("UPDATE misc SET value = CAST(CAST(strftime('%s', 'now') AS INTEGER) * 1000 + 90000 AS TEXT) "
+                   "WHERE code = 6 AND subcode = 41")
+    wait_for(lambda: len(snapshots(state, enl)) > count, 15, "the reading after the sync")
+    wait_for(lambda: "sync.stuck" in _findings(state, enl), 5, "the stuck row to be named")

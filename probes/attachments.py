@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from endnoted.common.words import plural
 from endnoted.judging.findings import Finding, Severity
 from endnoted.probes.base import Context, references_named
 from endnoted.reading.snapshot import Snapshot
@@ -20,6 +21,6 @@ class AttachmentsProbe:
             # File names often carry author names (personal data): the finding names references, not files.
             refs, more = references_named(snapshot, {item.refs_id for item in missing})
             yield Finding(self.name, "attachments.missing-files", Severity.WARNING,
-                          f"{len(missing)} attached files are missing from the library's PDF folder; they cannot "
+                          f"{plural(len(missing), 'attached file is', 'attached files are')} missing from the library's PDF folder; they cannot "
                           "sync. Re-attach them in EndNote (Find Broken Attachment Links) or restore a backup.",
                           len(missing), references=refs, more=more)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from endnoted.common.words import plural
 from endnoted.judging.findings import Finding, Severity
 from endnoted.probes.base import Context
 from endnoted.reading.snapshot import Snapshot
@@ -50,7 +51,7 @@ class DeletionsProbe:
             shown = ", ".join(_span(low, high) for low, high in gaps[:GAPS_SHOWN])
             more = f" and {len(gaps) - GAPS_SHOWN} more ranges" if len(gaps) > GAPS_SHOWN else ""
             yield Finding(self.name, "library.deletions", Severity.INFO,
-                          f"{gone} references were deleted for good over the library's life (record numbers up to "
+                          f"{plural(gone, 'reference was', 'references were')} deleted for good over the library's life (record numbers up to "
                           f"{top} were given out, {len(ids)} remain). Missing record numbers: {shown}{more}; a Word "
                           "document citing one of them finds no reference. Nothing to do unless one was deleted by "
                           "mistake: then restore a backup.", gone)

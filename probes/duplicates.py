@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from operator import itemgetter
 
+from endnoted.common.words import plural
 from endnoted.judging.findings import Finding, RefItem, Severity, ref_list
 from endnoted.judging.matching import find_extra_copies
 from endnoted.probes.base import Context
@@ -26,6 +27,6 @@ class DuplicatesProbe:
             ids = ", ".join(f"#{row[0]}" for row in extras[:5]) + (" …" if len(extras) > 5 else "")
             refs, more = ref_list(RefItem(row[0], row[2], row[3], row[4].split("\r", 1)[0]) for row in extras)
             yield Finding(self.name, "duplicates.desktop", Severity.INFO,
-                          f"{len(extras)} references are extra copies of others in this library ({ids}); "
+                          f"{plural(len(extras), 'reference is an extra copy', 'references are extra copies')} of others in this library ({ids}); "
                           "use EndNote's Library → Find Duplicates before they spread to EndNote Web.",
                           len(extras), references=refs, more=more)

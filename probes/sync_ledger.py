@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
+from endnoted.common.words import plural
 from endnoted.judging.findings import Finding, Severity, State
 from endnoted.probes.base import Context, references_named
 from endnoted.reading.snapshot import Snapshot
@@ -65,7 +66,7 @@ class SyncLedgerProbe:
             action = (f'Run: endnoted reset "{snapshot.library.path}" (it makes and proves a backup first): a '
                       "normal sync does not send references the ledger marks as sent.")
             yield Finding(self.name, "sync.missed-references", Severity.ERROR,
-                          f"{ledger.missed} references were in the library before the last sync but were never "
+                          f"{plural(ledger.missed, 'reference was', 'references were')} in the library before the last sync but were never "
                           "sent: EndNote Web lacks them. A normal sync will not send them; run "
                           f'endnoted reset "{snapshot.library.path}".', ledger.missed, verdict=State.DIVERGED,
                           reason=f"{_plural(ledger.missed, 'reference was', 'references were')} in the library "
@@ -83,7 +84,7 @@ class SyncLedgerProbe:
                           ledger.orphan_rows)
         if snapshot.unsynced_groups:
             yield Finding(self.name, "sync.unsynced-groups", Severity.INFO,
-                          f"{snapshot.unsynced_groups} groups have no sync record yet: " + SYNC_NOW,
+                          f"{plural(snapshot.unsynced_groups, 'group has', 'groups have')} no sync record yet: " + SYNC_NOW,
                           snapshot.unsynced_groups)
         age = (context.now - ledger.last_sync).total_seconds()
         if age > context.stale_after_seconds:
@@ -145,7 +146,8 @@ class SyncLedgerProbe:
         if fresh_ids:
             refs, more = references_named(snapshot, fresh_ids)
             yield Finding(self.name, "sync.unsynced-references", Severity.WARNING,
-                          f"{len(fresh_ids)} references were added since the last sync and are not on EndNote Web "
+                          f"{plural(len(fresh_ids), 'reference was', 'references were')} added since the last sync "
+                          f"and {'is' if len(fresh_ids) == 1 else 'are'} not on EndNote Web "
                           "yet: " + SYNC_NOW, len(fresh_ids), verdict=state, reason=reason, action=action,
                           references=refs, more=more)
         if pending:
@@ -157,11 +159,11 @@ class SyncLedgerProbe:
             refs, more = references_named(snapshot, snapshot.edited_ids)
             count = len(snapshot.edited_ids)
             yield Finding(self.name, "sync.edited-after-sync", Severity.INFO,
-                          f"{count} references were edited after the last sync: " + SYNC_NOW, count,
+                          f"{plural(count, 'reference was', 'references were')} edited after the last sync: " + SYNC_NOW, count,
                           verdict=state, reason=reason, action=action, references=refs, more=more)
         if unsent_files:
             yield Finding(self.name, "sync.unsynced-attachments", Severity.INFO,
-                          f"{unsent_files} attachments have no sync record yet: " + SYNC_NOW, unsent_files,
+                          f"{plural(unsent_files, 'attachment has', 'attachments have')} no sync record yet: " + SYNC_NOW, unsent_files,
                           verdict=state, reason=reason, action=action)
         if unnumbered:
             yield Finding(self.name, "sync.unsent-records", Severity.INFO,

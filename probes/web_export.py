@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from endnoted.common.words import plural
 from endnoted.judging.compare import Ref
 from endnoted.judging.findings import Finding, RefItem, Severity, State, ref_list
 from endnoted.probes.base import Context
@@ -46,7 +47,7 @@ class WebExportProbe:
             action = (f'See the list with endnoted compare "{path}" "{comparison.export}". If the Desktop is right '
                       f'and EndNote Web should hold them, run endnoted reset "{path}" (it backs up first).')
             yield Finding(self.name, "compare.missing-on-web", Severity.ERROR,
-                          f"{comparison.unexplained_missing_on_web} references on Desktop are not in the Web export "
+                          f"{plural(comparison.unexplained_missing_on_web, 'reference on Desktop is', 'references on Desktop are')} not in the Web export "
                           f"{source} and no pending sync explains it; see endnoted compare, then "
                           f'endnoted reset "{path}".', comparison.unexplained_missing_on_web,
                           verdict=State.DIVERGED if synced else None,
@@ -58,7 +59,8 @@ class WebExportProbe:
                       "right, make a new empty library, sync it from EndNote Web, and compare the two "
                       f'(endnoted compare "{path}" NEW.enl).')
             yield Finding(self.name, "compare.missing-on-desktop", Severity.ERROR,
-                          f"{comparison.unexplained_missing_on_desktop} references in the Web export {source} are not "
+                          f"{plural(comparison.unexplained_missing_on_desktop, 'reference')} in the Web export {source} "
+                          f"{'is' if comparison.unexplained_missing_on_desktop == 1 else 'are'} not "
                           "on Desktop and no pending sync explains it; see endnoted compare before any reset: "
                           "a reset would delete them from EndNote Web.", comparison.unexplained_missing_on_desktop,
                           verdict=State.DIVERGED if synced else None,
@@ -68,7 +70,7 @@ class WebExportProbe:
                      + len(comparison.missing_on_desktop) - comparison.unexplained_missing_on_desktop)
         if explained:
             yield Finding(self.name, "compare.explained-by-pending-sync", Severity.INFO,
-                          f"{explained} references differ from the Web export {source} only because they wait for "
+                          f"{plural(explained, 'reference differs', 'references differ')} from the Web export {source} only because they wait for "
                           "the next sync: press Sync in EndNote.", explained)
         if comparison.duplicates_web:
             refs, more = _items(comparison.duplicates_web)

@@ -16,6 +16,7 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 from endnoted.common.timefmt import parse_iso, when
+from endnoted.common.words import plural
 from endnoted.judging.findings import Severity
 
 if TYPE_CHECKING:
@@ -28,11 +29,6 @@ _MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "·"}
 QUIET, NORMAL, VERBOSE = -1, 0, 1
 
 __all__ = ["when", "plural", "short_names", "reports", "comparison", "status", "history", "backups"]
-
-
-def plural(count: int, singular: str, many: str | None = None) -> str:
-    """`1 edit`, `2 edits`; `many` for nouns that do not just take an s (`1 library`, `2 libraries`)."""
-    return f"{count} {singular if count == 1 else many or singular + 's'}"
 
 
 def short_names(paths: Iterable[str | PurePath]) -> dict[str, str]:

@@ -47,6 +47,7 @@ from endnoted.common.errors import (
     UsageError,
 )
 from endnoted.common.files import PRIVATE_DIR, PRIVATE_FILE, create_private, private_dir, rename_noreplace
+from endnoted.common.words import plural
 from endnoted.reading.archive import CHUNK, ENLX_MAX_BYTES, ENLX_MAX_FILES
 from endnoted.reading.attachments import missing_attachment_paths
 from endnoted.reading.database import read_transaction
@@ -469,4 +470,4 @@ def _prove(written: Path, counts: Counts, kept: list[str], as_folder: bool, prog
             raise ArchiveRejected(f"the carried .enl holds {proof.enl_references} references, expected {enl_rows}")
         present = set(proof.attachments)
     if missing := set(kept) - present:
-        raise ArchiveRejected(f"{len(missing)} attachment files are not in the backup")
+        raise ArchiveRejected(f"{plural(len(missing), 'attachment file is', 'attachment files are')} not in the backup")

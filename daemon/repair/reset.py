@@ -28,6 +28,7 @@ from endnoted.common.errors import (
     UsageError,
 )
 from endnoted.common.timefmt import iso_z, parse_iso
+from endnoted.common.words import plural
 from endnoted.judging.compare import compare
 from endnoted.reading.endnote_proc import find_endnote
 from endnoted.reading.enlx import prove
@@ -278,7 +279,7 @@ class ResetWizard:
                                       "writing: wait a moment")
         if step.check == "trash-empty":
             if snap.counts.trashed:
-                return Observation(False, f"{snap.counts.trashed} references are still in the Desktop trash; "
+                return Observation(False, f"{plural(snap.counts.trashed, 'reference is', 'references are')} still in the Desktop trash; "
                                           "right-click Trash and choose Empty Trash")
             return Observation(True, "the Desktop trash is empty")
         if step.check == "ledger-cleared":

@@ -53,6 +53,7 @@ class Context:
     now: datetime
     stale_after_seconds: float = 24 * 3600.0
     sync_library_pref: Path | None = None   # EndNote's own idea of the synced library, where readable
+    sync_library_pref_exists: bool = True   # whether that path exists (looked up by the checker: probes open no file)
     comparison: Comparison | None = None     # a Web export compared with this library
     mounts: tuple[tuple[str, str], ...] = field(default=())   # (mount point, fs type), longest first
     peers: tuple[Peer, ...] = ()             # every library of this pass, this one included

@@ -12,10 +12,8 @@ from endnoted.reading.snapshot import Snapshot
 
 
 def _same(left: Path, right: Path) -> bool:
-    try:
-        return os.path.normcase(left.resolve()) == os.path.normcase(right.resolve())
-    except OSError:
-        return os.path.normcase(left) == os.path.normcase(right)
+    # Both are resolved before the probes run (locate, and the checker for EndNote's preference).
+    return os.path.normcase(str(left)) == os.path.normcase(str(right))
 
 
 class MovedProbe:
@@ -29,12 +27,12 @@ class MovedProbe:
         if _same(pref, snapshot.library.path):
             return
         same_name = pref.stem == snapshot.library.name
-        if not pref.exists() and same_name:
+        if not context.sync_library_pref_exists and same_name:
             yield Finding(self.name, "library.moved-after-sync", Severity.WARNING,
                           f"EndNote's sync preference still names {pref}, but this synced library now lives at "
                           f"{snapshot.library.path}: it was moved after syncing, so sync stops. Open this library "
                           "in EndNote and choose it again in Preferences → Sync.")
-        elif not pref.exists():
+        elif not context.sync_library_pref_exists:
             yield Finding(self.name, "library.moved-after-sync", Severity.WARNING,
                           f"EndNote's sync preference names {pref}, which no longer exists; this synced library "
                           "may have been renamed. Choose it again in Preferences → Sync.")

@@ -83,7 +83,11 @@ def check_library(library: Library, *, stale_after_seconds: float = 24 * 3600.0,
     now = now or datetime.now(UTC)
     snap = snapshot or snapshots.take(library, integrity=integrity, now=now, memo=memo or IntegrityMemo())
     comparison = compare(snap, export) if export is not None and snap.ok else None
-    context = Context(now=now, stale_after_seconds=stale_after_seconds, sync_library_pref=sync_library_pref,
+    # The probes open no file: what they need to know of EndNote's preferred path is looked up here.
+    pref = sync_library_pref.resolve() if sync_library_pref is not None and sync_library_pref.exists() \
+        else sync_library_pref
+    context = Context(now=now, stale_after_seconds=stale_after_seconds, sync_library_pref=pref,
+                      sync_library_pref_exists=sync_library_pref is not None and sync_library_pref.exists(),
                       comparison=comparison, mounts=mount_table() if mounts is None else mounts, peers=peers,
                       previous=previous)
     findings = run_probes(builtin_probes() if probes is None else probes, snap, context)

@@ -22,27 +22,25 @@ from pathlib import Path
 import pytest
 
 from endnoted.common import config as config_module
+from endnoted.common.errors import StateStoreError
 from endnoted.demo.builder import LibrarySpec, build, days_ago, edit, synthetic_refs
+from endnoted.judging.findings import State
 from endnoted.running.notify import Delivery
 from endnoted.running.runner import Daemon
+from endnoted.state.records import SnapshotRow
+from endnoted.state.store import Store
 from tests.conftest import run, tree_hash
 
 HERE = Path(__file__).resolve().parent.parent   # tests/: dbus_notify_server.py
 
 
-def snapshots(state: Path, path: Path | None = None) -> list[dict[str, object]]:
-    database = state / "state.db"
-    if not database.exists():
-        return []
-    db = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)
-    db.row_factory = sqlite3.Row
+def snapshots(state: Path, path: Path | None = None) -> list[SnapshotRow]:
+    """The daemon's readings so far, oldest first, read the way `status` reads them: through the store."""
     try:
-        where = "WHERE path = ?" if path else ""
-        return [dict(r) for r in db.execute(f"SELECT * FROM snapshots {where} ORDER BY id", (str(path),) if path else ())]
-    except sqlite3.OperationalError:
+        with Store(state / "state.db", readonly=True) as store:
+            return list(reversed(store.snapshots(str(path) if path else None, limit=100000)))
+    except StateStoreError:   # no state file yet
         return []
-    finally:
-        db.close()
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> float:
@@ -170,11 +168,11 @@ def test_a_new_web_export_in_the_watched_folder_is_matched_and_compared(
     wait_for(lambda: len(snapshots(state, enl)) >= 1 and len(snapshots(state, other)) >= 1, 15, "first pass")
     lines = ["Title\tAuthor\tYear\tDOI"] + [f"{r.title}\t{r.authors[0]}\t{r.year}\t{r.doi}" for r in refs[3:]]
     (downloads / "My EndNote Library.txt").write_text("\n".join(lines), encoding="utf-8")
-    wait_for(lambda: snapshots(state, enl)[-1]["verdict"] == "diverged", 10, "the export to be compared")
+    wait_for(lambda: snapshots(state, enl)[-1].verdict is State.DIVERGED, 10, "the export to be compared")
     # The daemon stores the reading first and alerts after it: wait for the alert itself (checking
     # the notifier as soon as the verdict was stored failed about 1 run in 11 on a loaded machine).
     settle(daemon, downloads)
-    assert snapshots(state, other)[-1]["verdict"] == "in-sync"
+    assert snapshots(state, other)[-1].verdict is State.IN_SYNC
     assert [title for title, _ in notifier.sent] == ["EndNote: My EndNote Library is diverged"]
     assert "3 references are missing on Web" in notifier.sent[0][1]
 
@@ -446,7 +444,7 @@ def test_no_alarm_for_a_library_while_its_reset_runs(in_process: Callable[..., t
         store.start_reset(str(enl), "desktop-right", str(enl))
     daemon, notifier = in_process(enl)
     wait_for(lambda: len(snapshots(state, enl)) >= 1, 15, "first pass")
-    assert snapshots(state, enl)[-1]["verdict"] == "diverged"
+    assert snapshots(state, enl)[-1].verdict is State.DIVERGED
     assert notifier.sent == []                         # silenced: the wizard is running
     assert run("reset", "--abandon", str(enl)).exit_code == 0
     daemon._scheduler.add_job(daemon.check_one, args=[str(enl)])  # the next reading, without waiting 15 min
@@ -468,7 +466,7 @@ def test_a_library_moved_away_is_gone_not_damaged(in_process: Callable[..., tupl
     wait_for(lambda: len(snapshots(state, enl)) >= 1, 15, "first pass")
     shutil.move(str(tmp_path / "lib"), str(tmp_path / "elsewhere"))   # the user reorganises folders
     daemon._scheduler.add_job(daemon.check_one, args=[str(enl)])
-    wait_for(lambda: snapshots(state, enl)[-1]["status"] == "gone", 10, "the reading after the move")
+    wait_for(lambda: snapshots(state, enl)[-1].status == "gone", 10, "the reading after the move")
     assert notifier.sent == []                                         # no "damaged" alarm
     library = json.loads(run("status", "--json").stdout)["libraries"][0]
     assert library["verdict"] == "unknown" and library["findings"][0]["code"] == "library.gone"

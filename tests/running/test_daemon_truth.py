@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from endnoted.demo.builder import LibrarySpec, RefSpec, build, days_ago, edit, synthetic_refs
+from endnoted.judging.findings import State
 from endnoted.running.runner import Daemon
 from tests.running.test_daemon import RecordingNotifier, in_process, snapshots, state, wait_for
 
@@ -58,7 +59,7 @@ def test_an_export_carrying_the_db_id_of_a_copy_is_reported_not_judged(
     (downloads / "copy.xml").write_text(f'<?xml version="1.0" encoding="UTF-8" ?><xml><records>{records}'
                                         "</records></xml>", encoding="utf-8")
     wait_for(lambda: "export.not-this-library" in _findings(state, enl), 15, "the export to be reported")
-    assert snapshots(state, enl)[-1]["verdict"] == "in-sync"
+    assert snapshots(state, enl)[-1].verdict is State.IN_SYNC
     assert notifier.sent == []
 
 

@@ -35,6 +35,7 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
+from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -62,16 +63,14 @@ LAST_SYNC_MAX_MS = 4_102_444_800_000
 USN_MAX = 2**63 - 1
 
 
-def _int_sql(column: str, default: str = "NULL") -> str:
-    """SQL that yields the column as an integer, or `default` where it holds anything else (text, a blob)."""
-    return (f"CASE WHEN typeof({column}) = 'integer' THEN {column} "
-            f"WHEN typeof({column}) = 'real' AND abs({column}) < 9e18 THEN CAST({column} AS INTEGER) "
-            f"ELSE {default} END")
+def _int_sql(column: str, null: str, bad: str) -> str:
+    """SQL that yields the column as an integer: `null` where it is NULL, `bad` where it holds text or a blob.
 
-
-def _bad_sql(column: str, *, null_ok: bool = True) -> str:
-    allowed = "'integer', 'real', 'null'" if null_ok else "'integer', 'real'"
-    return f"coalesce(sum(typeof({column}) NOT IN ({allowed})), 0)"
+    Done in SQL so the normal path costs nothing in Python; `bad` is a value EndNote never writes
+    there (NULL or -1), which `_bad_columns` then finds with C-speed membership tests.
+    """
+    return (f"CASE typeof({column}) WHEN 'integer' THEN {column} WHEN 'null' THEN {null} "
+            f"WHEN 'real' THEN CAST({column} AS INTEGER) ELSE {bad} END")
 
 
 RefRow = tuple[int, int, str, str, str, str, int, int]
@@ -236,39 +235,48 @@ def _read_misc(connection: sqlite3.Connection) -> dict[tuple[int, int], object]:
 
 _REFS_SQL = (
     # Text columns through CAST: a number or blob where EndNote writes text still reads as text.
-    # Numbers through _INT: text where EndNote writes an integer reads as 0 and is counted as bad.
-    f"SELECT id, {_int_sql('trash_state', '0')}, coalesce(CAST(title AS TEXT), ''), "
+    # Numbers through _int_sql: text where EndNote writes an integer reads as NULL, counted as bad.
+    f"SELECT id, {_int_sql('trash_state', '0', 'NULL')}, coalesce(CAST(title AS TEXT), ''), "
     "coalesce(CAST(year AS TEXT), ''), coalesce(CAST(author AS TEXT), ''), "
     "coalesce(CAST(electronic_resource_number AS TEXT), ''), "
-    f"coalesce({_int_sql('added_to_library')}, 0), coalesce({_int_sql('record_last_updated')}, 0) FROM refs")
-_REFS_BAD_SQL = (f"SELECT {_bad_sql('trash_state', null_ok=False)}, {_bad_sql('added_to_library')}, "
-                 f"{_bad_sql('record_last_updated')} FROM refs")
-_SYNC_SQL = (f"SELECT {_int_sql('type')}, {_int_sql('item_id')}, coalesce(CAST(item_id2 AS TEXT), ''), "
-             f"{_int_sql('usn')}, coalesce({_int_sql('action')}, 0), coalesce({_int_sql('status')}, 0) FROM sync")
-_SYNC_BAD_SQL = (f"SELECT {_bad_sql('type', null_ok=False)}, {_bad_sql('item_id', null_ok=False)}, "
-                 f"{_bad_sql('usn')}, {_bad_sql('action')}, {_bad_sql('status')} FROM sync")
+    f"{_int_sql('added_to_library', '0', 'NULL')}, {_int_sql('record_last_updated', '0', 'NULL')} FROM refs")
+_REFS_NUMBERS = {1: "trash_state", 6: "added_to_library", 7: "record_last_updated"}
+# sync: type and item_id are never NULL in EndNote's rows; a usn may be; action and status NULL mean 0.
+_SYNC_SQL = (f"SELECT {_int_sql('type', 'NULL', 'NULL')}, {_int_sql('item_id', 'NULL', 'NULL')}, "
+             f"coalesce(CAST(item_id2 AS TEXT), ''), {_int_sql('usn', 'NULL', '-1')}, "
+             f"{_int_sql('action', '0', '-1')}, {_int_sql('status', '0', '-1')} FROM sync")
+_SYNC_NUMBERS = {0: ("type", None), 1: ("item_id", None), 3: ("usn", -1), 4: ("action", -1), 5: ("status", -1)}
 
 
 def _read_refs(connection: sqlite3.Connection, bad: list[str]) -> list[tuple[int, int, str, str, str, str, int, int]]:
-    for column, count in zip(("trash_state", "added_to_library", "record_last_updated"),
-                             connection.execute(_REFS_BAD_SQL).fetchone(), strict=True):
-        if count:
-            bad.append(f"refs.{column}: {count} rows hold no number")
     rows: list[tuple[int, int, str, str, str, str, int, int]] = connection.execute(_REFS_SQL).fetchall()
-    return rows
+    odd = [column for column in _REFS_NUMBERS if None in map(itemgetter(column), rows)]
+    if not odd:
+        return rows   # the normal path: no Python work per row
+    for column in odd:
+        count = sum(1 for row in rows if row[column] is None)
+        bad.append(f"refs.{_REFS_NUMBERS[column]}: {count} rows hold no number")
+    return [row if None not in row else tuple(0 if value is None else value for value in row)  # type: ignore[misc]
+            for row in rows]
 
 
 def _read_sync(connection: sqlite3.Connection, bad: list[str]) -> list[tuple[int, int, str, int, int, int, int]]:
-    for column, count in zip(("type", "item_id", "usn", "action", "status"),
-                             connection.execute(_SYNC_BAD_SQL).fetchone(), strict=True):
-        if count:
-            bad.append(f"sync.{column}: {count} rows hold no number")
     columns = {row[1] for row in connection.execute("PRAGMA table_info(sync)")}
     # When the change was made (epoch s): what tells a stuck row from a fresh one (R9).
-    stamp = f"coalesce({_int_sql('action_timestamp')}, 0)" if "action_timestamp" in columns else "0"
+    stamp = _int_sql("action_timestamp", "0", "0") if "action_timestamp" in columns else "0"
     sql = _SYNC_SQL.replace(" FROM sync", f", {stamp} FROM sync")
+    rows: list[tuple[int, int, str, int, int, int, int]] = connection.execute(sql).fetchall()
+    odd = [column for column, (_name, marker) in _SYNC_NUMBERS.items() if marker in map(itemgetter(column), rows)]
+    if not odd:
+        return rows   # the normal path: no Python work per row
+    for column in odd:
+        name, marker = _SYNC_NUMBERS[column]
+        count = sum(1 for row in rows if row[column] == marker) if marker is not None \
+            else sum(1 for row in rows if row[column] is None)
+        bad.append(f"sync.{name}: {count} rows hold no number")
     # A row whose type or item is not a number cannot be matched to anything: it is counted above.
-    return [row for row in connection.execute(sql).fetchall() if row[0] is not None and row[1] is not None]
+    return [(kind, item, item2, None if usn == -1 else usn, max(action, 0), max(status, 0), stamp_value)  # type: ignore[misc]
+            for kind, item, item2, usn, action, status, stamp_value in rows if kind is not None and item is not None]
 
 
 def _refs_sequence(connection: sqlite3.Connection, tables: set[str]) -> int | None:
@@ -280,7 +288,7 @@ def _refs_sequence(connection: sqlite3.Connection, tables: set[str]) -> int | No
 
 def _group_kinds(connection: sqlite3.Connection) -> dict[int, int]:
     kinds: dict[int, int] = {}
-    for group_id, spec in connection.execute(f"SELECT {_int_sql('group_id')}, spec FROM groups"):
+    for group_id, spec in connection.execute(f"SELECT {_int_sql('group_id', 'NULL', 'NULL')}, spec FROM groups"):
         if group_id is None:
             continue
         match = _GROUP_TYPE.search(_text(spec))
@@ -315,7 +323,7 @@ def _build(library: Library, taken_at: datetime, connection: sqlite3.Connection,
     misc = _read_misc(connection)
     ref_rows = _read_refs(connection, bad)
     sync_rows = _read_sync(connection, bad) if "sync" in tables else []
-    file_rows = connection.execute(f"SELECT {_int_sql('refs_id')}, coalesce(CAST(file_path AS TEXT), '') "
+    file_rows = connection.execute(f"SELECT {_int_sql('refs_id', 'NULL', 'NULL')}, coalesce(CAST(file_path AS TEXT), '') "
                                    "FROM file_res").fetchall() if "file_res" in tables else []
     group_kinds = _group_kinds(connection) if "groups" in tables else {}
     tag_ids = {row[0] for row in connection.execute("SELECT group_id FROM tag_groups")} \

@@ -99,3 +99,25 @@ def test_a_fifo_database_never_hangs_the_daemon_and_sigterm_stops_it(tmp_path: P
     with sqlite3.connect(f"{state_db.as_uri()}?mode=ro", uri=True) as db:
         verdicts = dict(db.execute("SELECT name, verdict FROM libraries").fetchall())
     assert verdicts == {"My EndNote Library": "damaged", "Good": "in-sync"}
+
+
+def test_the_daemon_starts_on_a_damaged_state_file_moving_it_aside_once(tmp_path: Path) -> None:
+    state_db = Path(os.environ["ENDNOTED_STATE_DIR"]) / "state.db"
+    state_db.parent.mkdir(parents=True)
+    state_db.write_bytes(b"not a state database\n" * 300)
+    enl = build(tmp_path / "lib", LibrarySpec(refs=synthetic_refs(5), last_sync=days_ago(0.1)))
+    daemon = _start([enl])
+    try:
+        assert _wait(lambda: _readings(state_db) >= 1, 60), "the daemon refused to run on a damaged state file"
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=10) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+    stderr = daemon.stderr.read() if daemon.stderr else ""
+    assert "Traceback" not in stderr   # the daemon logs to its log file; the event says it once
+    assert len(list(state_db.parent.glob("state.db.damaged-*"))) == 1
+    with sqlite3.connect(f"{state_db.as_uri()}?mode=ro", uri=True) as db:
+        resets = db.execute("SELECT count(*) FROM events WHERE kind = 'state-reset'").fetchone()[0]
+    assert resets == 1

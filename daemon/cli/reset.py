@@ -12,7 +12,7 @@ import click
 
 from endnoted.cli import render
 from endnoted.cli.app import _config, _one_library, _store, cli, emit_json, json_option
-from endnoted.common.errors import UsageError, WizardStopped
+from endnoted.common.errors import ExitStatus, UsageError, WizardStopped
 from endnoted.judging.findings import State
 
 # Function-local imports below are on purpose: each command imports the core it runs inside its
@@ -20,8 +20,15 @@ from endnoted.judging.findings import State
 # benchmarks/bench_startup.py measures it).
 
 
+class _Quit(Exception):
+    """The user typed q at a prompt."""
+
+
 class _TerminalConsole:
-    """The wizard's console: click for output, stdin for answers, and never a hang on a silent stdin."""
+    """The wizard's console: click for output, stdin for answers, and never a hang on a silent stdin.
+
+    `q` (alone) at any prompt stops the wizard; the run keeps its place.
+    """
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
@@ -46,7 +53,156 @@ class _TerminalConsole:
             click.echo()
             raise WizardStopped("endnoted reset needs your answers, but stdin is closed or not a terminal; the run "
                                 "keeps its place: run endnoted reset in a terminal to go on")
-        return str(line).rstrip("\n")
+        answer = str(line).rstrip("\n")
+        if answer.strip().lower() == "q":
+            raise _Quit
+        return answer
+
+
+class TerminalWizard:
+    """The terminal front end of the reset engine: show a step, ask, pass the answer on."""
+
+    def __init__(self, engine: Any, console: _TerminalConsole, *, situation: str | None,
+                 new_library: Path | None) -> None:
+        self.engine = engine
+        self.console = console
+        self.situation = situation
+        self.new_library = new_library
+
+    def start(self) -> ExitStatus:
+        engine = self.engine
+        try:
+            with engine.lock():
+                return self._go()
+        except _Quit:
+            self.console.say(engine.resume_hint())
+            return ExitStatus.ATTENTION
+        except KeyboardInterrupt:
+            click.echo()
+            click.echo(engine.resume_hint(), err=True)
+            return ExitStatus.INTERRUPTED
+
+    def _go(self) -> ExitStatus:
+        from endnoted.repair.reset import SITUATIONS
+        from endnoted.repair.reset_steps import LAST_STEP, WEB_RIGHT
+        engine, say = self.engine, self.console.say
+        if engine.load() is None:
+            situation = self.situation or self._ask_situation()
+            if situation == "web-right":
+                engine.decline()
+                say("Then do not reset: " + WEB_RIGHT[0][0].lower() + WEB_RIGHT[0][1:])
+                for number, line in enumerate(WEB_RIGHT[1:], 1):
+                    say(f"  {number}. {line.format(name=engine.library.name, path=engine.library.path)}")
+                return ExitStatus.SUCCESS
+            new_library = self.new_library
+            while situation == "new-library" and new_library is None:
+                answer = self.console.ask("Path of the library that should become the synced one (its .enl):")
+                new_library = Path(answer.strip().strip('"')).expanduser() if answer.strip() else None
+            engine.begin(situation, new_library)
+            say(f"Started a reset of {engine.library.name} ({SITUATIONS[situation]}).")
+        else:
+            say(f"Resuming the reset of {engine.library.name} at step {engine.run_step()} "
+                f"({SITUATIONS[engine.run['situation']]}).")
+        while (step := engine.step) is not None:
+            on = engine.on(step)
+            say(f"\nStep {step.number} of {LAST_STEP}: {step.title}" +
+                (f"  (library: {on.name})" if engine.target.path != engine.library.path else ""))
+            for line in step.lines:
+                say(f"  • {line}")
+            if step.number == 0:
+                say(f"  Making a proven backup in {engine.backup_dir} …")
+                outcome = engine.backup()
+                for line in outcome.lines:
+                    say(f"  {line}")
+                if not outcome.ok:
+                    say(f"  ✗ No proven backup could be made: {outcome.error}")
+                    say("  The reset will not go further without one. Fix the cause (or give "
+                        "--backup-dir on another disk) and run endnoted reset again.")
+                    return ExitStatus.ERROR
+                continue
+            if engine.name_needed():
+                self._confirm_loss()
+            if step.number == 5:
+                self._reset_text()
+            self._until_done(step)
+        engine.finish()
+        say(f"\nDone. {engine.target.name} and EndNote Web hold the same references again. endnoted keeps watching.")
+        return ExitStatus.SUCCESS
+
+    def _ask_situation(self) -> str:
+        engine, say = self.engine, self.console.say
+        say(f"Resetting sync for {engine.library.path}.")
+        for line in engine.evidence():
+            say(f"  {line}")
+        say("Which copy is right?\n  d  the Desktop library is right; EndNote Web is wrong\n"
+            "  n  another Desktop library should become the synced one\n"
+            "  w  the EndNote Web copy is right\n"
+            "(q at any question stops; the run keeps its place.)")
+        choices = {"d": "desktop-right", "n": "new-library", "w": "web-right"}
+        while True:
+            answer = self.console.ask("Your choice [d/n/w]:").strip().lower()
+            if answer in choices:
+                return choices[answer]
+            if answer in choices.values():
+                return answer
+            say("Please answer d, n or w.")
+
+    def _until_done(self, step: Any) -> None:
+        engine, ask, say = self.engine, self.console.ask, self.console.say
+        if step.check is None:
+            while ask("Done? [yes/no]:").strip().lower() not in ("y", "yes"):
+                say("Take your time; answer yes when the step is done (q stops here).")
+            engine.confirm()
+            return
+        ask("Press Enter when it is done:")
+        while True:
+            export = self._export_path() if step.check == "export-matches" else None
+            seen = engine.check(export)
+            if seen is None:
+                if ask("endnoted cannot see this here. Done? [yes/no]:").strip().lower() in ("y", "yes"):
+                    engine.confirm("the user confirmed (not observable here)")
+                    return
+                ask("Press Enter when it is done:")
+                continue
+            if seen.ok:
+                say(f"  ✓ {seen.detail}")
+                return
+            say(f"  ✗ Not yet: {seen.detail}")
+            # One key to look again: Enter re-checks at once.
+            ask("Press Enter to look again, or type q to stop here (run endnoted reset later to continue):")
+
+    def _export_path(self) -> Path | None:
+        found = self.engine.newest_export()
+        prompt = f"The Web export to compare [{found}]:" if found else "Path of the Web export you saved:"
+        answer = self.console.ask(prompt).strip().strip('"')
+        return Path(answer).expanduser() if answer else found
+
+    def _confirm_loss(self) -> None:
+        engine, say = self.engine, self.console.say
+        lost = engine.web_only()
+        if lost is None:
+            say("  ! endnoted has no Web export to compare, so it cannot tell whether EndNote Web holds "
+                "references this library lacks. To know first: save an export from EndNote Web and "
+                "run endnoted reset --export FILE.")
+        elif lost[0]:
+            say(f"  ! Steps 2-4 delete {lost[0]} references that are on EndNote Web but NOT in "
+                f"{engine.library.name}. They will be gone from EndNote Web:")
+            for title in lost[1]:
+                say(f"      - {title[:90]}")
+        else:
+            say("  The latest Web export holds nothing that this library lacks.")
+        while not engine.accept_name(self.console.ask(
+                f"Type the library's name ({engine.library.name}) to go on, or q to stop:")):
+            say("That is not the library's name.")
+
+    def _reset_text(self) -> None:
+        from endnoted.repair.reset_steps import RESET_TEXT
+        answer = self.console.ask("Type your EndNote account e-mail to see the exact text to enter "
+                                  "(it is not stored), or press Enter to skip:").strip()
+        if answer:
+            self.console.say(f"  Enter exactly:  {answer}{RESET_TEXT}")
+        else:
+            self.console.say(f"  Append exactly:  {RESET_TEXT}")
 
 
 @cli.command()
@@ -93,11 +249,10 @@ def reset(library: Path | None, situation: str | None, new_library: Path | None,
         if new_library is not None and situation not in (None, "new-library"):
             raise UsageError("--new-library goes with --situation new-library")
         timeout = float(os.environ.get("ENDNOTED_ANSWER_TIMEOUT", "600"))
-        run = wizard.ResetWizard(store, target, _TerminalConsole(timeout),
-                                 backup_dir=backup_dir or settings.backups_dir,
-                                 export_folders=tuple(settings.export_folders), situation=situation,
-                                 new_library=new_library, export=export)
-        status_code = run.start()
+        engine = wizard.ResetEngine(store, target, backup_dir=backup_dir or settings.backups_dir,
+                                    export_folders=tuple(settings.export_folders), export=export)
+        status_code = TerminalWizard(engine, _TerminalConsole(timeout), situation=situation,
+                                     new_library=new_library).start()
     sys.exit(status_code)
 
 

@@ -71,3 +71,14 @@ STEPS: tuple[Step, ...] = (
         "endnoted compares it with the library."), "export-matches", on="target"),
 )
 LAST_STEP = STEPS[-1].number
+
+# The Web-is-right branch: no reset, because a reset would replace the Web copy with this library.
+WEB_RIGHT_TITLE = "Then do not reset"
+WEB_RIGHT = (
+    "A reset would replace the Web copy with this library. The safer path keeps both:",
+    "In EndNote choose File → New and create a new, empty library.",
+    "In Edit → Preferences → Sync (Mac: EndNote → Settings → Sync) sign in and choose the new library; click Sync. "
+    "EndNote downloads everything from EndNote Web into it.",
+    "Keep {name} as it is: endnoted changed nothing. To see what differs: "
+    'endnoted compare "{path}" "NEW.enl" (the new library\'s .enl).',
+)

@@ -174,9 +174,7 @@ def test_situation_a_from_start_to_finish(real_copy: Callable[[str], Path], endn
     wizard.expect("EndNote was not restarted")
     wizard.expect("or type q to stop here")
     endnote(None)                                       # the user restarts EndNote
-    wizard.answer("")
-    wizard.expect("Press Enter when it is done:")
-    wizard.answer("")
+    wizard.answer("")                                   # one key looks again
     wizard.expect("EndNote restarted")
     text = wizard.expect("to go on, or q to stop:")     # step 2: what will be lost, and the typed name
     assert "delete 2 references that are on EndNote Web but NOT in My EndNote Library" in text
@@ -196,8 +194,6 @@ def test_situation_a_from_start_to_finish(real_copy: Callable[[str], Path], endn
     wizard.expect("5 references are still in the Desktop trash")
     wizard.expect("or type q to stop here")
     empty_trash(enl)
-    wizard.answer("")
-    wizard.expect("Press Enter when it is done:")
     wizard.answer("")
     wizard.expect("the Desktop trash is empty")
     wizard.expect("(it is not stored), or press Enter to skip:")
@@ -232,8 +228,6 @@ def test_situation_a_from_start_to_finish(real_copy: Callable[[str], Path], endn
     wizard.expect("no sync has completed since the reset started")
     wizard.expect("or type q to stop here")
     full_sync(enl)
-    wizard.answer("")
-    wizard.expect("Press Enter when it is done:")
     wizard.answer("")
     wizard.expect("the full sync finished")
     wizard.expect("Step 14 of 14")
@@ -358,6 +352,7 @@ def test_killed_mid_run_resumes_at_the_same_step_and_two_wizards_are_refused(
     again.expect("to go on, or q to stop:")
     again.answer("q")
     assert again.finish() == 3
+    assert f'Stopped at step 2; nothing is lost. To go on: endnoted reset "{enl}"' in again.seen
     assert run("reset", "--abandon", str(enl)).exit_code == 0
     assert json.loads(run("reset", "--status", "--json", str(enl)).stdout)["step"] is None
     assert list((tmp_path / "bk").glob("*.enlx"))      # the backup stays
@@ -370,3 +365,32 @@ def test_reading_the_library_never_writes_it(real_copy: Callable[[str], Path]) -
     run("reset", str(enl), input="w\n")
     run("reset", "--status", str(enl))
     assert tree_hash(enl.parent) == before
+
+
+def test_q_at_any_prompt_and_ctrl_c_stop_and_say_how_to_resume(real_copy: Callable[[str], Path],
+                                                                endnote: Callable[[Path | None], None],
+                                                                tmp_path: Path) -> None:
+    enl = real_copy("Wanganlin00-EndNote/en21-synced") / "My EndNote Library.enl"
+    first = Wizard(str(enl))
+    first.expect("Your choice [d/n/w]:")
+    first.answer("q")                                   # q at the very first question: no run starts
+    assert first.finish() == 3
+    assert "Stopped at the first question" in first.seen
+    assert json.loads(run("reset", "--status", "--json", str(enl)).stdout)["step"] is None
+    endnote(None)
+    second = Wizard(str(enl), "--situation", "desktop-right", "--backup-dir", str(tmp_path / "bk"))
+    second.expect("Press Enter when it is done:")
+    endnote(None)
+    second.answer("")
+    second.expect("to go on, or q to stop:")
+    second.answer("My EndNote Library")
+    second.expect("Done? [yes/no]:")
+    second.answer("q")                                  # q at a yes/no question stops too (it used to mean no)
+    assert second.finish() == 3
+    assert "Stopped at step 2" in second.seen
+    third = Wizard(str(enl))
+    third.expect("Done? [yes/no]:")                     # the typed name was kept: straight to the question
+    third.process.send_signal(signal.SIGINT)            # Ctrl-C
+    assert third.finish() == 130
+    assert "Stopped at step 2; nothing is lost. To go on: endnoted reset" in third.seen
+    assert "Traceback" not in third.seen

@@ -12,7 +12,7 @@ from endnoted.common import console
 # The command families: importing one registers its commands on the group. The group imports them
 # lazily, in this order, until it finds the command asked for (start-up time): add a new family here.
 cli.families = ("daemon", "checking", "backups", "reset", "service", "settings", "doctor", "completion",
-                "manpage")
+                "manpage", "web")
 
 __all__ = ["cli", "main"]
 

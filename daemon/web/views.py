@@ -1,0 +1,165 @@
+"""What each page shows, gathered from the store and the engine: plain data, no markup."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from endnoted.common.config import Config
+from endnoted.judging.checker import check_library
+from endnoted.reading.library import Library
+from endnoted.running.notify import notification_server_present
+from endnoted.state.status import status_data
+from endnoted.state.store import Store
+from endnoted.web import strings as t
+
+# The colour of each verdict is a CSS class; the word always stands beside it (never colour alone).
+TONE = {"in-sync": "good", "pending": "calm", "not-synced": "calm", "stale": "warn", "unknown": "warn",
+        "diverged": "bad", "damaged": "bad", "gone": "warn"}
+
+
+def key_of(path: str) -> str:
+    """A short, stable id for a library in URLs (paths are long and personal)."""
+    return hashlib.sha256(path.encode()).hexdigest()[:12]
+
+
+def parse(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def ago(value: str | datetime | None, now: datetime | None = None) -> str:
+    """'3 hours ago', 'just now', 'never'."""
+    moment = parse(value) if isinstance(value, str) or value is None else value
+    if moment is None:
+        return t.NEVER
+    seconds = ((now or datetime.now(UTC)) - moment).total_seconds()
+    if seconds < 60:
+        return "just now"
+    for size, unit in ((86400 * 365, "year"), (86400 * 30, "month"), (86400 * 7, "week"), (86400, "day"),
+                       (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'' if count == 1 else 's'} ago"
+    return "just now"
+
+
+def local(value: str | None) -> str:
+    moment = parse(value)
+    return f"{moment.astimezone():%Y-%m-%d %H:%M}" if moment else t.UNKNOWN_TIME
+
+
+@dataclass(frozen=True)
+class Action:
+    label: str
+    url: str
+
+
+def action_for(report: dict[str, Any], run: dict[str, Any] | None) -> Action | None:
+    """The next action as a button, where endnoted can lead the way; None: the reason's words suffice."""
+    key = key_of(report["path"])
+    if run is not None:
+        return Action(t.ACTION_CONTINUE.format(step=run["step"]), f"/library/{key}/reset")
+    if report["verdict"] == "diverged":
+        return Action(t.ACTION_REPAIR, f"/library/{key}/reset")
+    if report["verdict"] == "damaged":
+        return Action(t.ACTION_BACKUP, f"/library/{key}/backups")
+    return None
+
+
+def _counts(report: dict[str, Any]) -> str:
+    counts = report.get("counts") or {}
+    if counts.get("references") is None:
+        return t.UNKNOWN_TIME
+    return t.COUNTS.format(references=counts["references"], trashed=counts.get("trashed") or 0,
+                           attachments=counts.get("attachments") or 0)
+
+
+def _labels(paths: list[str]) -> dict[str, str]:
+    """Each library's name, with its folder added where two share a name."""
+    names = [Path(p).stem for p in paths]
+    return {p: (f"{Path(p).stem} ({Path(p).parent.name})" if names.count(Path(p).stem) > 1 else Path(p).stem)
+            for p in paths}
+
+
+def library_row(report: dict[str, Any], store: Store, label: str) -> dict[str, Any]:
+    sync = report.get("sync") or {}
+    verdict = report["verdict"]
+    return {"key": key_of(report["path"]), "path": report["path"], "name": label, "verdict": verdict,
+            "word": t.VERDICT_WORDS.get(verdict, verdict), "tone": TONE.get(verdict, "warn"),
+            "reason": report["reason"], "next_action": report["next_action"],
+            "last_sync": ago(sync.get("last_sync")) if sync else t.UNKNOWN_TIME,
+            "last_sync_at": local(sync.get("last_sync")) if sync.get("last_sync") else "",
+            "checked": t.CHECKED.format(ago=ago(report.get("last_checked") or report.get("checked_at"))),
+            "counts": _counts(report), "action": action_for(report, store.active_reset(report["path"]))}
+
+
+def overview(store: Store) -> dict[str, Any]:
+    data = status_data(store)
+    labels = _labels([report["path"] for report in data["libraries"]])
+    rows = [library_row(report, store, labels[report["path"]]) for report in data["libraries"]]
+    rank = {"bad": 0, "warn": 1, "calm": 2, "good": 3}
+    rows.sort(key=lambda row: (rank[row["tone"]], row["name"].lower()))
+    health = data["daemon"]
+    reach, why = notification_server_present(timeout=1.0)
+    return {"libraries": rows, "daemon": health, "daemon_since": ago(health.get("started_at")),
+            "alerts": reach, "alerts_why": why}
+
+
+def report_of(store: Store, key: str) -> dict[str, Any] | None:
+    for row in store.libraries():
+        if key_of(row["path"]) == key and row.get("report"):
+            report: dict[str, Any] = json.loads(row["report"])
+            report["last_checked"] = row["last_checked"]
+            return report
+    return None
+
+
+def findings(report: dict[str, Any], shown: int = 50) -> list[dict[str, Any]]:
+    """Each finding with the references behind it, where the report lists them."""
+    out = []
+    for finding in report.get("findings", []):
+        refs = finding.get("references") or []
+        out.append({**finding, "refs": [_reference(ref) for ref in refs[:shown]],
+                    "more": max(0, len(refs) - shown), "total": len(refs)})
+    order = {"error": 0, "warning": 1, "info": 2}
+    return sorted(out, key=lambda f: order.get(str(f.get("severity")), 3))
+
+
+def _reference(ref: Any) -> str:
+    """One reference in a finding's list, as a line a person recognises: title, year, record number."""
+    if not isinstance(ref, dict):
+        return str(ref)
+    title = ref.get("title") or "(no title)"
+    extra = ", ".join(str(ref[k]) for k in ("year",) if ref.get(k))
+    number = ref.get("id") or ref.get("record") or ref.get("rec_number")
+    return f"{title}" + (f" ({extra})" if extra else "") + (f" — record {number}" if number else "")
+
+
+def backups(store: Store, path: str) -> list[dict[str, Any]]:
+    rows = []
+    for row in store.backups(path):
+        rows.append({**row, "made": local(row["made_at"]), "made_ago": ago(row["made_at"]),
+                     "proven": ago(row.get("verified_at")), "size_text": f"{(row['size'] or 0) / 1e6:.1f} MB",
+                     "exists": Path(row["path"]).exists()})
+    return rows
+
+
+def first_page(store: Store, library: Library, settings: Config) -> str:
+    """Where `endnoted open LIBRARY` lands: the repair when one runs or is due, else the library's page.
+
+    A library endnoted has never read is checked once now (read-only) and recorded, as a daemon pass would.
+    """
+    path = str(library.path)
+    if store.library(path) is None or not (store.library(path) or {}).get("report"):
+        report = check_library(library, stale_after_seconds=settings.stale_after_seconds)
+        store.record_pass(report.to_json(), status=report.snapshot.status.value, db_id=report.snapshot.db_id)
+    row = store.library(path) or {}
+    due = store.active_reset(path) is not None or row.get("verdict") == "diverged"
+    return f"/library/{key_of(path)}" + ("/reset" if due else "")

@@ -36,6 +36,7 @@ from endnoted.web import strings as t
 from endnoted.web.jobs import Job, Jobs
 
 HERE = Path(__file__).parent
+BACKUP = Response(status_code=202)   # _act's answer "start step 0's backup" (a job, outside the lock)
 
 
 @dataclass
@@ -206,11 +207,27 @@ def routes(web: Web) -> list[Route | Mount]:
             try:
                 with engine.lock():
                     engine.load()
-                    return _act(engine, action, form, here, key)
+                    response = _act(engine, action, form, here, key)
             except AlreadyRunning:
                 return _back(here, flash=t.WIZARD_BUSY)
             except EndnotedError as error:
                 return _back(here, flash=str(error))
+        if response is not BACKUP:
+            return response
+
+        def work(job: Job) -> str:
+            with web.store() as store:
+                engine = web.engine(store, target)
+                with engine.lock():
+                    engine.load()
+                    if engine.run_step() != 0:
+                        return ""
+                    outcome = engine.backup(progress=job.advance, total=job.set_total)
+            if not outcome.ok:
+                raise EndnotedError(outcome.error)
+            return " ".join(outcome.lines)
+        job = web.jobs.start(t.JOB_TITLE.format(name=target.name), here, work)
+        return _back(f"/jobs/{job.id}")
 
     def _act(engine: reset_engine.ResetEngine, action: str, form: dict[str, str], here: str,
              key: str) -> Response:
@@ -229,18 +246,7 @@ def routes(web: Web) -> list[Route | Mount]:
         if step is None or form.get("step") != str(step.number):
             return _back(here)   # a stale page (the other front end moved on): show the current step
         if action == "backup" and step.number == 0:
-            def work(job: Job) -> str:
-                with web.store() as store:
-                    engine = web.engine(store, engine_library)
-                    with engine.lock():
-                        engine.load()
-                        outcome = engine.backup(progress=job.advance, total=job.set_total)
-                if not outcome.ok:
-                    raise EndnotedError(outcome.error)
-                return " ".join(outcome.lines)
-            engine_library = engine.library
-            job = web.jobs.start(t.JOB_TITLE.format(name=engine.library.name), here, work)
-            return _back(f"/jobs/{job.id}")
+            return BACKUP   # started once the lock is released: the job takes it itself
         if action == "name" and engine.name_needed():
             if not engine.accept_name(form.get("name", "")):
                 return _back(here, flash=t.WIZARD_NAME_WRONG)
@@ -304,7 +310,8 @@ def routes(web: Web) -> list[Route | Mount]:
         Route("/api/jobs/{job}", job_api),
         Route("/api/library/{key}/observe", observe),
         Route("/close", close, methods=["POST"]),
-        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        # follow_symlink: an editable install links the package files in; the folder itself is ours alone.
+        Mount("/static", StaticFiles(directory=HERE / "static", follow_symlink=True), name="static"),
     ]
 
 

@@ -37,6 +37,11 @@ def readings(snapshots: list[dict[str, Any]]) -> list[Reading]:
     return sorted(found, key=lambda reading: reading.at)
 
 
+def _anchor(cx: float) -> str:
+    """Keep a label inside the chart near its edges."""
+    return "end" if cx > WIDTH - RIGHT - 70 else "start" if cx < LEFT + 70 else "middle"
+
+
 def svg(name: str, snapshots: list[dict[str, Any]], syncs: list[dict[str, Any]]) -> str:
     """Return the chart as an SVG element (already escaped: safe to insert as markup)."""
     points = readings(snapshots)
@@ -62,8 +67,9 @@ def svg(name: str, snapshots: list[dict[str, Any]], syncs: list[dict[str, Any]])
                      f'<text class="tick" x="{LEFT - 8}" y="{y(value) + 4:.1f}" text-anchor="end">{value}</text>')
     labels = [points[0].at, points[-1].at] if end != start else [points[0].at]
     for label, anchor in zip(labels, ("start", "end") if len(labels) == 2 else ("middle",), strict=True):
+        shown = f"{label.astimezone():%Y-%m-%d %H:%M}" + (f":{label.astimezone():%S}" if span < 600 else "")
         parts.append(f'<text class="tick" x="{x(label.timestamp()):.1f}" y="{HEIGHT - BOTTOM + 18}" '
-                     f'text-anchor="{anchor}">{label.astimezone():%Y-%m-%d %H:%M}</text>')
+                     f'text-anchor="{anchor}">{shown}</text>')
     for sync in syncs:
         moment = _parse(sync["seen_at"]).timestamp()
         if start <= moment <= end:
@@ -81,7 +87,7 @@ def svg(name: str, snapshots: list[dict[str, Any]], syncs: list[dict[str, Any]])
             cx, cy = x(after.at.timestamp()), y(after.references)
             drop = escape(t.CHART_DROP.format(count=before.references - after.references))
             parts.append(f'<g class="drop"><line x1="{cx:.1f}" x2="{cx:.1f}" y1="{cy:.1f}" y2="{cy + 22:.1f}"/>'
-                         f'<text x="{cx:.1f}" y="{cy + 36:.1f}" text-anchor="middle">{drop}</text></g>')
+                         f'<text x="{cx:.1f}" y="{cy + 36:.1f}" text-anchor="{_anchor(cx)}">{drop}</text></g>')
     for p in points:
         tip = escape(t.CHART_POINT.format(at=f"{p.at.astimezone():%Y-%m-%d %H:%M}", references=p.references,
                                           trashed=p.trashed, waiting=p.waiting))

@@ -22,11 +22,12 @@ from endnoted.web import strings as t
 
 MAX_FORM_BYTES = 64 * 1024
 SAFE_METHODS = ("GET", "HEAD")
-# What every answer carries: no framing, no referrer, nothing from anywhere but here, nothing cached.
+# What every answer carries: no framing, no referrer to other sites, nothing from anywhere but here, nothing cached.
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                                "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer Chrome sends "Origin: null" on form posts.
+    "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",

@@ -52,7 +52,9 @@ VERDICT_WORDS: Final = {
 LIBRARY_FINDINGS: Final = "What endnoted found"
 LIBRARY_NO_FINDINGS: Final = "Nothing to report."
 FINDING_REFERENCES: Final = "The references behind this ({count})"
-FINDING_MORE: Final = "… and {count} more (endnoted check -a lists them all)."
+FINDING_MORE: Final = "… and {count} more."
+RECORD: Final = "#{record} "
+NO_TITLE: Final = "(no title)"
 LIBRARY_HISTORY: Final = "History"
 LIBRARY_HISTORY_HINT: Final = ("Each dot is one reading by endnoted. Dashed lines mark syncs; a red label marks a "
                                "drop in references.")
@@ -64,6 +66,7 @@ CHART_SYNC: Final = "sync"
 CHART_DROP: Final = "−{count} references"
 CHART_EMPTY: Final = "No readings yet: the history starts once the daemon has read this library."
 CHART_POINT: Final = "{at}: {references} references, {trashed} in the trash, {waiting} waiting"
+READINGS_TABLE: Final = "Every reading as a table ({count})"
 LIBRARY_BACKUPS: Final = "Backups"
 LIBRARY_PATH: Final = "File"
 
@@ -103,8 +106,9 @@ WIZARD_ON: Final = "Library: {name}"
 WIZARD_IRREVERSIBLE: Final = "This step cannot be undone."
 WIZARD_BACKUP: Final = "Make the proven backup"
 WIZARD_LOSS_NONE_KNOWN: Final = ("endnoted has no Web export to compare, so it cannot tell whether EndNote Web holds "
-                                 "references this library lacks. To know first: save an export from EndNote Web "
-                                 "into your Downloads folder and reload this page.")
+                                 "references this library lacks. To know first: save an export from EndNote Web into "
+                                 "your Downloads folder while endnoted runs (it compares every new export), then "
+                                 "reload this page.")
 WIZARD_LOSS: Final = ("Steps 2-4 delete {count} references that are on EndNote Web but NOT in {name}. They will be "
                       "gone from EndNote Web:")
 WIZARD_NO_LOSS: Final = "The latest Web export holds nothing that this library lacks."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from endnoted.state.status import status_data
 from endnoted.state.store import Store
 from endnoted.web import strings as t
 
+ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?")
 # The colour of each verdict is a CSS class; the word always stands beside it (never colour alone).
 TONE = {"in-sync": "good", "pending": "calm", "not-synced": "calm", "stale": "warn", "unknown": "warn",
         "diverged": "bad", "damaged": "bad", "gone": "warn"}
@@ -108,7 +110,9 @@ def overview(store: Store) -> dict[str, Any]:
     rows.sort(key=lambda row: (rank[row["tone"]], row["name"].lower()))
     health = data["daemon"]
     reach, why = notification_server_present(timeout=1.0)
-    return {"libraries": rows, "daemon": health, "daemon_since": ago(health.get("started_at")),
+    # The health check words its reasons with ISO times; a person reads local time and an age.
+    why = ISO_TIME.sub(lambda m: f"{local(m.group(0))} ({ago(m.group(0))})", health.get("why") or "")
+    return {"libraries": rows, "daemon": {**health, "why": why}, "daemon_since": ago(health.get("started_at")),
             "alerts": reach, "alerts_why": why}
 
 
@@ -121,25 +125,25 @@ def report_of(store: Store, key: str) -> dict[str, Any] | None:
     return None
 
 
-def findings(report: dict[str, Any], shown: int = 50) -> list[dict[str, Any]]:
-    """Each finding with the references behind it, where the report lists them."""
+def findings(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each finding with the references behind it, where the report names them (record, title, year)."""
     out = []
     for finding in report.get("findings", []):
         refs = finding.get("references") or []
-        out.append({**finding, "refs": [_reference(ref) for ref in refs[:shown]],
-                    "more": max(0, len(refs) - shown), "total": len(refs)})
+        out.append({**finding, "refs": [_reference(ref) for ref in refs], "total": len(refs) + int(finding.get("more") or 0),
+                    "more": int(finding.get("more") or 0)})
     order = {"error": 0, "warning": 1, "info": 2}
     return sorted(out, key=lambda f: order.get(str(f.get("severity")), 3))
 
 
 def _reference(ref: Any) -> str:
-    """One reference in a finding's list, as a line a person recognises: title, year, record number."""
+    """One reference in a finding's list, as a person finds it in EndNote: record number, title, year."""
     if not isinstance(ref, dict):
         return str(ref)
-    title = ref.get("title") or "(no title)"
-    extra = ", ".join(str(ref[k]) for k in ("year",) if ref.get(k))
-    number = ref.get("id") or ref.get("record") or ref.get("rec_number")
-    return f"{title}" + (f" ({extra})" if extra else "") + (f" — record {number}" if number else "")
+    title = ref.get("title") or t.NO_TITLE
+    year = f" ({ref['year']})" if ref.get("year") else ""
+    record = t.RECORD.format(record=ref["record"]) if ref.get("record") not in (None, "") else ""
+    return f"{record}{title}{year}"
 
 
 def backups(store: Store, path: str) -> list[dict[str, Any]]:

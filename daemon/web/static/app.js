@@ -19,11 +19,11 @@ function watchStep(box) {
   const text = document.getElementById("live-text");
   const step = Number(box.dataset.step);
   poll(box.dataset.observe, 2500, (seen) => {
-    if (seen.step !== step) { window.location.reload(); return false; }
+    if (seen.step !== step) { window.location.assign(window.location.pathname); return false; }
     if (!seen.visible) return true;
     text.textContent = seen.detail;
     box.classList.toggle("good", seen.ok);
-    box.classList.toggle("bad", !seen.ok);
+    box.classList.toggle("warn", !seen.ok);   // waiting, not failing
     return true;
   });
 }
@@ -54,7 +54,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const live = document.getElementById("live");
   if (live) watchStep(live);
   const job = document.querySelector(".job[data-job]");
-  if (job && job.dataset.state === "running") watchJob(job);
+  if (job) watchJob(job);
   const email = document.getElementById("email");
   if (email) emailHelper(email);
 });

@@ -1,0 +1,175 @@
+"""The reset wizard as pages: the same engine and state file as `endnoted reset`.
+
+Walked in Chromium from step 0 (a real proven backup) to step 1, which waits on an observation
+(EndNote restarted), then continued in the real terminal wizard from that same step, and back in
+the page again. EndNote cannot run here: a real process named "EndNote" stands in for it, as in
+tests/test_reset.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from endnoted.reading.enlx import prove
+from endnoted.web import strings
+from tests.conftest import run, tree_hash
+from tests.web.conftest import Window, daemon_pass, screenshot, wait_until
+
+
+@pytest.fixture
+def endnote(tmp_path: Path) -> Iterator[Callable[[], None]]:
+    """Start (or restart) a real process named EndNote."""
+    link = tmp_path / "bin" / "EndNote"
+    link.parent.mkdir()
+    link.symlink_to(Path(sys.executable).resolve())
+    current: list[subprocess.Popen[bytes]] = []
+
+    def restart() -> None:
+        for process in current:
+            process.kill()
+            process.wait()
+        current.clear()
+        time.sleep(0.6)  # a new process start time, distinguishable from the old one
+        current.append(subprocess.Popen([str(link), "-c", "import time; time.sleep(600)"]))
+        time.sleep(0.3)
+
+    yield restart
+    for process in current:
+        process.kill()
+        process.wait()
+
+
+class Terminal:
+    """The real `endnoted reset` in a subprocess, answered line by line."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "endnoted", "reset", *args], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.seen = ""
+
+    def expect(self, text: str, timeout: float = 60) -> str:
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + timeout
+        while text not in self.seen:
+            ready, _, _ = select.select([self.process.stdout], [], [], max(deadline - time.monotonic(), 0))
+            if not ready:
+                raise AssertionError(f"no {text!r} within {timeout} s; the wizard said:\n{self.seen[-3000:]}")
+            chunk = os.read(self.process.stdout.fileno(), 65536).decode()
+            if not chunk:
+                raise AssertionError(f"the wizard ended before {text!r}:\n{self.seen[-3000:]}")
+            self.seen += chunk
+        before, _, self.seen = self.seen.partition(text)
+        return before + text
+
+    def answer(self, line: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write((line + "\n").encode())
+        self.process.stdin.flush()
+
+    def finish(self) -> int:
+        assert self.process.stdout is not None and self.process.stdin is not None
+        self.process.stdin.close()
+        self.seen += self.process.stdout.read().decode()
+        return self.process.wait(timeout=60)
+
+
+def step_of(browser: Any) -> int:
+    return int(browser.find_element(By.CSS_SELECTOR, "section.step").get_attribute("data-step"))
+
+
+def test_the_wizard_walked_in_the_page_continues_in_the_terminal_and_back(
+        tmp_path: Path, real_copy: Callable[[str], Path], endnote: Callable[[], None],
+        open_window: Callable[..., Window], browser: Any) -> None:
+    enl = (real_copy("Wanganlin00-EndNote/en21-synced") / "My EndNote Library.enl").resolve()
+    (tmp_path / "config.toml").write_text(f'backups_dir = "{tmp_path / "backups"}"\n')
+    before = tree_hash(enl.parent)
+    daemon_pass(enl)
+    endnote()
+    window = open_window(str(enl))
+    browser.get(window.url)
+    wizard = browser.current_url.rstrip("/") + "/reset"
+    browser.get(wizard)
+    wait_until(lambda: browser.find_element(By.TAG_NAME, "legend").text == strings.WIZARD_WHICH, 10, "step: which copy")
+    screenshot(browser, "wizard-start")
+    browser.find_element(By.CSS_SELECTOR, 'input[value="desktop-right"]').click()
+    browser.find_element(By.XPATH, f'//button[text()="{strings.WIZARD_BEGIN}"]').click()
+    wait_until(lambda: step_of(browser) == 0, 10, "step 0")
+    screenshot(browser, "wizard-step-0")
+    browser.find_element(By.ID, "act").click()                       # make the proven backup
+    wait_until(lambda: browser.find_element(By.ID, "progress"), 10, "the backup's progress bar")
+    wait_until(lambda: step_of(browser) == 1, 60, "step 1 once the backup is proven")
+    [backup] = (tmp_path / "backups").glob("*.enlx")
+    assert prove(backup).counts is not None
+    status = json.loads(run("reset", "--status", "--json", str(enl)).stdout)   # the terminal's view of the run
+    assert (status["step"], status["backup"], status["observed"][0]["how"]) == (1, str(backup), "seen")
+    # Step 1 waits on an observation: the page shows it live, without a click.
+    wait_until(lambda: browser.find_element(By.ID, "live-text").text.startswith("Not yet: EndNote was not restarted"),
+               15, "the live observation")
+    screenshot(browser, "wizard-step-1-waiting")
+    browser.find_element(By.ID, "act").click()                       # "I have done this: check" (but it is not)
+    wait_until(lambda: browser.find_element(By.CSS_SELECTOR, "p.note[role=status]").text.startswith(
+        "Not yet: EndNote was not restarted"), 10, "the answer")
+    assert step_of(browser) == 1
+    # Continue in the terminal, from the same step.
+    terminal = Terminal(str(enl))
+    terminal.expect("Resuming the reset of My EndNote Library at step 1")
+    terminal.expect("Press Enter when it is done:")
+    endnote()                                                        # the user restarts EndNote
+    terminal.answer("")
+    terminal.expect("EndNote restarted")
+    terminal.expect("Step 2 of 14")
+    terminal.expect("to go on, or q to stop:")
+    # While the terminal holds the run, the page cannot act on it, and says why.
+    wait_until(lambda: step_of(browser) == 2, 15, "the page following the terminal to step 2 by itself")
+    browser.find_element(By.ID, "typed").send_keys("My EndNote Library")
+    browser.find_element(By.ID, "act").click()
+    wait_until(lambda: browser.find_element(By.CSS_SELECTOR, "p.note[role=status]").text == strings.WIZARD_BUSY, 10,
+               "the refusal while the terminal holds the run")
+    terminal.answer("q")
+    assert terminal.finish() == 3
+    assert "Stopped at step 2; nothing is lost." in terminal.seen
+    # … and back in the page: the typed name, the friction before the Web deletions.
+    browser.get(wizard)
+    assert step_of(browser) == 2
+    screenshot(browser, "wizard-step-2-typed-name")
+    browser.find_element(By.ID, "typed").send_keys("my endnote library")
+    browser.find_element(By.ID, "act").click()
+    wait_until(lambda: browser.find_element(By.CSS_SELECTOR, "p.note[role=status]").text == strings.WIZARD_NAME_WRONG,
+               10, "the refusal of a wrong name")
+    browser.find_element(By.ID, "typed").send_keys("My EndNote Library")
+    browser.find_element(By.ID, "act").click()
+    wait_until(lambda: browser.find_element(By.ID, "act").text == strings.WIZARD_DONE_ASK, 10, "step 2's question")
+    browser.find_element(By.ID, "act").click()
+    wait_until(lambda: step_of(browser) == 3, 10, "step 3")
+    status = json.loads(run("reset", "--status", "--json", str(enl)).stdout)
+    assert status["step"] == 3
+    assert [(o["step"], o["how"]) for o in status["observed"]] == [
+        (0, "seen"), (1, "contradicted"), (1, "seen"), (2, "typed"), (2, "asked")]
+    assert tree_hash(enl.parent) == before                           # neither front end wrote the library
+
+
+def test_the_web_is_right_branch_does_not_reset(tmp_path: Path, real_copy: Callable[[str], Path],
+                                               open_window: Callable[..., Window], browser: Any) -> None:
+    enl = (real_copy("Wanganlin00-EndNote/en21-synced") / "My EndNote Library.enl").resolve()
+    daemon_pass(enl)
+    window = open_window(str(enl))
+    browser.get(window.url)
+    browser.get(browser.current_url.rstrip("/") + "/reset")
+    browser.find_element(By.CSS_SELECTOR, 'input[value="web-right"]').click()
+    browser.find_element(By.XPATH, f'//button[text()="{strings.WIZARD_BEGIN}"]').click()
+    heading = wait_until(lambda: browser.find_element(By.TAG_NAME, "h1"), 10, "the advice")
+    assert heading.text == "Then do not reset"
+    assert "File → New" in browser.find_element(By.TAG_NAME, "main").text
+    assert json.loads(run("reset", "--status", "--json", str(enl)).stdout)["step"] is None

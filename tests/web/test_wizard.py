@@ -169,7 +169,6 @@ def test_the_web_is_right_branch_does_not_reset(tmp_path: Path, real_copy: Calla
     browser.get(browser.current_url.rstrip("/") + "/reset")
     browser.find_element(By.CSS_SELECTOR, 'input[value="web-right"]').click()
     browser.find_element(By.XPATH, f'//button[text()="{strings.WIZARD_BEGIN}"]').click()
-    heading = wait_until(lambda: browser.find_element(By.TAG_NAME, "h1"), 10, "the advice")
-    assert heading.text == "Then do not reset"
+    wait_until(lambda: browser.find_element(By.TAG_NAME, "h1").text == "Then do not reset", 10, "the advice")
     assert "File → New" in browser.find_element(By.TAG_NAME, "main").text
     assert json.loads(run("reset", "--status", "--json", str(enl)).stdout)["step"] is None

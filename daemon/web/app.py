@@ -25,11 +25,13 @@ from starlette.staticfiles import StaticFiles
 from endnoted.common import paths
 from endnoted.common.config import Config
 from endnoted.common.errors import AlreadyRunning, ArchiveRejected, EndnotedError
+from endnoted.common.timefmt import now_z
 from endnoted.reading.enlx import prove
 from endnoted.reading.library import Library, locate
 from endnoted.repair import reset as reset_engine
 from endnoted.repair.backup import make_backup
 from endnoted.repair.reset_steps import LAST_STEP, RESET_TEXT, WEB_RIGHT, WEB_RIGHT_TITLE
+from endnoted.running.notify import Notifier, choose
 from endnoted.state.store import Store
 from endnoted.web import chart, views
 from endnoted.web import strings as t
@@ -48,6 +50,7 @@ class Web:
 
     def __post_init__(self) -> None:
         self.jobs = Jobs()
+        self._notifier: Notifier | None = None
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
         self.templates.globals.update(t=t, LAST_STEP=LAST_STEP, RESET_TEXT=RESET_TEXT)
@@ -55,6 +58,12 @@ class Web:
     def page(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = self.templates.get_template(template).render(csrf=request.state.csrf, request=request, **context)
         return HTMLResponse(html, status_code=status)
+
+    def notifier(self) -> Notifier:
+        """This machine's notifier, made once: asked whether the daemon's alerts can reach the user."""
+        if self._notifier is None:
+            self._notifier = choose()
+        return self._notifier
 
     def store(self) -> Store:
         return Store(paths.state_db())
@@ -83,7 +92,7 @@ def _not_found(web: Web, request: Request) -> HTMLResponse:
 def routes(web: Web) -> list[Route | Mount]:
     def overview(request: Request) -> Response:
         with web.store() as store:
-            data = views.overview(store)
+            data = views.overview(store, web.notifier())
         return web.page(request, "overview.html", **data)
 
     def library(request: Request) -> Response:
@@ -125,7 +134,7 @@ def routes(web: Web) -> list[Route | Mount]:
             result = make_backup(target, web.settings.backups_dir, progress=job.advance, total=job.set_total)
             with web.store() as store:
                 store.record_backup({"path": str(result.path), "library": str(target.path),
-                                     "made_at": reset_engine._iso(reset_engine._now()), "size": result.size,
+                                     "made_at": now_z(), "size": result.size,
                                      "sha256": result.sha256, "references": result.counts.references,
                                      "trashed": result.counts.trashed, "attachments": result.counts.attachments,
                                      "kind": result.kind, "warnings": "\n".join(result.warnings)})

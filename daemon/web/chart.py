@@ -11,6 +11,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+from endnoted.common.timefmt import parse_iso
 from endnoted.web import strings as t
 
 WIDTH, HEIGHT = 760, 280
@@ -26,7 +27,9 @@ class Reading:
 
 
 def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    moment = parse_iso(value)
+    assert moment is not None
+    return moment
 
 
 def readings(snapshots: list[dict[str, Any]]) -> list[Reading]:

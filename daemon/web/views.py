@@ -6,14 +6,16 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from endnoted.common import timefmt
 from endnoted.common.config import Config
+from endnoted.common.timefmt import parse_iso
 from endnoted.judging.checker import check_library
 from endnoted.reading.library import Library
-from endnoted.running.notify import notification_server_present
+from endnoted.running.notify import Notifier
 from endnoted.state.status import status_data
 from endnoted.state.store import Store
 from endnoted.web import strings as t
@@ -29,32 +31,16 @@ def key_of(path: str) -> str:
     return hashlib.sha256(path.encode()).hexdigest()[:12]
 
 
-def parse(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def ago(value: str | datetime | None, now: datetime | None = None) -> str:
-    """'3 hours ago', 'just now', 'never'."""
-    moment = parse(value) if isinstance(value, str) or value is None else value
-    if moment is None:
-        return t.NEVER
-    seconds = ((now or datetime.now(UTC)) - moment).total_seconds()
-    if seconds < 60:
-        return "just now"
-    for size, unit in ((86400 * 365, "year"), (86400 * 30, "month"), (86400 * 7, "week"), (86400, "day"),
-                       (3600, "hour"), (60, "minute")):
-        if seconds >= size:
-            count = int(seconds // size)
-            return f"{count} {unit}{'' if count == 1 else 's'} ago"
-    return "just now"
+    """'3 hours ago', 'just now', 'never' (the one time convention, common.timefmt)."""
+    moment = parse_iso(value) if isinstance(value, str) or value is None else value
+    return t.NEVER if moment is None else timefmt.age(moment, now)
 
 
 def local(value: str | None) -> str:
-    moment = parse(value)
-    return f"{moment.astimezone():%Y-%m-%d %H:%M}" if moment else t.UNKNOWN_TIME
+    """Local time with its offset, to the minute."""
+    moment = parse_iso(value)
+    return timefmt.local(moment) if moment else t.UNKNOWN_TIME
 
 
 @dataclass(frozen=True)
@@ -102,14 +88,14 @@ def library_row(report: dict[str, Any], store: Store, label: str) -> dict[str, A
             "counts": _counts(report), "action": action_for(report, store.active_reset(report["path"]))}
 
 
-def overview(store: Store) -> dict[str, Any]:
+def overview(store: Store, notifier: Notifier) -> dict[str, Any]:
     data = status_data(store)
     labels = _labels([report["path"] for report in data["libraries"]])
     rows = [library_row(report, store, labels[report["path"]]) for report in data["libraries"]]
     rank = {"bad": 0, "warn": 1, "calm": 2, "good": 3}
     rows.sort(key=lambda row: (rank[row["tone"]], row["name"].lower()))
     health = data["daemon"]
-    reach, why = notification_server_present(timeout=1.0)
+    reach, why = notifier.ready()
     # The health check words its reasons with ISO times; a person reads local time and an age.
     why = ISO_TIME.sub(lambda m: f"{local(m.group(0))} ({ago(m.group(0))})", health.get("why") or "")
     return {"libraries": rows, "daemon": {**health, "why": why}, "daemon_since": ago(health.get("started_at")),

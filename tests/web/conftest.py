@@ -41,10 +41,14 @@ class RecordingNotifier:
     """The desktop is the OS boundary: remember what would have been shown."""
 
     sent: list[tuple[str, str]] = field(default_factory=list)
+    name: str = "recording"
 
-    def send(self, title: str, body: str, *, repair: str | None = None) -> Delivery:
+    def send(self, title: str, body: str, *, repair: str | None = None, urgency: str = "normal") -> Delivery:
         self.sent.append((title, body))
-        return Delivery(True)
+        return Delivery("shown")
+
+    def ready(self) -> tuple[bool, str]:
+        return True, ""
 
 
 def snapshot_count(path: Path) -> int:

@@ -70,8 +70,8 @@ class Web:
 
     def library(self, store: Store, key: str) -> Library | None:
         for row in store.libraries():
-            if views.key_of(row["path"]) == key:
-                found = locate(Path(row["path"])) if Path(row["path"]).exists() else []
+            if views.key_of(row.path) == key:
+                found = locate(Path(row.path)) if Path(row.path).exists() else []
                 return found[0] if len(found) == 1 else None
         return None
 

@@ -6,12 +6,12 @@ a dashed line at every sync endnoted saw, and every fall in references called ou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
-from typing import Any
 
-from endnoted.common.timefmt import parse_iso
+from endnoted.state.records import SnapshotRow, SyncEvent
 from endnoted.web import strings as t
 
 WIDTH, HEIGHT = 760, 280
@@ -26,17 +26,10 @@ class Reading:
     waiting: int
 
 
-def _parse(value: str) -> datetime:
-    moment = parse_iso(value)
-    assert moment is not None
-    return moment
-
-
-def readings(snapshots: list[dict[str, Any]]) -> list[Reading]:
+def readings(snapshots: Sequence[SnapshotRow]) -> list[Reading]:
     """Given the store's snapshot rows (any order), the readings that counted something, oldest first."""
-    found = [Reading(_parse(row["taken_at"]), int(row["references"]), int(row["trashed"] or 0),
-                     int(row["pending"] or 0) + int(row["unsynced"] or 0))
-             for row in snapshots if row.get("references") is not None and row.get("taken_at")]
+    found = [Reading(row.taken_at, row.references, row.trashed or 0, (row.pending or 0) + (row.unsynced or 0))
+             for row in snapshots if row.references is not None]
     return sorted(found, key=lambda reading: reading.at)
 
 
@@ -45,7 +38,7 @@ def _anchor(cx: float) -> str:
     return "end" if cx > WIDTH - RIGHT - 70 else "start" if cx < LEFT + 70 else "middle"
 
 
-def svg(name: str, snapshots: list[dict[str, Any]], syncs: list[dict[str, Any]]) -> str:
+def svg(name: str, snapshots: Sequence[SnapshotRow], syncs: Sequence[SyncEvent]) -> str:
     """Return the chart as an SVG element (already escaped: safe to insert as markup)."""
     points = readings(snapshots)
     title = escape(t.CHART_TITLE.format(name=name))
@@ -74,7 +67,7 @@ def svg(name: str, snapshots: list[dict[str, Any]], syncs: list[dict[str, Any]])
         parts.append(f'<text class="tick" x="{x(label.timestamp()):.1f}" y="{HEIGHT - BOTTOM + 18}" '
                      f'text-anchor="{anchor}">{shown}</text>')
     for sync in syncs:
-        moment = _parse(sync["seen_at"]).timestamp()
+        moment = sync.seen_at.timestamp()
         if start <= moment <= end:
             parts.append(f'<line class="sync" x1="{x(moment):.1f}" x2="{x(moment):.1f}" y1="{TOP}" '
                          f'y2="{TOP + inner_h}"><title>{escape(t.CHART_SYNC)}</title></line>'

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,11 +11,13 @@ from typing import Any
 
 from endnoted.common import timefmt
 from endnoted.common.config import Config
-from endnoted.common.timefmt import parse_iso
+from endnoted.common.timefmt import iso_z, parse_iso
 from endnoted.judging.checker import check_library
+from endnoted.judging.findings import State
 from endnoted.reading.library import Library
 from endnoted.running.notify import Notifier
-from endnoted.state.status import status_data
+from endnoted.state.records import LibraryRow, StoredReport
+from endnoted.state.status import status
 from endnoted.state.store import Store
 from endnoted.web import strings as t
 
@@ -88,26 +89,33 @@ def library_row(report: dict[str, Any], store: Store, label: str) -> dict[str, A
             "counts": _counts(report), "action": action_for(report, store.active_reset(report["path"]))}
 
 
+def _report(row: LibraryRow) -> dict[str, Any]:
+    assert row.report is not None
+    return {**row.report.to_json(), "last_checked": iso_z(row.last_checked)}
+
+
 def overview(store: Store, notifier: Notifier) -> dict[str, Any]:
-    data = status_data(store)
-    labels = _labels([report["path"] for report in data["libraries"]])
-    rows = [library_row(report, store, labels[report["path"]]) for report in data["libraries"]]
+    data = status(store, None, ())
+    reports = [_report(row) for row in data.libraries]
+    labels = _labels([report["path"] for report in reports])
+    rows = [library_row(report, store, labels[report["path"]]) for report in reports]
     rank = {"bad": 0, "warn": 1, "calm": 2, "good": 3}
     rows.sort(key=lambda row: (rank[row["tone"]], row["name"].lower()))
-    health = data["daemon"]
-    reach, why = notifier.ready()
+    health = data.daemon.to_json()
+    # What the daemon found when it last looked; before it ever ran, what this machine says now.
+    alerts = health["alerts"]
+    reach, reach_why = ((alerts["can_reach_user"], alerts["why"]) if alerts["can_reach_user"] is not None
+                        else notifier.ready())
     # The health check words its reasons with ISO times; a person reads local time and an age.
     why = ISO_TIME.sub(lambda m: f"{local(m.group(0))} ({ago(m.group(0))})", health.get("why") or "")
     return {"libraries": rows, "daemon": {**health, "why": why}, "daemon_since": ago(health.get("started_at")),
-            "alerts": reach, "alerts_why": why}
+            "alerts": reach, "alerts_why": reach_why}
 
 
 def report_of(store: Store, key: str) -> dict[str, Any] | None:
     for row in store.libraries():
-        if key_of(row["path"]) == key and row.get("report"):
-            report: dict[str, Any] = json.loads(row["report"])
-            report["last_checked"] = row["last_checked"]
-            return report
+        if key_of(row.path) == key and row.report is not None:
+            return _report(row)
     return None
 
 
@@ -147,9 +155,10 @@ def first_page(store: Store, library: Library, settings: Config) -> str:
     A library endnoted has never read is checked once now (read-only) and recorded, as a daemon pass would.
     """
     path = str(library.path)
-    if store.library(path) is None or not (store.library(path) or {}).get("report"):
-        report = check_library(library, stale_after_seconds=settings.stale_after_seconds)
-        store.record_pass(report.to_json(), status=report.snapshot.status.value, db_id=report.snapshot.db_id)
-    row = store.library(path) or {}
-    due = store.active_reset(path) is not None or row.get("verdict") == "diverged"
+    row = store.library(path)
+    if row is None or row.report is None:
+        store.record_pass(StoredReport.from_report(check_library(library,
+                                                                 stale_after_seconds=settings.stale_after_seconds)))
+        row = store.library(path)
+    due = store.active_reset(path) is not None or (row is not None and row.verdict is State.DIVERGED)
     return f"/library/{key_of(path)}" + ("/reset" if due else "")

@@ -63,7 +63,7 @@ def test_the_overview_shows_each_verdict_as_colour_and_word(tmp_path: Path, real
     assert "48 references" in in_sync.text
     page = browser.find_element(By.TAG_NAME, "main").text
     assert "endnoted is not watching right now" in page                      # the daemon pass has stopped
-    assert "Alerts cannot reach you" in page                                 # no notification server here
+    assert strings.ALERTS_REACH in page               # what the daemon's (recording) notifier said at its pass
     screenshot(browser, "overview")
     # Dark mode and 200 % zoom: still readable, nothing cut off sideways.
     browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme",
@@ -112,7 +112,9 @@ def test_a_library_page_lists_the_references_behind_a_finding(tmp_path: Path, re
     thesis = verdict_libraries(tmp_path / "libs", real_copy)["diverged"]
     daemon_pass(thesis)
     with Store(state_db()) as store:
-        report = json.loads(store.library(str(thesis))["report"])
+        row = store.library(str(thesis))
+        assert row is not None and row.report is not None
+        report = row.report.to_json()
     listed = [f for f in report["findings"] if f.get("references")]
     assert listed, "the diverged library's report names the references behind its findings"
     window = open_window(str(thesis))

@@ -20,7 +20,13 @@ def open_window(library: Path | None, no_browser: bool, port: int) -> None:
     """Open endnoted's window in your browser: every library's state, its history, backups and the guided repair.
 
     It listens on 127.0.0.1 only, for the one browser that gets the link, and stops after 30 minutes
-    without use or when you press Close on the page. Example: endnoted open "~/Documents/My Library.enl"
+    without use or when you press Close on the page.
+
+    \b
+    Example:
+      endnoted open
+      endnoted open "My EndNote Library.enl"
+      endnoted open --no-browser --port 8765
     """
     from endnoted.web import server, views  # the web stack loads only for this command: others start fast
 

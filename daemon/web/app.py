@@ -285,7 +285,7 @@ def routes(web: Web) -> list[Route | Mount]:
         if target is None:
             return _not_found(web, request)
         return web.page(request, "wizard_web_right.html", key=key, name=target.name, title=WEB_RIGHT_TITLE,
-                        lines=[line.format(name=target.name) for line in WEB_RIGHT])
+                        lines=[line.format(name=target.name, path=target.path) for line in WEB_RIGHT])
 
     def observe(request: Request) -> Response:
         key = request.path_params["key"]

@@ -101,14 +101,14 @@ def test_the_wizard_walked_in_the_page_continues_in_the_terminal_and_back(
     browser.get(window.url)
     wizard = browser.current_url.rstrip("/") + "/reset"
     browser.get(wizard)
-    wait_until(lambda: browser.find_element(By.TAG_NAME, "legend").text == strings.WIZARD_WHICH, 10, "step: which copy")
+    wait_until(lambda: browser.find_element(By.TAG_NAME, "legend").text == strings.WIZARD_WHICH, 30, "step: which copy")
     screenshot(browser, "wizard-start")
     browser.find_element(By.CSS_SELECTOR, 'input[value="desktop-right"]').click()
     browser.find_element(By.XPATH, f'//button[text()="{strings.WIZARD_BEGIN}"]').click()
-    wait_until(lambda: step_of(browser) == 0, 10, "step 0")
+    wait_until(lambda: step_of(browser) == 0, 30, "step 0")
     screenshot(browser, "wizard-step-0")
     browser.find_element(By.ID, "act").click()                       # make the proven backup
-    wait_until(lambda: browser.find_element(By.ID, "progress"), 10, "the backup's progress bar")
+    wait_until(lambda: browser.find_element(By.ID, "progress"), 30, "the backup's progress bar")
     wait_until(lambda: step_of(browser) == 1, 60, "step 1 once the backup is proven")
     [backup] = (tmp_path / "backups").glob("*.enlx")
     assert prove(backup).counts is not None
@@ -120,7 +120,7 @@ def test_the_wizard_walked_in_the_page_continues_in_the_terminal_and_back(
     screenshot(browser, "wizard-step-1-waiting")
     browser.find_element(By.ID, "act").click()                       # "I have done this: check" (but it is not)
     wait_until(lambda: browser.find_element(By.CSS_SELECTOR, "p.note[role=status]").text.startswith(
-        "Not yet: EndNote was not restarted"), 10, "the answer")
+        "Not yet: EndNote was not restarted"), 30, "the answer")
     assert step_of(browser) == 1
     # Continue in the terminal, from the same step.
     terminal = Terminal(str(enl))
@@ -147,12 +147,12 @@ def test_the_wizard_walked_in_the_page_continues_in_the_terminal_and_back(
     browser.find_element(By.ID, "typed").send_keys("my endnote library")
     browser.find_element(By.ID, "act").click()
     wait_until(lambda: browser.find_element(By.CSS_SELECTOR, "p.note[role=status]").text == strings.WIZARD_NAME_WRONG,
-               10, "the refusal of a wrong name")
+               30, "the refusal of a wrong name")
     browser.find_element(By.ID, "typed").send_keys("My EndNote Library")
     browser.find_element(By.ID, "act").click()
-    wait_until(lambda: browser.find_element(By.ID, "act").text == strings.WIZARD_DONE_ASK, 10, "step 2's question")
+    wait_until(lambda: browser.find_element(By.ID, "act").text == strings.WIZARD_DONE_ASK, 30, "step 2's question")
     browser.find_element(By.ID, "act").click()
-    wait_until(lambda: step_of(browser) == 3, 10, "step 3")
+    wait_until(lambda: step_of(browser) == 3, 30, "step 3")
     status = json.loads(run("reset", "--status", "--json", str(enl)).stdout)
     assert status["step"] == 3
     assert [(o["step"], o["how"]) for o in status["observed"]] == [
@@ -169,6 +169,6 @@ def test_the_web_is_right_branch_does_not_reset(tmp_path: Path, real_copy: Calla
     browser.get(browser.current_url.rstrip("/") + "/reset")
     browser.find_element(By.CSS_SELECTOR, 'input[value="web-right"]').click()
     browser.find_element(By.XPATH, f'//button[text()="{strings.WIZARD_BEGIN}"]').click()
-    wait_until(lambda: browser.find_element(By.TAG_NAME, "h1").text == "Then do not reset", 10, "the advice")
+    wait_until(lambda: browser.find_element(By.TAG_NAME, "h1").text == "Then do not reset", 30, "the advice")
     assert "File → New" in browser.find_element(By.TAG_NAME, "main").text
     assert json.loads(run("reset", "--status", "--json", str(enl)).stdout)["step"] is None

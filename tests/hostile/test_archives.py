@@ -196,3 +196,16 @@ def test_restore_into_a_folder_it_may_not_write_is_one_line(tmp_path: Path, prov
         target.chmod(0o755)
     one_line_error(outcome, 1)
     assert list(target.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["a/b", "..", ".", " padded "])
+def test_restore_refuses_a_name_that_is_no_file_name(tmp_path: Path, proven: Path, name: str) -> None:
+    outcome = endnoted("restore", "--to", str(tmp_path / "r"), "--name", name, str(proven), timeout=60)
+    assert "not a usable library name" in one_line_error(outcome, 2)
+    assert not (tmp_path / "r").exists() or list((tmp_path / "r").iterdir()) == []
+
+
+def test_verify_of_a_folder_named_enlx_is_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "Backup.enlx"
+    folder.mkdir()
+    one_line_error(endnoted("verify", str(folder), timeout=30), 4)

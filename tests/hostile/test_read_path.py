@@ -250,3 +250,24 @@ def test_check_of_a_folder_it_cannot_read_does_not_exit_0(synced: Path) -> None:
         folder.chmod(0o755)
     no_traceback(check, 2)   # click itself may refuse the path first ("is not readable"): still exit 2
     assert "cannot look into" in check.stderr or "not readable" in check.stderr
+
+
+@pytest.mark.parametrize("kind", ["folder", "device", "link-to-fifo"])
+def test_a_database_that_is_no_regular_file_is_damaged_at_once(tmp_path: Path, synced: Path, kind: str) -> None:
+    database = database_of(synced)
+    database.unlink()
+    if kind == "folder":
+        database.mkdir()
+    elif kind == "device":
+        database.symlink_to("/dev/zero")   # endless bytes: must be refused, not read
+    else:
+        os.mkfifo(tmp_path / "elsewhere")
+        database.symlink_to(tmp_path / "elsewhere")
+    untouched = Untouched(synced.parent)
+    check = endnoted("check", "--json", str(synced), timeout=30)
+    no_traceback(check, 4)
+    assert verdict_of(check)["verdict"] == "damaged"
+    backup = endnoted("backup", "--to", str(tmp_path / "out"), str(synced), timeout=30)
+    assert backup.code in (1, 2) and "Traceback" not in backup.stderr
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+    untouched.check()

@@ -26,6 +26,7 @@ from endnoted.common import paths
 from endnoted.common.config import Config
 from endnoted.common.errors import AlreadyRunning, ArchiveRejected, EndnotedError
 from endnoted.common.timefmt import now_z
+from endnoted.judging.findings import State
 from endnoted.reading.enlx import prove
 from endnoted.reading.library import Library, locate
 from endnoted.repair import reset as reset_engine
@@ -193,7 +194,12 @@ def routes(web: Web) -> list[Route | Mount]:
             if query.get("finished") == "1" and engine.run is None:
                 return web.page(request, "wizard_done.html", **context)
             if engine.run is None:
-                return web.page(request, "wizard_start.html", evidence=engine.evidence(), **context)
+                row = store.library(str(engine.library.path))
+                verdict = row.verdict if row is not None else None
+                calm = verdict in (State.IN_SYNC, State.PENDING, State.NOT_SYNCED)   # truth first: no reset due
+                return web.page(request, "wizard_start.html", evidence=engine.evidence(), **context,
+                                not_needed=t.WIZARD_NOT_NEEDED.format(word=t.VERDICT_WORDS[verdict.value])
+                                if calm and verdict is not None else "")
             step = engine.step
             assert step is not None
             context.update(

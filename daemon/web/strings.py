@@ -95,6 +95,8 @@ WIZARD_TITLE: Final = "Repair the sync of {name}"
 WIZARD_INTRO: Final = ("This guide resets EndNote's local sync, one step at a time, with a proven backup first. You "
                        "can stop at any step: endnoted keeps your place, here and in the terminal (endnoted reset).")
 WIZARD_EVIDENCE: Final = "What endnoted sees"
+WIZARD_NOT_NEEDED: Final = ("endnoted's last verdict for this library is “{word}”: nothing it can see calls for a reset. "
+                            "The reset deletes everything on EndNote Web; go on only if you know the Web copy is wrong.")
 WIZARD_WHICH: Final = "Which copy is right?"
 SITUATION_DESKTOP: Final = "The Desktop library is right; EndNote Web is wrong"
 SITUATION_NEW: Final = "Another Desktop library should become the synced one"

@@ -27,7 +27,7 @@ from endnoted.common.errors import (
     ExportError,
     UsageError,
 )
-from endnoted.common.timefmt import iso_z, parse_iso
+from endnoted.common.timefmt import iso_z, parse_iso, when
 from endnoted.common.words import plural
 from endnoted.judging.compare import compare
 from endnoted.reading.endnote_proc import find_endnote
@@ -193,7 +193,7 @@ class ResetEngine:
         row = self.store.library(str(self.library.path))
         snap = take(self.library, integrity=False)
         if snap.counts is not None and snap.ledger is not None:
-            last = snap.ledger.last_sync.strftime("%Y-%m-%d %H:%M") if snap.ledger.last_sync else "never"
+            last = when(snap.ledger.last_sync)   # local time with its offset, and how long ago
             lines.append(f"Desktop: {snap.counts.references} references, {snap.counts.trashed} in trash; "
                          f"last sync {last}; {snap.ledger.missed} never sent.")
         if row is not None and row.verdict is not None:

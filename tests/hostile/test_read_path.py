@@ -157,6 +157,7 @@ def test_backup_of_an_exclusively_locked_library_gives_up_within_the_bound(tmp_p
         untouched = Untouched(synced.parent)
         backup = endnoted("backup", "--to", str(tmp_path / "out"), str(synced), timeout=40)
         assert "locked" in one_line_error(backup, 1)
+        print(f"backup of a locked library gave up after {backup.seconds:.1f} s")
         assert backup.seconds < 20   # README: about 8 s of tries, then exit 1
         assert not list((tmp_path / "out").iterdir())
         untouched.check()

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tarfile
 import tomllib
 from pathlib import Path
@@ -98,3 +99,35 @@ def test_without_jeepney_the_cli_works_and_alerts_say_they_cannot_be_delivered(t
                                 "from endnoted.cli import main; sys.argv = ['endnoted', 'demo', '--help']; main()"],
                                env=env, capture_output=True, text=True, timeout=60)
     assert help_text.returncode == 0 and "demo" in help_text.stdout
+
+
+def test_a_plain_editable_install_finds_every_package(tmp_path: Path) -> None:
+    # `pip install -e .` without editable_mode=strict maps each package to its folder through a finder;
+    # a folder without __init__.py (service/ was one) is then not found. A real venv, a real pip, the
+    # clone's own files; the dependencies come from this interpreter's site-packages (no download).
+    source = tmp_path / "src"
+    for name in _tracked_files():
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, source / name)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    bindir = venv / ("Scripts" if os.name == "nt" else "bin")
+    python = bindir / ("python.exe" if os.name == "nt" else "python")
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    # A path line (not a site dir): this interpreter's packages, without its own editable endnoted.
+    (Path(purelib) / "outer.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
+    installed = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-build-isolation", "--no-deps",
+                                "--disable-pip-version-check", "-e", str(source)],
+                               capture_output=True, text=True, timeout=300)
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    env = {name: value for name, value in os.environ.items() if name != "XDG_CONFIG_HOME"}   # HOME: tmp_path's
+    where = subprocess.run([str(python), "-c", "import endnoted; print(endnoted.__file__)"], env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert Path(where.stdout.strip()).is_relative_to(source), where.stdout + where.stderr   # this install, not ours
+    endnoted = str(bindir / "endnoted")
+    status = subprocess.run([endnoted, "service", "status", "--platform", "linux"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert status.returncode == 0 and "installed: no" in status.stdout, status.stderr
+    doctor = subprocess.run([endnoted, "doctor", "--no-ask"], env=env, capture_output=True, text=True, timeout=120)
+    assert doctor.returncode in (0, 3) and "Error" not in doctor.stderr, doctor.stderr

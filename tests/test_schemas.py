@@ -2,7 +2,8 @@
 
 The outputs come from one real scenario: a demo library checked, compared with a Web export, backed
 up, verified, restored, watched by a real daemon process, put through the reset wizard as far as its
-first question, and a service installed for Windows (whose schtasks cannot exist here: nothing runs).
+first question, a service shown (dry runs, every platform) and installed for this one (a stand-in service
+manager answers: nothing is registered).
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, list
         env.setenv("ENDNOTED_DATA_DIR", str(base / "data"))
         env.setenv("ENDNOTED_CONFIG", str(base / "config.toml"))
         env.delenv("NOTIFY_SOCKET", raising=False)
+        env.delenv("XDG_CONFIG_HOME", raising=False)   # the service file goes into the private HOME
         env.delenv("ENDNOTED_DEBUG", raising=False)
         env.setenv("ENDNOTED_ANSWER_TIMEOUT", "5")
         (base / "config.toml").write_text('stale_after_hours = 12\nnotifications = false\n', encoding="utf-8")
@@ -123,16 +125,23 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, list
         run("reset", "--situation", "desktop-right", "--backup-dir", str(base / "backups"), str(enl), input="")
         _json(("reset", "--status", "--json", str(enl)), found, "reset")      # a run waiting on a step
 
+        for platform in ("linux", "macos", "windows"):     # dry runs: this platform's and the others'
+            for action in ("install", "uninstall"):
+                data = _json(("service", action, "--dry-run", "--json", "--platform", platform), found,
+                             f"service-{action}", ok=(0,))
+                assert data["dry_run"] is True and data["would_run"] and data["commands"] == []
         if os.name != "nt":
-            # Windows's schtasks cannot exist here: a stand-in on PATH answers as it does, so install,
-            # status and uninstall run their real code for the Windows platform and register nothing.
-            tools = base / "windows-tools"
+            # No user service manager in this container (systemd is not PID 1; launchctl cannot exist on
+            # Linux): a stand-in on PATH answers as it does, so install, status and uninstall run their real
+            # code for this platform and register nothing.
+            tools = base / "service-tools"
             tools.mkdir()
-            (tools / "schtasks").write_text("#!/bin/sh\necho 'SUCCESS: (stand-in for Windows schtasks)'\n")
-            (tools / "schtasks").chmod(0o755)
+            for tool in ("systemctl", "launchctl"):
+                (tools / tool).write_text("#!/bin/sh\necho 'enabled (stand-in for the service manager)'\n")
+                (tools / tool).chmod(0o755)
             env.setenv("PATH", f"{tools}{os.pathsep}{os.environ['PATH']}")
             for action in ("install", "status", "uninstall"):
-                _json(("service", action, "--json", "--platform", "windows"), found, f"service-{action}", ok=(0,))
+                _json(("service", action, "--json"), found, f"service-{action}", ok=(0,))
         yield found
 
 

@@ -27,8 +27,10 @@ def service() -> None:
     """
 
 
-platform_option = click.option("--platform", "platform", type=click.Choice(["linux", "macos", "windows"]),
-                               help="Render for another platform (for tests and help desks).")
+platform_option = click.option(
+    "--platform", "platform", type=click.Choice(["linux", "macos", "windows"]),
+    help="With --dry-run: show another platform's file and commands (for help desks). "
+         "Only this computer's platform can be installed.")
 
 
 def _service_report(report: Any, as_json: bool) -> None:
@@ -36,6 +38,10 @@ def _service_report(report: Any, as_json: bool) -> None:
         emit_json({"schema": 1, **report.to_json()})
         return
     click.echo(render.service_report(report))
+
+
+def _home() -> Path:
+    return Path(os.environ.get("HOME") or Path.home())
 
 
 @service.command("install")
@@ -52,19 +58,20 @@ def service_install(platform: str | None, dry_run: bool, as_json: bool) -> None:
     """
     from endnoted.support import autostart
     target = platform or autostart.current_platform()
-    home = Path(os.environ.get("HOME") or Path.home())
     if dry_run:
-        # For another platform, this machine's paths and ids would be wrong: render placeholders instead.
-        here = target == autostart.current_platform()
-        rendered = autostart.render(target, home=home if here else None)
-        if not here:
+        planned = autostart.dry_run(target, home=_home())
+        if as_json:
+            _service_report(planned, as_json)
+            return
+        if target != autostart.current_platform():
             click.echo("# for another platform: replace the <PLACEHOLDERS> with that machine's values")
-        click.echo(f"# would write {rendered.path}")
-        click.echo(rendered.content.decode("utf-16" if target == "windows" else "utf-8"))
-        for command in rendered.install:
+        click.echo(f"# would write {planned.path}")
+        click.echo(planned.content)
+        for command in planned.would_run or ():
             click.echo("# would run: " + " ".join(command))
         return
-    report = autostart.install(target, home=home)
+    autostart.refuse_other_platform(target, "install")
+    report = autostart.install(target, home=_home())
     _service_report(report, as_json)
     if not as_json:
         click.echo("endnoted now runs in the background and alerts you when a library needs attention.")
@@ -84,14 +91,17 @@ def service_uninstall(platform: str | None, dry_run: bool, as_json: bool) -> Non
     """
     from endnoted.support import autostart
     target = platform or autostart.current_platform()
-    home = Path(os.environ.get("HOME") or Path.home())
     if dry_run:
-        rendered = autostart.render(target, home=home if target == autostart.current_platform() else None)
-        for command in rendered.uninstall:
+        planned = autostart.dry_run(target, home=_home(), uninstall=True)
+        if as_json:
+            _service_report(planned, as_json)
+            return
+        for command in planned.would_run or ():
             click.echo("# would run: " + " ".join(command))
-        click.echo(f"# would remove {rendered.path}")
+        click.echo(f"# would remove {planned.path}")
         return
-    _service_report(autostart.uninstall(target, home=home), as_json)
+    autostart.refuse_other_platform(target, "uninstall")
+    _service_report(autostart.uninstall(target, home=_home()), as_json)
 
 
 @service.command("status")
@@ -106,7 +116,7 @@ def service_status(platform: str | None, as_json: bool) -> None:
       endnoted service status --json
     """
     from endnoted.support import autostart
-    report = autostart.status(platform or autostart.current_platform(), home=Path(os.environ.get("HOME") or Path.home()))
+    report = autostart.status(platform or autostart.current_platform(), home=_home())
     if as_json:
         emit_json({"schema": 1, **report.to_json()})
         return

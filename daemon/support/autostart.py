@@ -210,12 +210,47 @@ class Report:
     installed: bool = False
     enabled: bool | None = None
     running: bool | None = None
+    # A dry run: the commands that would run (nothing ran) and, for install, the file that would be written.
+    would_run: list[tuple[str, ...]] | None = None
+    content: str | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {"platform": self.platform, "path": str(self.path), "actions": self.actions,
-                "installed": self.installed, "enabled": self.enabled, "running": self.running,
-                "commands": [{"command": list(c.command), "returncode": c.returncode, "output": c.output}
-                             for c in self.commands]}
+        data: dict[str, object] = {
+            "platform": self.platform, "path": str(self.path), "actions": self.actions,
+            "installed": self.installed, "enabled": self.enabled, "running": self.running,
+            "commands": [{"command": list(c.command), "returncode": c.returncode, "output": c.output}
+                         for c in self.commands]}
+        if self.would_run is not None:
+            data["dry_run"] = True
+            data["would_run"] = [list(command) for command in self.would_run]
+        if self.content is not None:
+            data["content"] = self.content
+        return data
+
+
+def refuse_other_platform(platform: str, action: str) -> None:
+    """Install and uninstall act on this computer only: another platform's files can only be shown."""
+    here = current_platform()
+    if platform != here:
+        raise UsageError(f"this computer runs {here}: `service {action} --platform {platform}` can only show "
+                         f"what it would do; add --dry-run")
+
+
+def dry_run(platform: str, *, home: Path, uninstall: bool = False) -> Report:
+    """What install (or uninstall) would write, remove and run; changes nothing and runs nothing.
+
+    For another platform this machine's paths and ids would be wrong there: placeholders instead.
+    """
+    here = platform == current_platform()
+    rendered = render(platform, home=home if here else None)
+    report = Report(platform, rendered.path, installed=here and rendered.path.exists(),
+                    would_run=list(rendered.uninstall if uninstall else rendered.install))
+    if uninstall:
+        report.actions.append(f"would remove {rendered.path}")
+    else:
+        report.actions.append(f"would write {rendered.path}")
+        report.content = rendered.content.decode("utf-16" if platform == "windows" else "utf-8")
+    return report
 
 
 def _manifest() -> Path:

@@ -219,3 +219,40 @@ def test_the_windows_task_names_the_user_by_sid() -> None:
     def whoami(command: Sequence[str]) -> CommandResult:   # stands in for Windows' whoami
         return CommandResult(tuple(command), 0, '"LAB\\jdoe","S-1-5-21-1004336348-1177238915-682003330-512"\r\n')
     assert autostart.windows_user_id(whoami) == "S-1-5-21-1004336348-1177238915-682003330-512"
+
+
+@pytest.mark.skipif(os.name == "nt", reason="the stand-ins below are shell scripts")
+@pytest.mark.parametrize("action", ["install", "uninstall"])
+def test_another_platform_is_only_ever_shown_never_installed(odd_home: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch, action: str) -> None:
+    # launchctl and schtasks cannot exist on Linux: stand-ins on PATH record any call, which must not come.
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    called = tmp_path / "called"
+    for tool in ("systemctl", "launchctl", "schtasks"):
+        (tools / tool).write_text(f"#!/bin/sh\necho {tool} \"$@\" >> '{called}'\n")
+        (tools / tool).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ['PATH']}")
+    state = Path(os.environ["ENDNOTED_STATE_DIR"])
+    for platform in sorted(set(autostart.PLATFORMS) - {autostart.current_platform()}):
+        result = run("service", action, "--platform", platform)
+        assert result.exit_code == 2, (platform, result.stdout, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1 and "--dry-run" in result.stderr
+        assert result.stdout == ""
+        shown = run("service", action, "--platform", platform, "--dry-run")
+        assert shown.exit_code == 0 and "# would" in shown.stdout
+    assert list(odd_home.iterdir()) == [] and not state.exists() and not called.exists()
+
+
+def test_dry_runs_speak_json_and_change_nothing(odd_home: Path) -> None:
+    state = Path(os.environ["ENDNOTED_STATE_DIR"])
+    for platform in autostart.PLATFORMS:
+        install = json.loads(run("service", "install", "--dry-run", "--json", "--platform", platform).stdout)
+        assert install["schema"] == 1 and install["dry_run"] is True and install["commands"] == []
+        assert install["platform"] == platform and install["actions"] == [f"would write {install['path']}"]
+        assert install["would_run"] == [list(c) for c in autostart.dry_run(platform, home=odd_home).would_run or ()]
+        assert install["content"].lstrip("\ufeff").startswith(("[Unit]", "#", "<?xml"))
+        uninstall = json.loads(run("service", "uninstall", "--dry-run", "--json", "--platform", platform).stdout)
+        assert uninstall["dry_run"] is True and uninstall["actions"] == [f"would remove {uninstall['path']}"]
+        assert "content" not in uninstall and uninstall["would_run"]
+    assert list(odd_home.iterdir()) == [] and not state.exists()

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import re
 import threading
 from pathlib import Path
 
@@ -73,3 +75,18 @@ def test_a_reader_never_sees_half_a_pass(tmp_path: Path) -> None:
                 done.set()
                 thread.join()
     assert torn == []
+
+
+def test_only_the_store_holds_sql_on_our_state_file() -> None:
+    """ARCHITECTURE.md: every SQL string on endnoted's own tables lives in state/store.py."""
+    tables = "libraries|snapshots|findings|sync_events|events|notifications|heartbeat|backups|reset_runs"
+    sql = re.compile(rf"\b(FROM|INTO|UPDATE|JOIN|TABLE)\s+\"?({tables})\b", re.IGNORECASE)
+    root = Path(__file__).resolve().parents[2]
+    offenders = []
+    for path in [*(root / "daemon").rglob("*.py"), *(root / "probes").rglob("*.py")]:
+        if path == root / "daemon" / "state" / "store.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and sql.search(node.value):
+                offenders.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert offenders == []

@@ -59,7 +59,8 @@ def write_valid_ris(path: Path, megabytes: int) -> None:
         round_ = 0
         while written < megabytes << 20:
             round_ += 1
-            chunk = block.replace("TI  - ", f"TI  - (copy {round_}) ")
+            # Distinct references, as in a real export: each copy gets its own title and DOI.
+            chunk = block.replace("TI  - ", f"TI  - (copy {round_}) ").replace("\nDO  - 10.", f"\nDO  - 10.{round_}")
             out.write(chunk)
             written += len(chunk.encode())
 
@@ -89,8 +90,9 @@ def compare_whole(scratch: Path, export: Path) -> None:
     seconds = time.perf_counter() - started
     web = json.loads(done.stdout)["web"] if done.stdout.strip() else "?"
     peak = int(done.stderr.strip().splitlines()[-1]) // 1024
+    said = "" if done.returncode in (0, 3, 4) else " - " + done.stderr.strip().splitlines()[0][:140]
     print(f"  {'endnoted compare, that RIS':<28} exit {done.returncode}, {web} Web records, peak RSS {peak} MB, "
-          f"{seconds:.1f} s (GNU time)")
+          f"{seconds:.1f} s (GNU time){said}")
 
 
 def main() -> None:

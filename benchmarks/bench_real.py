@@ -203,6 +203,8 @@ def bench_daemon_process(size: int, count: int, scratch: Path, writes: int) -> N
     try:
         started = time.monotonic()
         while not all(snapshot_count(state, enl) for enl in libraries):
+            if daemon.poll() is not None:
+                raise SystemExit(f"endnoted run exited with {daemon.returncode} before its first pass ended")
             time.sleep(0.5)
         first_pass = time.monotonic() - started
         time.sleep(10)

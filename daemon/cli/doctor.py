@@ -12,6 +12,18 @@ from endnoted.common.errors import ExitStatus
 _LABEL = {"ok": "ok", "warning": "warning", "problem": "PROBLEM"}
 
 
+def _page_problem() -> str | None:
+    """Why `endnoted open` cannot start in this install (its command or its web stack), or None."""
+    if "open" not in cli.commands:
+        return "this build has no `endnoted open`"
+    try:
+        # Imported here, not at the top: only doctor needs to know, and the web stack is slow to load.
+        from endnoted.web import server  # noqa: F401  (it imports starlette, uvicorn and jinja2)
+    except ImportError as error:
+        return f"{error.name or error} is not installed"
+    return None
+
+
 @cli.command()
 @json_option
 @click.option("--no-ask", is_flag=True,
@@ -33,7 +45,7 @@ def doctor(as_json: bool, no_ask: bool) -> None:
         return click.confirm(question, default=False, err=True)
 
     interactive = not no_ask and sys.stdin is not None and sys.stdin.isatty()
-    checks = run_checks(Machine(ask=ask if interactive else None, page="open" in cli.commands))
+    checks = run_checks(Machine(ask=ask if interactive else None, page=_page_problem))
     if as_json:
         emit_json(to_json(checks))
     else:

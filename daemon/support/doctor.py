@@ -10,6 +10,7 @@ recorded service manager, a notifier on a private bus, a fake /proc) instead of 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import stat
@@ -55,8 +56,19 @@ class Machine:
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     browser: Callable[[], bool] = lambda: _has_browser()
     proc: Path = Path("/proc")
-    page: bool = True                               # whether `endnoted open` exists in this build
+    # Why `endnoted open` (the Repair… page) cannot start in this install, or None when it can.
+    page: Callable[[], str | None] = lambda: web_problem()
     encoding: str | None = field(default_factory=lambda: getattr(sys.stdout, "encoding", None))
+
+
+# What `endnoted open` imports besides endnoted itself (pyproject's dependencies for the window).
+WEB_DEPENDENCIES = ("starlette", "uvicorn", "jinja2")
+
+
+def web_problem() -> str | None:
+    """Why the web stack of `endnoted open` is missing from this install, or None when it is there."""
+    missing = [name for name in WEB_DEPENDENCIES if importlib.util.find_spec(name) is None]
+    return f"{', '.join(missing)} not installed" if missing else None
 
 
 def _has_browser() -> bool:
@@ -114,7 +126,12 @@ def _notification_fix(platform: str) -> str:
 
 
 def check_repair(machine: Machine, settings: config_module.Config) -> Check:
-    if settings.repair == "page" and machine.page:
+    """Check the route the Repair… button takes under the setting in effect; never advise that same setting."""
+    if settings.repair == "page":
+        if (why := machine.page()) is not None:
+            return Check("repair", PROBLEM, f"Repair… opens endnoted open, which cannot start here ({why})",
+                         'reinstall endnoted with its dependencies (pipx reinstall endnoted), or set '
+                         'repair = "terminal" in the config')
         if machine.browser():
             return Check("repair", OK, "Repair… opens the wizard page in your browser (endnoted open)")
         return Check("repair", PROBLEM, "Repair… opens a browser page, but no web browser was found",
@@ -122,9 +139,11 @@ def check_repair(machine: Machine, settings: config_module.Config) -> Check:
     launch = launcher.plan("LIBRARY", mode="terminal", platform=machine.platform, which=machine.which,
                            env=machine.env, endnoted=["endnoted"])
     if launch is None:
+        # The page is the other route: advise it only where it would work.
+        other = ', or set repair = "page" in the config' if machine.page() is None and machine.browser() else ""
         return Check("repair", PROBLEM, "Repair… needs a terminal, and none was found (alerts will name the "
-                     "command instead)", "install a terminal (xdg-terminal-exec, gnome-terminal, konsole, xterm), "
-                     'or set repair = "page"')
+                     "command instead)", "install a terminal (xdg-terminal-exec, gnome-terminal, konsole, "
+                     f"xterm){other}")
     return Check("repair", OK, f"Repair… opens the terminal wizard in {launch.via}")
 
 

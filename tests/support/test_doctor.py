@@ -7,6 +7,9 @@ service manager is recorded (systemd is not PID 1 here); /proc is a folder with 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -109,6 +112,45 @@ def test_the_cli_gives_json_and_exit_3_when_something_needs_fixing(isolated_home
     assert text.exit_code == 3 and "PROBLEM  service" in text.stdout and "fix: endnoted service install" in text.stdout
 
 
-def test_without_the_page_the_repair_check_looks_for_a_terminal(tmp_path: Path, healthy: Path) -> None:
-    check = doctor.check_repair(_machine(tmp_path, healthy, page=False), doctor.config_module.Config())
-    assert check.status == "ok" and "terminal wizard in xterm" in check.detail
+def test_without_the_page_the_page_setting_is_a_problem_not_a_terminal(tmp_path: Path, healthy: Path) -> None:
+    # repair = "page" (the default) opens `endnoted open` whether or not it can start: say so, not "terminal ok".
+    check = doctor.check_repair(_machine(tmp_path, healthy, page=lambda: "starlette is not installed"),
+                                doctor.config_module.Config())
+    assert check.status == "problem" and "endnoted open" in check.detail and "starlette" in check.detail
+    assert 'repair = "terminal"' in check.fix
+
+
+@pytest.mark.parametrize("mode", ["page", "terminal"])
+def test_the_repair_advice_never_recommends_the_setting_in_effect(tmp_path: Path, healthy: Path, mode: str) -> None:
+    settings = doctor.config_module.Config(repair=mode)
+    broken = {"no page": dict(page=lambda: "uvicorn is not installed"), "no browser": dict(browser=lambda: False),
+              "no terminal": dict(which=lambda name: None),
+              "nothing works": dict(page=lambda: "jinja2 is not installed", browser=lambda: False,
+                                    which=lambda name: None)}
+    problems = 0
+    for why, changes in broken.items():
+        check = doctor.check_repair(_machine(tmp_path, healthy, **changes), settings)
+        assert f'repair = "{mode}"' not in check.fix, (why, check)
+        problems += check.status == "problem"
+        if check.status == "problem" and mode == "terminal":
+            assert "terminal" in check.detail, (why, check)
+        if check.status == "problem" and mode == "page":
+            assert "endnoted open" in check.detail or "browser" in check.detail, (why, check)
+    assert problems >= 2   # each mode has failures of its own to report
+    # Where the page cannot work either, it is not offered as the way out of a missing terminal.
+    stuck = doctor.check_repair(_machine(tmp_path, healthy, page=lambda: "starlette is not installed",
+                                         which=lambda name: None), doctor.config_module.Config(repair="terminal"))
+    assert stuck.status == "problem" and "repair =" not in stuck.fix
+
+
+def test_doctor_says_when_the_page_cannot_start_in_this_install(tmp_path: Path, isolated_home: Path) -> None:
+    # starlette is hidden from a real subprocess (as in an install without the web stack); nothing of ours
+    # is replaced. repair = "page" is the default: the advice is the terminal, never "page" again.
+    code = ("import sys; sys.modules['starlette'] = None\n"
+            "from endnoted.cli import main; sys.argv = ['endnoted', 'doctor', '--no-ask', '--json']; main()")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": f"unix:path={tmp_path}/no-bus"})
+    assert result.returncode == 3, result.stderr
+    repair = {check["name"]: check for check in json.loads(result.stdout)["checks"]}["repair"]
+    assert repair["status"] == "problem" and "starlette" in repair["detail"], repair
+    assert 'repair = "terminal"' in repair["fix"] and 'repair = "page"' not in repair["fix"]

@@ -127,8 +127,8 @@ def comparison(result: Comparison, *, limit: int = 50) -> str:
 
 def _alerts_line(data: Status) -> str | None:
     beat = data.daemon.beat
-    if beat is None or beat.notifier_ready is None:
-        return None
+    if beat is None or beat.notifier_ready is None or not data.daemon.running:
+        return None   # a stopped daemon alerts nobody: the NOT running line says what to do
     if beat.notifier_ready:
         return f"Alerts reach you ({beat.notifier})."
     why = f": {beat.notifier_why}" if beat.notifier_why else ""

@@ -66,6 +66,9 @@ def test_alerts_that_cannot_reach_the_user_are_said(tmp_path: Path) -> None:
     with Store(paths.state_db()) as store:
         store.record_notifier("dbus", True, "")
     assert "Alerts reach you (dbus)." in run("status").stdout
+    with Store(paths.state_db()) as store:
+        store.beat(pid=os.getpid(), started_at=datetime.now(UTC).isoformat(), version="test", stopped=True)
+    assert "Alerts" not in run("status").stdout    # a stopped daemon alerts nobody; NOT running says so
 
 
 def test_a_reset_under_way_is_shown_with_its_step_and_since_when(tmp_path: Path) -> None:

@@ -62,8 +62,10 @@ class Context:
 
 def references_named(snapshot: Snapshot, ids: Collection[int]) -> tuple[tuple[RefItem, ...], int]:
     """Given reference ids, return the capped list of those references (by record number) and how many more."""
-    chosen = sorted((ref for ref in snapshot.references if ref.id in ids), key=lambda ref: ref.id)
-    return ref_list(RefItem(ref.id, ref.title, ref.year, ref.first_author) for ref in chosen)
+    # Raw rows (id, trash, title, year, authors, …), as Snapshot.references reads them, without
+    # building a record for every reference of the library to name a few.
+    chosen = sorted((row for row in snapshot.rows if row[0] in ids), key=lambda row: row[0]) if ids else []
+    return ref_list(RefItem(row[0], row[2] or "", row[3] or "", (row[4] or "").split("\r", 1)[0]) for row in chosen)
 
 
 class Probe(Protocol):

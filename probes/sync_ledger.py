@@ -108,8 +108,10 @@ class SyncLedgerProbe:
         unsent_files = sum(1 for item in snapshot.attachments if not item.synced)
         unnumbered = snapshot.unnumbered_rows
         # When did the oldest waiting change happen? Reference times where EndNote keeps them.
-        times = [ref.added for ref in snapshot.references if ref.id in fresh_ids and ref.added]
-        times += [ref.updated for ref in snapshot.references if ref.id in snapshot.edited_ids]
+        # Raw rows (id, …, added, updated), not Reference records: building 100k records for a few
+        # times cost more than this whole probe (benchmarks/bench_real.py).
+        times = [row[6] for row in snapshot.rows if row[0] in fresh_ids and row[6]] if fresh_ids else []
+        times += [row[7] or 0 for row in snapshot.rows if row[0] in snapshot.edited_ids] if snapshot.edited_ids else []
         if pending and snapshot.pending_since:
             times.append(snapshot.pending_since)
         if pending and not snapshot.pending_since or unsent_files or unnumbered:

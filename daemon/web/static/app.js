@@ -47,7 +47,12 @@ function watchJob(box) {
 // Step 5: the exact text to type, built in the page; the e-mail never leaves it.
 function emailHelper(input) {
   const out = document.getElementById("reset-text");
-  input.addEventListener("input", () => { out.textContent = input.value.trim() + input.dataset.suffix; });
+  const label = document.getElementById("reset-label");
+  input.addEventListener("input", () => {
+    const email = input.value.trim();
+    out.textContent = email + input.dataset.suffix;
+    label.textContent = email ? label.dataset.enter : label.dataset.append;   // the whole line, or the tail
+  });
 }
 
 document.addEventListener("DOMContentLoaded", () => {

@@ -28,7 +28,7 @@ MAX_BYTES = 1_000_000
 BACKUPS = 4
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LIBRARIES = ("click", "watchdog", "APScheduler", "sqlite-utils", "psutil", "platformdirs", "desktop-notifier",
-             "notify-py", "jeepney", "defusedxml")
+             "notify-py", "jeepney")
 
 # syslog priorities (sd-daemon(3)): what `journalctl -p` filters on.
 _PRIORITY = ((logging.CRITICAL, 2), (logging.ERROR, 3), (logging.WARNING, 4), (logging.INFO, 6))

@@ -8,6 +8,7 @@ when we know it was not, and `unknown` when the backend cannot tell. Never `show
 | --- | --- | --- |
 | Linux | desktop-notifier over D-Bus (with a Repair… button), else a direct D-Bus `Notify` (jeepney) | notify-py takes an error reply for success (PLATFORM.md §4) |
 | Windows | desktop-notifier's WinRT path | it registers an app id; notify-py's PowerShell toast does not, and reports success whatever happens (ms7m/notify-py#21, #25) |
+| Windows without desktop-notifier | notify-py's PowerShell toast | better a toast that may show than none; its `True` can be a false positive, so `unknown` |
 | macOS, inside an app bundle | desktop-notifier (UNUserNotificationCenter) | |
 | macOS, a plain Python install | `osascript -e 'display notification …'` | desktop-notifier outside a bundle silently does nothing; osascript always shows, unless the user turned off Script Editor's notifications, which it cannot tell us: `unknown` |
 
@@ -178,6 +179,42 @@ class OsascriptNotifier:
         return Delivery(UNKNOWN, "macOS does not say whether Script Editor's notifications are allowed")
 
 
+class NotifyPyNotifier:
+    """Windows when desktop-notifier (WinRT) cannot be imported: notify-py's PowerShell toast.
+
+    notify-py's `send()` returns True even when Windows showed nothing (an unregistered app id, muted
+    notifications: PLATFORM.md §4), so True is only `unknown`; False is `not-shown`.
+    """
+
+    name = "Windows toasts via notify-py (PowerShell)"
+
+    def __init__(self, *, factory: Callable[[], Any] | None = None, icon: Path | None = None) -> None:
+        self.factory = factory or _notifypy
+        self.icon = icon or icon_path()
+
+    def ready(self) -> tuple[bool, str]:
+        return True, "cannot confirm: notify-py's toasts report success whatever Windows does"
+
+    def send(self, title: str, body: str, *, repair: str | None = None, urgency: str = NORMAL) -> Delivery:
+        try:
+            note = self.factory()
+            note.application_name, note.title, note.message = APP_NAME, title, body
+            note.icon = str(self.icon)
+            sent = bool(note.send(block=True))
+        except Exception as error:  # notify-py raises its own types and OSError from PowerShell
+            logger.warning("notification not shown: %s", error)
+            return Delivery(NOT_SHOWN, f"{type(error).__name__}: {error}")
+        if not sent:
+            return Delivery(NOT_SHOWN, "notify-py could not send the toast")
+        return Delivery(UNKNOWN, "notify-py reports success whether or not Windows showed the toast")
+
+
+def _notifypy() -> Any:
+    # Imported only on this path: notify-py picks its backend at import time (PLATFORM.md §4).
+    from notifypy import Notify
+    return Notify(enable_logging=False)
+
+
 def _desktop_notifier_backend() -> Any:
     # desktop-notifier is a dependency on Windows only (an extra elsewhere): imported when chosen.
     from desktop_notifier import DesktopNotifier as Backend
@@ -313,7 +350,7 @@ def choose(platform: str | None = None, *, has_desktop_notifier: bool | None = N
     extra: dict[str, Any] = {} if backend is None else {"backend": backend}
     if platform == "windows":
         if not has:
-            return NullNotifier("desktop-notifier is not installed (pip install endnoted again to get it)")
+            return NotifyPyNotifier()
         return ActionNotifier(launcher=launcher, presence=None, name="Windows toasts (desktop-notifier, WinRT)",
                               **extra)
     if platform == "macos":

@@ -32,7 +32,7 @@ from endnoted.state.store import Store
 # Unicode-aware (\w): an address like zoë.müller@uni-köln.de in a folder name is personal data too.
 _EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
 _RESET = re.compile(r"#!resetLocalSync", re.IGNORECASE)
-DEPENDENCIES = ("click", "watchdog", "psutil", "APScheduler", "sqlite-utils", "notify-py", "jeepney", "defusedxml")
+DEPENDENCIES = ("click", "watchdog", "psutil", "APScheduler", "sqlite-utils", "notify-py", "jeepney")
 
 
 def redact(text: str, *, home: str | None = None, user: str | None = None) -> str:

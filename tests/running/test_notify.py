@@ -67,7 +67,7 @@ def test_each_platform_gets_the_backend_that_can_really_show_something(closing: 
     windows = closing(choose("windows", has_desktop_notifier=True))
     assert isinstance(windows, ActionNotifier) and "WinRT" in windows.name
     without = choose("windows", has_desktop_notifier=False)
-    assert isinstance(without, NullNotifier) and "desktop-notifier is not installed" in without.ready()[1]
+    assert isinstance(without, notify.NotifyPyNotifier) and "cannot confirm" in without.ready()[1]
     # macOS from a plain Python install: desktop-notifier would do nothing there, so osascript.
     assert isinstance(choose("macos", has_desktop_notifier=True, in_bundle=False), OsascriptNotifier)
     bundled = closing(choose("macos", has_desktop_notifier=True, in_bundle=True))
@@ -187,3 +187,28 @@ def test_windows_gets_desktop_notifier_as_a_platform_marked_dependency() -> None
     dependencies = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
     [entry] = [d for d in dependencies if d.startswith("desktop-notifier")]
     assert entry.replace('"', "'").endswith("; sys_platform == 'win32'")
+
+
+class _FakeToast:
+    """Stands in for notify-py's PowerShell toast, which cannot run on Linux (the OS boundary)."""
+
+    def __init__(self, result: bool | Exception) -> None:
+        self.result = result
+        self.application_name = self.title = self.message = self.icon = ""
+        self.sent: list[tuple[str, str, str]] = []
+
+    def send(self, block: bool = True) -> bool:
+        if isinstance(self.result, Exception):
+            raise self.result
+        self.sent.append((self.application_name, self.title, self.message))
+        return self.result
+
+
+def test_windows_without_desktop_notifier_uses_notify_py_and_never_claims_shown() -> None:
+    ok = _FakeToast(True)
+    delivery = notify.NotifyPyNotifier(factory=lambda: ok).send("Library diverged", "Run endnoted open")
+    assert delivery.outcome == notify.UNKNOWN  # notify-py's True can be a false positive
+    assert ok.sent == [("endnoted", "Library diverged", "Run endnoted open")]
+    assert notify.NotifyPyNotifier(factory=lambda: _FakeToast(False)).send("t", "b").outcome == notify.NOT_SHOWN
+    broken = notify.NotifyPyNotifier(factory=lambda: _FakeToast(OSError("powershell.exe not found"))).send("t", "b")
+    assert broken.outcome == notify.NOT_SHOWN and "powershell.exe not found" in broken.describe()

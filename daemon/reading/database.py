@@ -9,7 +9,10 @@ Facts behind this module (ENDNOTE-FORMAT.md §1.5):
   read-only connection creates `-wal` and `-shm` beside it and writes read marks into `-shm` on every
   read, and fails in a read-only folder (https://www.sqlite.org/wal.html §"Read-Only Databases").
   SQLite also cannot open a path of 512 bytes or more (unix VFS `MAX_PATHNAME`). Both are read
-  through a private copy instead (`_private_copy`): the database and its `-wal` are copied into a
+  through a private copy instead (`_private_copy`), and so is any database with a `-wal` or `-shm`
+  beside it whatever its header says: SQLite opens a rollback database in WAL mode as soon as a
+  `-wal` exists beside it, and then creates `-shm` (seen with a zero-filled 4 KB `-wal` beside a
+  real EndNote 21 library). The database and its `-wal` are copied into a
   0700 temporary folder and the copy is read. The copy is kept only if nothing moved while it was
   made (size, mtime, change counter, WAL salts and no `-journal`, before and after); a copy of a
   WAL database taken that way is what SQLite recovers from after a power cut, by design.
@@ -179,10 +182,25 @@ def _is_wal(header: bytes) -> bool:
     return len(header) >= 20 and 2 in (header[18], header[19])
 
 
+def _beside(path: Path) -> str | None:
+    """Return the name of a `-wal` or `-shm` file beside the database (any kind of entry), or None."""
+    for suffix in ("-wal", "-shm"):
+        if os.path.lexists(path.with_name(path.name + suffix)):
+            return path.name + suffix
+    return None
+
+
 def private_copy_reason(path: Path) -> str | None:
-    """Given a database, return why it must be read through a private copy, or None to read it in place."""
+    """Given a database, return why it must be read through a private copy, or None to read it in place.
+
+    A `-wal` beside the database sends SQLite into WAL mode whatever the header says (a rollback
+    database with a stray `-wal`, even an empty-headed or random one, is opened as WAL and gets a
+    `-shm` beside it), so any `-wal` or `-shm` there means the private copy.
+    """
     if len(os.fsencode(path.resolve())) > MAX_DIRECT_PATH_BYTES:
         return "its path is too long for SQLite"
+    if stray := _beside(path):
+        return f"{stray} lies beside it"
     try:
         _size, header = _read_header(path)
     except OSError:

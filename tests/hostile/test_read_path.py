@@ -272,3 +272,30 @@ def test_a_database_that_is_no_regular_file_is_damaged_at_once(tmp_path: Path, s
     assert backup.code in (1, 2) and "Traceback" not in backup.stderr
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
     untouched.check()
+
+
+# --- a stray -wal or -shm beside a rollback-journal database (or the .enl copy) ------------------
+
+@pytest.mark.parametrize("stray", ["sdb.eni-wal zeros", "sdb.eni-wal random", "sdb.eni-shm zeros",
+                                   "MyLibrary.enl-wal zeros"])
+def test_a_stray_wal_beside_a_rollback_database_gets_no_shm_from_check_compare_or_backup(
+        tmp_path: Path, real_copy: object, stray: str) -> None:
+    # Found by an attacker on the real EndNote 21 sample: SQLite opens a rollback database in WAL
+    # mode as soon as a -wal lies beside it and creates -shm there, even read-only.
+    library = real_copy("utsmok-endnote-exporter/en21-synced")  # type: ignore[operator]
+    enl = library / "MyLibrary.enl"
+    name, content = stray.split()
+    beside = (library / name) if name.startswith("MyLibrary") else database_of(enl).with_name(name)
+    beside.write_bytes(bytes(4096) if content == "zeros" else os.urandom(10_000))
+    untouched = Untouched(library)
+    check = endnoted("check", "--json", str(enl), timeout=60)
+    no_traceback(check, check.code)
+    assert verdict_of(check)["verdict"] not in ("damaged", "unknown"), check.stdout
+    untouched.check()
+    export = tmp_path / "web.ris"
+    export.write_text("TY  - JOUR\nTI  - Something else entirely\nER  - \n", encoding="utf-8")
+    no_traceback(endnoted("compare", "--force", str(enl), str(export), timeout=60), 4)
+    untouched.check()
+    backup = endnoted("backup", "--to", str(tmp_path / "out"), str(enl), timeout=120)
+    assert backup.code == 0, backup.stderr
+    untouched.check()

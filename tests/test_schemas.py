@@ -122,8 +122,11 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, list
         _json(("history", "--json", str(enl)), found, "history")
 
         _json(("reset", "--status", "--json", str(enl)), found, "reset")      # no run yet
+        assert _json(("reset", "--status", "--json"), found, "reset")["runs"] == []
         run("reset", "--situation", "desktop-right", "--backup-dir", str(base / "backups"), str(enl), input="")
         _json(("reset", "--status", "--json", str(enl)), found, "reset")      # a run waiting on a step
+        every = _json(("reset", "--status", "--json"), found, "reset")       # no library: every run under way
+        assert [r["library"] for r in every["runs"]] == [str(enl)]
 
         for platform in ("linux", "macos", "windows"):     # dry runs: this platform's and the others'
             for action in ("install", "uninstall"):
@@ -147,10 +150,10 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, list
 
 def test_every_json_command_has_a_schema_and_every_schema_a_command() -> None:
     shipped = {entry.name.removesuffix(".json") for entry in SCHEMAS.iterdir() if entry.name.endswith(".json")}
-    assert set(json_commands()) == shipped
+    assert set(json_commands()) == shipped - {"error"}   # error.json: what any command prints when it fails
 
 
-@pytest.mark.parametrize("name", json_commands())
+@pytest.mark.parametrize("name", [*json_commands(), "error"])
 def test_the_schema_is_valid_and_says_what_it_describes(name: str) -> None:
     document = schema(name)
     Draft202012Validator.check_schema(document)
@@ -177,3 +180,26 @@ def test_a_schema_rejects_an_output_that_lacks_a_required_field(outputs: dict[st
     data = json.loads(json.dumps(outputs["check"][0]))
     del data["libraries"][0]["verdict"]
     assert list(Draft202012Validator(schema("check")).iter_errors(data))
+
+
+def test_a_failing_command_given_json_prints_its_error_as_json(tmp_path: Path) -> None:
+    # Scripts that asked for JSON get JSON on failure too: the error line on stderr, the same
+    # message and the exit code as an object on stdout (schemas/error.json).
+    not_a_zip = tmp_path / "passwd.enlx"
+    not_a_zip.write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
+    export = tmp_path / "other.txt"
+    export.write_text("Title\tAuthor\tYear\nSomething else entirely\tNobody, N.\t1999\n", encoding="utf-8")
+    library = tmp_path / "lib"
+    demo = json.loads(run("demo", "--json", "--keep", str(library)).stdout)
+    validator = Draft202012Validator(schema("error"))
+    for args, code in ((("verify", "--json", str(not_a_zip)), 4),
+                       (("compare", "--json", demo["library"], str(export)), 2),
+                       (("reset", "--status", "--json", str(tmp_path / "nothing.enl")), 2)):
+        result = run(*args)
+        assert result.exit_code == code, (args, result.stderr)
+        data = json.loads(result.stdout)
+        assert not list(validator.iter_errors(data)), data
+        assert data["error"]["exit"] == code
+        assert result.stderr.strip() == f"Error: {data['error']['message']}"
+    without = run("verify", str(not_a_zip))
+    assert without.exit_code == 4 and without.stdout == ""

@@ -86,6 +86,7 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except EndnotedError as error:
             click.echo(f"Error: {error}", err=True)
+            _json_error(ctx, str(error), error.exit_status)
             ctx.exit(error.exit_status)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
@@ -101,8 +102,10 @@ class _Group(click.Group):
         except Exception as error:  # a bug: say so in one line unless asked for the traceback
             if os.environ.get("ENDNOTED_DEBUG"):
                 raise
-            click.echo(f"Error: endnoted failed unexpectedly ({type(error).__name__}: {error}); "
-                       "run again with ENDNOTED_DEBUG=1 for details and report it.", err=True)
+            message = (f"endnoted failed unexpectedly ({type(error).__name__}: {error}); "
+                       "run again with ENDNOTED_DEBUG=1 for details and report it.")
+            click.echo(f"Error: {message}", err=True)
+            _json_error(ctx, message, ExitStatus.ERROR)
             ctx.exit(ExitStatus.ERROR)
 
 
@@ -117,7 +120,21 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8"))
 
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (a stable shape with a schema number).")
+def _remember_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    # The error handler (_Group.invoke) runs in the root context: it learns of --json here.
+    if value:
+        ctx.find_root().meta["endnoted.json"] = True
+    return value
+
+
+def _json_error(ctx: click.Context, message: str, exit_status: int) -> None:
+    """A command given --json that fails also prints its error as JSON on stdout (schemas/error.json)."""
+    if ctx.meta.get("endnoted.json"):
+        emit_json({"schema": 1, "error": {"message": message, "exit": int(exit_status)}})
+
+
+json_option = click.option("--json", "as_json", is_flag=True, callback=_remember_json,
+                           help="Print JSON (a stable shape with a schema number).")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

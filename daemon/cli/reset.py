@@ -214,7 +214,8 @@ class TerminalWizard:
 @click.option("--backup-dir", type=click.Path(path_type=Path), help="Where step 0 writes its backup.")
 @click.option("--export", "export", type=click.Path(path_type=Path),
               help="A fresh Web export, to show what the Web holds that this library lacks.")
-@click.option("--status", "show_status", is_flag=True, help="Show the run waiting on this library and exit.")
+@click.option("--status", "show_status", is_flag=True,
+              help="Show the run waiting on this library (with no LIBRARY: every run under way) and exit.")
 @click.option("--abandon", is_flag=True, help="End the current run (its backup stays).")
 @json_option
 def reset(library: Path | None, situation: str | None, new_library: Path | None, backup_dir: Path | None,
@@ -234,6 +235,16 @@ def reset(library: Path | None, situation: str | None, new_library: Path | None,
 
     settings = _config()
     with _store() as store:
+        if show_status and library is None:
+            # Every run under way (README: `reset --status` with no library).
+            runs = [wizard.run_status(store, Path(path)) for path in dict.fromkeys(run.library for run in
+                                                                                  store.open_resets())]
+            if as_json:
+                emit_json({"schema": 1, "runs": runs})
+            else:
+                click.echo("\n".join(render.reset_run(Path(run["library"]), run) for run in runs)
+                           or "No reset is under way.")
+            return
         target = _one_library(library) if library else _reset_library(store)
         if show_status:
             data = wizard.run_status(store, target.path)

@@ -25,3 +25,12 @@ def test_status_loads_neither_other_families_nor_the_checker_nor_sqlite_utils() 
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     loaded = json.loads(result.stderr.strip().splitlines()[-1])
     assert loaded == ["endnoted.cli.app", "endnoted.cli.daemon", "endnoted.cli.render"]
+
+
+def test_reset_status_without_a_library_lists_every_run_or_says_none() -> None:
+    # README documents `reset --status [--json]`; with no library it used to say "name the library".
+    from tests.conftest import run
+    result = run("reset", "--status")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == "No reset is under way."
+    assert json.loads(run("reset", "--status", "--json").stdout) == {"schema": 1, "runs": []}

@@ -10,15 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from endnoted.common.words import plural
-from endnoted.judging.compare import Ref
+from endnoted.judging.compare import Comparison, Ref, record_number
 from endnoted.judging.findings import Finding, RefItem, Severity, State, ref_list
 from endnoted.probes.base import Context
 from endnoted.reading.snapshot import Snapshot
 
 
 def _items(refs: tuple[Ref, ...]) -> tuple[tuple[RefItem, ...], int]:
-    return ref_list(RefItem(int(ref.record) if ref.side == "desktop" else ref.record, ref.title, ref.year,
-                            ref.first_author) for ref in refs)
+    return ref_list(RefItem(record_number(ref.record), ref.title, ref.year, ref.first_author) for ref in refs)
 
 
 class WebExportProbe:
@@ -36,8 +35,12 @@ class WebExportProbe:
                           "It was not used to judge the library. Export All My References from the EndNote Web "
                           "account this library syncs with, and check again.")
             return
-        # A library that never synced has no Web copy to diverge from: the differences are reported only.
-        synced = snapshot.ledger is not None and snapshot.ledger.configured
+        # A library that never synced has no Web copy to diverge from and no ledger to explain anything:
+        # the differences are reported only, and no reset is proposed (there is no sync to reset).
+        synced = comparison.synced
+        if not synced:
+            yield from self._never_synced(comparison, source, path)
+            return
         reason = (f"Compared with the Web export {source}: {comparison.unexplained_missing_on_web} references are "
                   f"missing on Web and {comparison.unexplained_missing_on_desktop} missing on Desktop, beyond what "
                   "the sync ledger explains")
@@ -72,9 +75,35 @@ class WebExportProbe:
             yield Finding(self.name, "compare.explained-by-pending-sync", Severity.INFO,
                           f"{plural(explained, 'reference differs', 'references differ')} from the Web export {source} only because they wait for "
                           "the next sync: press Sync in EndNote.", explained)
+        yield from self._duplicates(comparison, source)
+
+    def _duplicates(self, comparison: Comparison, source: str) -> Iterator[Finding]:
         if comparison.duplicates_web:
             refs, more = _items(comparison.duplicates_web)
             yield Finding(self.name, "compare.duplicates-web", Severity.WARNING,
                           f"EndNote Web holds {len(comparison.duplicates_web)} extra copies of references "
                           f"(export {source}); remove them on EndNote Web or with Find Duplicates after a sync.",
                           len(comparison.duplicates_web), references=refs, more=more)
+
+    def _never_synced(self, comparison: Comparison, source: str, path: object) -> Iterator[Finding]:
+        """A library that never synced: what differs, without a ledger's explanation or a reset."""
+        see = f'See the lists with endnoted compare "{path}" "{comparison.export}".'
+        setup = ("If this library should sync with that EndNote Web account, set up sync in EndNote "
+                 "(Preferences → Sync); until then nothing is sent either way.")
+        if comparison.missing_on_web:
+            refs, more = _items(comparison.missing_on_web)
+            count = len(comparison.missing_on_web)
+            yield Finding(self.name, "compare.missing-on-web", Severity.WARNING,
+                          f"{plural(count, 'reference on Desktop is', 'references on Desktop are')} not in the "
+                          f"Web export {source}; this library has never been synced, so nothing sends "
+                          f"{'it' if count == 1 else 'them'} there. {see}", count,
+                          action=f"{see} {setup}", references=refs, more=more)
+        if comparison.missing_on_desktop:
+            refs, more = _items(comparison.missing_on_desktop)
+            count = len(comparison.missing_on_desktop)
+            yield Finding(self.name, "compare.missing-on-desktop", Severity.WARNING,
+                          f"{plural(count, 'reference')} in the Web export {source} "
+                          f"{'is' if count == 1 else 'are'} not in this library, which has never been synced "
+                          f"with EndNote Web. {see}", count,
+                          action=f"{see} {setup}", references=refs, more=more)
+        yield from self._duplicates(comparison, source)

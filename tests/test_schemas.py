@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from jsonschema import Draft202012Validator
 
 from endnoted.cli import cli
 from endnoted.demo.builder import synthetic_refs
-from tests.conftest import run
+from tests.conftest import REALWORLD_MARK, realworld_dir, run
 
 SCHEMAS = resources.files("endnoted") / "schemas"
 
@@ -103,6 +104,19 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, list
         _json(("verify", "--json", made["backup"]["path"]), found, "verify")
         _json(("backups", "--json"), found, "backups")
         _json(("restore", "--json", made["backup"]["path"], "--to", str(base / "restored")), found, "restore")
+        restored = next((base / "restored").glob("*.enl"))
+        _json(("compare", "--json", str(enl), str(restored)), found, "compare")            # library against library
+        realworld = realworld_dir()
+        if (realworld / REALWORLD_MARK).is_file():
+            # Another library's Desktop export against a never-synced library: refused, forced, checked.
+            cross = base / "cross"
+            cross.mkdir()
+            enlx = shutil.copy(realworld / "IEBH-RefLib" / "blue-light.enlx", cross)
+            other = shutil.copy(realworld / "IEBH-RefLib" / "SpiderCite demo.xml", cross)
+            _json(("compare", "--json", "--force", str(enlx), str(other)), found, "compare")
+            _json(("check", "--json", "-a", str(enlx), "--export", str(other)), found, "check")
+            _json(("check", "--json", "-a", str(enlx), "--export",
+                   shutil.copy(realworld / "IEBH-RefLib" / "blue-light.xml", cross)), found, "check")
         _json(("config", "--json"), found, "config")
         _json(("doctor", "--json", "--no-ask"), found, "doctor")
 
@@ -203,3 +217,18 @@ def test_a_failing_command_given_json_prints_its_error_as_json(tmp_path: Path) -
         assert result.stderr.strip() == f"Error: {data['error']['message']}"
     without = run("verify", str(not_a_zip))
     assert without.exit_code == 4 and without.stdout == ""
+
+
+def test_compare_lists_references_in_one_shape_on_both_sides(outputs: dict[str, list[Any]]) -> None:
+    # Desktop and Web items used to differ (`id` an integer, `record_number` a string).
+    items = [item for data in outputs["compare"] for key in ("missing_on_web", "missing_on_desktop",
+                                                              "duplicates_web", "duplicates_desktop")
+             for item in data[key]]
+    assert {item["side"] for item in items} == {"desktop", "web"}
+    assert len({tuple(sorted(item)) for item in items}) == 1
+    assert all(item["record"] is None or isinstance(item["record"], int) for item in items)
+    for data in outputs["check"]:
+        for library in data["libraries"]:
+            for finding in library["findings"]:
+                assert all(ref["record"] is None or isinstance(ref["record"], int)
+                           for ref in finding.get("references", []))

@@ -10,6 +10,7 @@ import click
 
 from endnoted.cli.app import _config, _locate_all, cli, emit_json, json_option, verbosity
 from endnoted.common.errors import EndnotedError, ExitStatus, ExportError, LibraryNotFound, UsageError
+from endnoted.common.words import plural
 
 # Function-local imports below are on purpose: each command imports the core it runs inside its
 # body, so one run loads only its own stages (start-up time of `status` and `--help`, issue 16;
@@ -42,7 +43,7 @@ def check(paths: tuple[Path, ...], export: Path | None, stale_after: float | Non
     from endnoted.judging.checker import check_libraries
     from endnoted.judging.findings import exit_status
     from endnoted.reading import prefs
-    from endnoted.reading.library import locate
+    from endnoted.reading.library import compressed_under, is_library_path, locate
 
     settings = _config()
     found: dict[Path, Any] = {}
@@ -53,6 +54,11 @@ def check(paths: tuple[Path, ...], export: Path | None, stale_after: float | Non
             if len(paths) == 1:
                 raise
             click.echo(f"Warning: {error}", err=True)   # the other paths are still checked
+            continue
+        if path.is_dir() and not is_library_path(path) and (skipped := compressed_under(path)):
+            # A folder search leaves .enlx files out (mostly backups); say so rather than pass over them silently.
+            click.echo(f"Note: skipped {plural(len(skipped), 'compressed library', 'compressed libraries')} (.enlx) "
+                       f"in {path}: name one to check it.", err=True)
     if not found:
         raise LibraryNotFound("no EndNote library in any of the paths given")
     libraries = list(found.values())

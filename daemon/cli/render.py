@@ -87,7 +87,7 @@ def reports(items: Sequence[LibraryReport], *, verbosity: int = NORMAL, all_find
 
 def reference_lines(refs: Sequence[Mapping[str, Any]], more: int, *, indent: str = "      ") -> list[str]:
     """Given the references behind a finding (record, title, year, first author), return one line each."""
-    lines = [f"{indent}#{ref['record']}  {ref.get('year') or '----'}  {str(ref.get('title') or '(no title)')[:70]}"
+    lines = [f"{indent}#{ref['record'] if ref.get('record') is not None else '?'}  {ref.get('year') or '----'}  {str(ref.get('title') or '(no title)')[:70]}"
              + (f"  ({ref['first_author']})" if ref.get("first_author") else "") for ref in refs]
     if more:
         lines.append(f"{indent}… and {more} more")
@@ -95,7 +95,7 @@ def reference_lines(refs: Sequence[Mapping[str, Any]], more: int, *, indent: str
 
 
 def _ref_line(ref: Ref) -> str:
-    number = f"#{ref.record}" if ref.side == "desktop" else f"record {ref.record}"
+    number = f"#{ref.record}" if ref.side == "desktop" else f"record {ref.record or '(none)'}"
     doi = f"  doi:{ref.doi}" if ref.doi else ""
     author = f"  ({ref.first_author})" if ref.first_author else ""
     return f"    {number}  {ref.year or '----'}  {ref.title[:80]}{author}{doi}"
@@ -122,6 +122,9 @@ def comparison(result: Comparison, *, limit: int = 50) -> str:
     if explained:
         lines.append(f"{plural(explained, 'difference')} of these wait for the next sync "
                      "(the Desktop's sync ledger explains them).")
+    if not result.synced and result.anything_missing:
+        lines.append(f"{result.library.name} has never been synced with EndNote Web: no sync ledger explains "
+                     "these differences, and no reset applies to it.")
     return "\n".join(lines)
 
 

@@ -9,8 +9,15 @@ trash). A duplicate is listed once per extra copy.
 
 Does the other side belong to this library? Below BELONGS_SHARE of the smaller side matching,
 the comparison is untrustworthy (`belongs` is False): `compare` refuses it without --force, and
-`check --export` reports `export.not-this-library` without moving the verdict. A shared database
-id alone never proves it: copies of a library share it (docs/ENDNOTE-RULES.md R3, R4).
+`check --export` reports `export.not-this-library` without moving the verdict. A Desktop XML export
+whose database id (misc code 14) AND database name (`<database name=…>`) both differ from the
+library's was written from another library, however many records match. A shared database id
+alone never proves it: copies of a library share it (docs/ENDNOTE-RULES.md R3, R4).
+
+A duplicate held on both sides (the same reference twice on Desktop and twice on the Web) is no
+difference: extra copies are paired one for one, and only the copies one side holds beyond the
+other's are listed. A library that was never synced has no sync ledger: nothing "waits for the
+next sync", every difference is just a difference (`synced` is False).
 
 The other side is a Web export, or a second library (Desktop against a library freshly synced
 from EndNote Web, the "Web is right" check of the reset wizard).
@@ -44,13 +51,16 @@ class Ref:
     doi: str
 
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"side": self.side, "title": self.title, "year": self.year,
-                                "first_author": self.first_author, "doi": self.doi}
-        if self.side == "desktop":
-            data["id"] = int(self.record)
-        else:
-            data["record_number"] = self.record
-        return data
+        # One shape on both sides (compare.json schema 2): `record` is an integer, or null when an
+        # export gives no record number or a non-numeric one (a RIS `ID` may hold any text).
+        return {"side": self.side, "record": record_number(self.record), "title": self.title, "year": self.year,
+                "first_author": self.first_author, "doi": self.doi}
+
+
+def record_number(text: str) -> int | None:
+    """Given a record number as a library or an export gives it, return it as an integer, or None if it is none."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,8 @@ class Comparison:
     belongs: bool = True       # the other side looks like it came from this library
     trust: str = ""            # why (or why not), e.g. "0 of 102 records match"
     unexplained_web_ids: frozenset[str] = frozenset()   # Desktop records missing on Web that nothing explains
+    synced: bool = True        # the library has a sync ledger (never synced: nothing waits, no reset applies)
+    export_database: str = ""  # the library file name a Desktop XML export names (`<database name=…>`)
 
     @property
     def anything_missing(self) -> bool:
@@ -78,7 +90,7 @@ class Comparison:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "schema": 1, "library": str(self.library), "export": str(self.export), "format": self.format,
+            "schema": 2, "library": str(self.library), "export": str(self.export), "format": self.format,
             "desktop": self.desktop, "web": self.web, "matched": self.matched,
             "missing_on_web": [ref.to_json() for ref in self.missing_on_web],
             "missing_on_desktop": [ref.to_json() for ref in self.missing_on_desktop],
@@ -86,7 +98,7 @@ class Comparison:
             "duplicates_desktop": [ref.to_json() for ref in self.duplicates_desktop],
             "unexplained_missing_on_web": self.unexplained_missing_on_web,
             "unexplained_missing_on_desktop": self.unexplained_missing_on_desktop,
-            "belongs": self.belongs, "trust": self.trust,
+            "belongs": self.belongs, "trust": self.trust, "synced": self.synced,
         }
 
 
@@ -121,7 +133,7 @@ def _keys(doi: str, title: str, year: str, author: str) -> RecordKeys:
 
 
 def _waiting(ref: Reference, last_sync: float | None) -> bool:
-    """True when the ledger says this Desktop reference has not reached the Web in its current form."""
+    """True when the ledger says this Desktop reference has not reached the Web in its current form (synced libraries)."""
     if ref.sync_pending:
         return True
     if last_sync is None:
@@ -151,6 +163,38 @@ def compare_library(snapshot: Snapshot, other: Snapshot) -> Comparison:
 
 def _empty(keys: RecordKeys) -> bool:
     return not keys.doi and not keys.key
+
+
+def _same_library_name(database: str, snapshot: Snapshot) -> bool:
+    """True when an export's `<database name=…>` names this library's file (`Name.enl`, or the .enlx's Name)."""
+    wanted = database.strip().casefold()
+    for suffix in (".enl", ".enlx", ".enlp"):
+        wanted = wanted.removesuffix(suffix)
+    library = snapshot.library
+    names = {library.name.casefold(), library.path.stem.casefold()}
+    if library.enl is not None:
+        names.add(library.enl.stem.casefold())
+    return wanted in names
+
+
+def _pair_extra_copies(desktop: list[Reference], web: list[int], web_records: list[ExportRecord]
+                       ) -> tuple[list[Reference], list[int]]:
+    """Given each side's extra copies, pair them one for one (DOI, else title key); return those left unpaired."""
+    by_doi: dict[str, list[Reference]] = defaultdict(list)
+    for ref in desktop:
+        if doi := normalise_doi(ref.doi):
+            by_doi[doi].append(ref)
+    index = _Index((ref, _keys(ref.doi, ref.title, ref.year, ref.first_author)) for ref in desktop)
+    left_web: list[int] = []
+    for position in web:
+        record = web_records[position]
+        keys = _keys(record.doi, record.title, record.year, record.first_author)
+        candidates = [ref for ref in by_doi.get(keys.doi, ()) if ref.id not in index.taken] if keys.doi else []
+        if candidates:
+            index.taken.add(candidates[0].id)
+        elif _empty(keys) or index.take(keys) is None:
+            left_web.append(position)
+    return [ref for ref in desktop if ref.id not in index.taken], left_web
 
 
 def compare_records(snapshot: Snapshot, kind: str, records: Iterable[ExportRecord], export: Path) -> Comparison:
@@ -231,24 +275,36 @@ def _compare_records(snapshot: Snapshot, kind: str, records: Iterable[ExportReco
         else:
             missing_on_desktop.append(position)
     missing_on_desktop.sort()
-    matched = len(web) - len(missing_on_desktop)
+    # 4. Extra copies held on both sides are no difference: pair them one for one.
+    desktop_extras, web_extras = _pair_extra_copies(desktop_extras, web_extras, web_records)
+    matched = len(web_records) - len(web_extras) - len(missing_on_desktop)
     missing_on_web = [ref for ref in desktop if ref.id not in taken]
     smaller = min(len(desktop), len(web))
     belongs = smaller > 0 and matched >= BELONGS_SHARE * smaller
     trust = f"{matched} of {len(web_records)} records match the library's {len(live)} references"
     if smaller == 0:
         trust = "one side holds no references, so nothing shows the two belong together"
+    database = next((record.database for record in web_records if record.database), "")
+    if kind == "endnote-xml" and db_id and snapshot.db_id and db_id != snapshot.db_id and database \
+            and not _same_library_name(database, snapshot):
+        # Desktop XML carries the library's file name and database id (ENDNOTE-FORMAT.md §6): both
+        # differ, so another library wrote it, whatever share of its records also sits in this one.
+        belongs = False
+        trust = f"{trust}, but it was exported from another EndNote library ({database}, with another database id)"
 
     ledger = snapshot.ledger
+    synced = ledger is not None and ledger.configured
     last_sync = ledger.last_sync.timestamp() if ledger and ledger.last_sync else None
-    waiting = [ref for ref in missing_on_web if _waiting(ref, last_sync)]
+    # Never synced: no ledger, so nothing waits for a sync and every difference is unexplained.
+    waiting = [ref for ref in missing_on_web if synced and _waiting(ref, last_sync)]
+    waiting_ids = {ref.id for ref in waiting}
     # A Web record missing on Desktop is explained by a trash move not yet sent, or by a local
     # edit not yet sent (the Web still shows the old title), one Web record per such reference.
     trash_index = _Index((ref, _keys(ref.doi, ref.title, ref.year, ref.first_author))
                          for ref in snapshot.references if ref.trashed and ref.sync_pending)
     trashed_dois = {normalise_doi(ref.doi) for ref in snapshot.references if ref.trashed and ref.sync_pending} - {""}
-    unexplained_desktop = 0
-    for position in missing_on_desktop:
+    unexplained_desktop = 0 if synced else len(missing_on_desktop)
+    for position in missing_on_desktop if synced else ():
         record = web_records[position]
         doi = normalise_doi(record.doi)
         if doi and doi in trashed_dois:
@@ -267,4 +323,5 @@ def _compare_records(snapshot: Snapshot, kind: str, records: Iterable[ExportReco
         duplicates_desktop=tuple(_desktop_ref(ref) for ref in desktop_extras),
         unexplained_missing_on_web=len(missing_on_web) - len(waiting),
         unexplained_missing_on_desktop=unexplained_desktop, export_db_id=db_id, belongs=belongs, trust=trust,
-        unexplained_web_ids=frozenset(str(ref.id) for ref in missing_on_web if not _waiting(ref, last_sync)))
+        unexplained_web_ids=frozenset(str(ref.id) for ref in missing_on_web if ref.id not in waiting_ids),
+        synced=synced, export_database=database)

@@ -53,9 +53,10 @@ _RANK = {State.IN_SYNC: 0, State.NOT_SYNCED: 0, State.PENDING: 1, State.UNKNOWN:
 @dataclass(frozen=True, slots=True)
 class RefItem:
     """One reference named by a finding or a comparison. `record` is the Desktop record number
-    (refs.id, the number Word citations use) or, for an export, the export's own record number."""
+    (refs.id, the number Word citations use) or, for an export, the export's own record number
+    (None when the export gives none, or a non-numeric one)."""
 
-    record: int | str
+    record: int | None
     title: str
     year: str
     first_author: str

@@ -51,11 +51,13 @@ class ExportRecord:
     first_author: str
     doi: str
     db_id: str = ""
+    database: str = ""   # EndNote XML `<database name=…>`: the file name of the library it was exported from
 
 
-def _record(number: str, title: str, year: str, first_author: str, doi: str, db_id: str = "") -> ExportRecord:
+def _record(number: str, title: str, year: str, first_author: str, doi: str, db_id: str = "",
+            database: str = "") -> ExportRecord:
     return ExportRecord(number[:64], title[:FIELD_LIMIT], year[:32], first_author[:FIELD_LIMIT], doi[:256],
-                        db_id[:64])
+                        db_id[:64], database[:FIELD_LIMIT])
 
 
 def _bom_encoding(head: bytes) -> str | None:
@@ -193,7 +195,15 @@ def _xml_record(element: Element) -> ExportRecord | None:
         year=_text_of(_first(fields.get("dates"), "year")),
         first_author=_text_of(_first(_first(fields.get("contributors"), "authors"), "author")),
         doi=_text_of(fields.get("electronic-resource-num")),
-        db_id=key.get("db-id", "") if key is not None else "")
+        db_id=key.get("db-id", "") if key is not None else "",
+        database=_database_name(fields.get("database")))
+
+
+def _database_name(element: Element | None) -> str:
+    """The library file name of `<database name="X.enl" path="…">X.enl</database>` (never the path: personal)."""
+    if element is None:
+        return ""
+    return (element.get("name") or _text_of(element)).replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def _not_endnote(path: Path, why: str) -> ExportError:

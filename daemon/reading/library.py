@@ -158,6 +158,36 @@ def libraries_under(folder: Path, depth: int = LOCATE_DEPTH) -> list[Library]:
     return list(found.values())
 
 
+def compressed_under(folder: Path, depth: int = LOCATE_DEPTH) -> list[Path]:
+    """Given a folder, return the `.enlx` files that `libraries_under` passes over (the same folders, same depth).
+
+    A folder search does not check compressed libraries: they are most often backups (ours and
+    EndNote's), and checking each would unpack every one. `check FOLDER` says how many it skipped.
+    """
+    found: list[Path] = []
+    level: list[Path] = [folder]
+    for _ in range(depth + 1):
+        below: list[Path] = []
+        for current in level:
+            try:
+                entries = sorted(current.iterdir())
+            except OSError:
+                continue
+            for entry in entries:
+                name = entry.name.lower()
+                try:
+                    if entry.is_symlink() or name.startswith("."):
+                        continue
+                    if name.endswith(".enlx") and entry.is_file():
+                        found.append(entry)
+                    elif entry.is_dir() and not name.endswith((".data", ".enlp")):
+                        below.append(entry)
+                except OSError:
+                    continue
+        level = below
+    return found
+
+
 def is_library_path(path: Path) -> bool:
     """True when the path names a library itself (.enl, .enlx, .Data folder, sdb.eni), not an export or a folder."""
     suffix = path.suffix.lower()

@@ -42,3 +42,20 @@ def test_a_path_without_a_library_warns_and_the_others_are_checked(tmp_path: Pat
     nothing = run("check", str(only_enlx), str(empty))
     assert nothing.exit_code == 2
     assert nothing.stderr.strip().splitlines()[-1].startswith("Error: no EndNote library in any of the paths")
+
+
+def test_a_folder_search_says_which_compressed_libraries_it_skipped(tmp_path: Path, realworld: Path) -> None:
+    # A single .enlx is checked when named; in a folder they are mostly backups and are left out,
+    # but never silently: one line on stderr says how many and how to check one.
+    folder = tmp_path / "Documents"
+    library = build(folder, LibrarySpec(name="Thesis", refs=synthetic_refs(3), last_sync=days_ago(3)))
+    shutil.copy(realworld / "IEBH-RefLib" / "blue-light.enlx", folder)
+    (folder / "old").mkdir()
+    shutil.copy(realworld / "IEBH-RefLib" / "blue-light.enlx", folder / "old" / "Thesis-backup.enlx")
+    before = tree_hash(folder)
+    result = run("check", str(folder))
+    assert tree_hash(folder) == before
+    assert result.exit_code == 0 and library.name in result.stdout and "blue-light" not in result.stdout
+    assert result.stderr.strip() == (f"Note: skipped 2 compressed libraries (.enlx) in {folder}: "
+                                     "name one to check it.")
+    assert "blue-light.enlx" in run("check", str(folder / "blue-light.enlx")).stdout

@@ -116,6 +116,9 @@ class SyncLedgerProbe:
             times.append(snapshot.pending_since)
         if pending and not snapshot.pending_since or unsent_files or unnumbered:
             times.append(int(last_sync))  # no time of its own: it waits at least since the last sync
+        if stuck_rows:
+            # A change that survived the last sync waits too, and longest: "oldest" must count it.
+            times.append(snapshot.stuck_since or int(last_sync))
         parts = []
         if fresh_ids:
             parts.append(_plural(len(fresh_ids), "new reference", "new references"))
@@ -139,8 +142,8 @@ class SyncLedgerProbe:
             what += " waits" if one else " wait"
             if stale:
                 oldest_at = datetime.fromtimestamp(oldest or last_sync, context.now.tzinfo)
-                reason = (f"{what} to be sent; the oldest has waited since {oldest_at:%Y-%m-%d} and the last "
-                          f"sync was {since} ago: sync has stopped")
+                reason = (f"{what} to be sent; the oldest unsent change dates from {oldest_at:%Y-%m-%d} and the "
+                          f"last sync was {since} ago: sync has stopped")
                 state, action = State.STALE, STOPPED
             else:
                 reason = f"{what} to be sent; the last sync was {since} ago"

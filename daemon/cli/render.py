@@ -75,11 +75,13 @@ def reports(items: Sequence[LibraryReport], *, verbosity: int = NORMAL, all_find
     for item in items:
         lines += ["", f"{item.library.path}", f"  {item.verdict.state.value}: {item.verdict.reason}",
                   f"  next: {item.verdict.next_action}"]
-        for finding in sorted(item.findings, key=lambda f: -f.severity):
-            if show_info or finding.severity >= Severity.WARNING:
-                lines.append(f"  {_MARK[finding.severity]} {finding.code}: {finding.message}")
-                lines += reference_lines([item.to_json() for item in finding.references], finding.more)
-        hidden = sum(1 for f in item.findings if f.severity < Severity.WARNING)
+        # A finding the verdict is folded from is shown whatever its severity: the reason names it.
+        shown = [f for f in item.findings
+                 if show_info or f.severity >= Severity.WARNING or f.verdict is item.verdict.state]
+        for finding in sorted(shown, key=lambda f: -f.severity):
+            lines.append(f"  {_MARK[finding.severity]} {finding.code}: {finding.message}")
+            lines += reference_lines([ref.to_json() for ref in finding.references], finding.more)
+        hidden = len(item.findings) - len(shown)
         if hidden and not show_info:
             lines.append(f"  ({plural(hidden, 'informational finding')}: add -a to see {'it' if hidden == 1 else 'them'})")
     return "\n".join(lines)
@@ -181,7 +183,8 @@ def status(data: Status, *, verbosity: int = NORMAL, now: datetime | None = None
                   f"  next: {report.next_action}",
                   f"  last checked {when(row.last_checked, now)}; last synced {when(report.last_sync, now)}; {held}"]
         for finding in report.findings:
-            if finding.get("references") and finding.get("severity") in ("warning", "error"):
+            if finding.get("references") and (finding.get("severity") in ("warning", "error")
+                                              or finding.get("verdict") == report.verdict.value):
                 lines.append(f"  {finding['code']}:")
                 lines += reference_lines(finding["references"], int(finding.get("more") or 0))
         if verbosity >= VERBOSE:

@@ -177,6 +177,7 @@ class Snapshot:
     stuck_rows: int = 0                     # pending rows of any kind that survived a sync
     unnumbered_rows: int = 0                # idle sync rows with USN 0: created here, never given a server number
     pending_since: int | None = None        # earliest action_timestamp of a pending, not stuck row (epoch s)
+    stuck_since: int | None = None          # earliest action_timestamp of a stuck row (epoch s)
     refs_sequence: int | None = None        # sqlite_sequence's counter for refs
     account: str | None = None              # a one-way hash of the sync user id (misc 6/39): never the id itself
     enl_copy: EnlCopy | None = None         # what the .enl beside the database holds
@@ -354,6 +355,7 @@ def _fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tup
     stuck_refs: set[int] = set()
     pending = stuck_rows = unnumbered = 0
     pending_since: int | None = None
+    stuck_since: int | None = None
     stuck_limit = None if last_sync_s is None else last_sync_s - MISSED_SLACK_SECONDS
     max_usn: int | None = None
     for kind, item_id, item_id2, usn, action, status, stamp in sync_rows:
@@ -364,6 +366,8 @@ def _fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tup
         unnumbered += not busy and usn == 0
         if busy and stamp and not stuck:
             pending_since = stamp if pending_since is None else min(pending_since, stamp)
+        if stuck:
+            stuck_since = stamp if stuck_since is None else min(stuck_since, stamp)
         if usn is not None and (max_usn is None or usn > max_usn):
             max_usn = usn
         if kind == SYNC_TYPE_REFERENCE:
@@ -428,7 +432,7 @@ def _fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tup
         attachments=attachments, unsynced_groups=unsynced_groups,
         integrity=integrity, tables=frozenset(tables), bad_values=tuple(bad), edited_ids=frozenset(edited),
         unsynced_ids=frozenset(unsynced), missed_ids=frozenset(missed), stuck_ids=frozenset(stuck_refs),
-        stuck_rows=stuck_rows, unnumbered_rows=unnumbered, pending_since=pending_since, account=_account(misc.get((6, 39))))
+        stuck_rows=stuck_rows, unnumbered_rows=unnumbered, pending_since=pending_since, stuck_since=stuck_since, account=_account(misc.get((6, 39))))
 
 
 def _account(value: object) -> str | None:

@@ -98,3 +98,13 @@ def test_sync_records_without_a_server_number_are_waiting_work(tmp_path: Path) -
     report = check_library(locate(enl)[0], now=NOW, mounts=())
     assert {f.code: f.count for f in report.findings}.get("sync.unsent-records") == 2
     assert report.verdict.state.value == "pending" and "2 sync records never sent" in report.verdict.reason
+
+
+def test_the_oldest_unsent_change_counts_the_stuck_one(real_copy: Callable[[str], Path]) -> None:
+    # utsmok: five trash moves from 2025-07 wait, and #260's change from 2025-02-20 survived the
+    # last sync; "oldest" named the July date before, which was not the oldest.
+    folder = real_copy("utsmok-endnote-exporter/en21-synced")
+    data = json.loads(run("check", "--json", str(folder / "MyLibrary.enl")).stdout)["libraries"][0]
+    assert data["verdict"] == "stale"
+    assert "the oldest unsent change dates from 2025-02-20" in data["reason"]
+    assert "2025-07-10" not in data["reason"]

@@ -92,3 +92,18 @@ def test_status_times_are_local_with_an_age_and_json_times_are_utc_with_z(tmp_pa
     for value in (data["daemon"]["started_at"], data["daemon"]["last_heartbeat"], data["libraries"][0]["last_checked"],
                   data["libraries"][0]["checked_at"]):
         assert value.endswith("Z") and datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is not None
+
+
+def test_the_finding_behind_the_verdict_is_shown_with_its_references(real_copy: object) -> None:
+    # LamGaahou: "stale: 1 edited reference waits to be sent" comes from sync.edited-after-sync,
+    # an informational finding; its reference #127 was shown only with -a (check) or -v (status).
+    folder = real_copy("LamGaahou-CHS/en20-synced-macos")   # type: ignore[operator]
+    enl = folder / "My EndNote Library.enl"
+    text = run("check", str(enl)).stdout
+    assert "stale: 1 edited reference waits" in text
+    assert "sync.edited-after-sync" in text and "      #127  " in text
+    with Store(paths.state_db()) as store:
+        store.beat(pid=os.getpid(), started_at=datetime.now(UTC).isoformat(), version="test")
+        store.record_pass(StoredReport.from_report(check_library(locate(enl)[0])))
+    status = run("status").stdout
+    assert "sync.edited-after-sync:" in status and "      #127  " in status

@@ -10,6 +10,10 @@ from typing import Any
 
 from endnoted.common import paths
 from endnoted.common.errors import ConfigError
+from endnoted.common.files import read_regular
+
+# A config is a few hundred bytes; anything past this is not one (ENDNOTED_CONFIG=/dev/zero, a log named by mistake).
+MAX_CONFIG_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,8 @@ def load(path: Path | None = None) -> Config:
     if not path.exists():
         return Config()
     try:
-        raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw: dict[str, Any] = tomllib.loads(
+            read_regular(path, limit=MAX_CONFIG_BYTES, what="config file").decode("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"cannot read config file {path}: {error}") from error
     problems: list[str] = []

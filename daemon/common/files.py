@@ -1,4 +1,5 @@
-"""Files endnoted writes: private permissions whatever the umask, and a rename that never replaces.
+"""Files endnoted writes: private permissions whatever the umask, and a rename that never replaces;
+and the one bounded way to read a small file a user names (the config).
 
 Privacy (issue #12): the state folder, `state.db` and its `-wal`/`-shm`, the lock, `integrity.json`,
 the backups folder and every backup are ours alone, 0700 for folders and 0600 for files, even
@@ -22,11 +23,50 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import stat
 import sys
 from pathlib import Path
 
+from endnoted.common.errors import UsageError
+
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a file"
+
+
+def read_regular(path: Path, *, limit: int, what: str) -> bytes:
+    """Given a path a user named, return its bytes: only a regular file of at most `limit` bytes.
+
+    Anything else is one UsageError naming `what` and why: a device (/dev/zero never ends), a FIFO
+    (it would wait for a writer), a folder, or a file larger than `limit` (also one that grows while
+    read: at most limit + 1 bytes are ever read). Opened without blocking and judged on the open
+    descriptor, so nothing can be swapped in between the look and the read. OSError passes through.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UsageError(f"{what} {path} is {_kind(info.st_mode)}, not a regular file; name a file")
+        too_big = UsageError(f"{what} {path} is larger than {limit // 1024} KB; that cannot be a {what}")
+        if info.st_size > limit:
+            raise too_big
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit and (chunk := os.read(fd, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise too_big
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def private_dir(path: Path, *, ours: bool = True) -> Path:

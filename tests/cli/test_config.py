@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import fields
 from pathlib import Path
 
@@ -10,6 +13,9 @@ import pytest
 
 from endnoted.common import config, paths
 from tests.conftest import run
+
+if os.name == "posix":
+    import resource  # POSIX only: caps the child's memory below
 
 
 def shown(*args: str) -> dict[str, object]:
@@ -69,3 +75,30 @@ def test_a_bad_file_is_one_line_listing_every_problem(tmp_path: Path) -> None:
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.count("\n") == 1
     assert "stale_after_hours" in result.stderr and "colour" in result.stderr
+
+
+def _limited(*args: str, config_path: Path) -> subprocess.CompletedProcess[str]:
+    """The real CLI in a child whose address space is capped at 1 GiB, so reading /dev/zero cannot take the machine."""
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+    return subprocess.run([sys.executable, "-m", "endnoted", *args], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "ENDNOTED_CONFIG": str(config_path)}, preexec_fn=cap)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="devices, FIFOs and RLIMIT_AS are POSIX")
+def test_a_config_path_that_is_no_small_regular_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    fifo = tmp_path / "config.fifo"
+    os.mkfifo(fifo)   # nobody ever writes to it: a blocking read would wait forever
+    huge = tmp_path / "huge.toml"
+    huge.write_text("# a comment\n" * (config.MAX_CONFIG_BYTES // 12 + 1))   # valid TOML, only too big
+    (tmp_path / "empty").mkdir()
+    for unfit in (Path("/dev/zero"), fifo, tmp_path, huge):
+        for args in (("config",), ("check", str(tmp_path / "empty"))):
+            result = _limited(*args, config_path=unfit)
+            assert result.returncode == 2, (unfit, args, result.returncode, result.stderr[-500:])
+            assert result.stdout == "" and result.stderr.count("\n") == 1, (unfit, result.stderr[-500:])
+            assert result.stderr.startswith(f"Error: config file {unfit} ") and "Traceback" not in result.stderr
+    # A regular file just under the limit still reads.
+    fine = tmp_path / "fine.toml"
+    fine.write_text("# a comment\n" * ((config.MAX_CONFIG_BYTES - 100) // 12) + "stale_after_hours = 6\n")
+    assert _limited("config", config_path=fine).returncode == 0

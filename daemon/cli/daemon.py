@@ -93,11 +93,11 @@ def status(library: Path | None, as_json: bool) -> None:
     from endnoted.judging.findings import exit_status
     from endnoted.reading.endnote_proc import find_endnote
     from endnoted.state.status import status as read_status
-    from endnoted.state.store import Store
+    from endnoted.state.store import Store, existing
 
     key = str(_one_library(library).path) if library else None
     endnote = [process.to_json() for process in find_endnote()]
-    if not paths.state_db().exists():
+    if existing(paths.state_db()) is None:
         data = read_status(None, key, endnote)
     else:
         with Store(paths.state_db(), readonly=True) as store:
@@ -144,11 +144,11 @@ def history(library: Path | None, as_json: bool) -> None:
     """
     from endnoted.common import paths
     from endnoted.state.history import Entry, timeline
-    from endnoted.state.store import Store
+    from endnoted.state.store import Store, existing
 
     key = str(_one_library(library).path) if library else None
     entries: list[Entry] = []
-    if paths.state_db().exists():
+    if existing(paths.state_db()) is not None:
         with Store(paths.state_db(), readonly=True) as store:
             entries = timeline(store, key)
     if as_json:

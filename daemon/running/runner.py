@@ -45,7 +45,7 @@ from endnoted.running.sdnotify import sd_notify, watchdog_interval
 from endnoted.running.watcher import Watcher, export_target, library_targets, prefs_target
 from endnoted.state.locking import FileLock
 from endnoted.state.records import StoredReport
-from endnoted.state.store import Store
+from endnoted.state.store import Store, existing
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5.0
@@ -81,6 +81,7 @@ class Daemon:
 
     def run(self, stop: threading.Event) -> None:
         """Run until `stop` is set (by SIGTERM/SIGINT or a test); raise AlreadyRunning if another daemon runs."""
+        existing(self.state_db)   # a state folder that cannot be one: say so in one line before the lock trips on it
         lock = FileLock(self.state_db.parent / "daemon.lock", "the endnoted daemon").acquire()
         self.store = Store(self.state_db)
         debouncer = Debouncer(self._changed, quiet=self.config.quiet_seconds, max_wait=self.config.max_wait_seconds)

@@ -75,6 +75,29 @@ def move_aside(path: Path, why: str) -> Path:
     return aside
 
 
+def existing(path: Path) -> Path | None:
+    """Given the state file's path, return it if it exists, None if it does not (the daemon never ran).
+
+    A state folder that cannot hold the file is neither: a file where the folder should be (or in its
+    path), or a folder we may not look into. That is a StateStoreError saying what to do, never
+    "the daemon has never run" or "nothing recorded".
+    """
+    folder = path.parent
+    try:
+        os.stat(folder)
+        os.stat(path)
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        culprit = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), folder)
+        raise StateStoreError(f"the state folder {folder} cannot be used: {culprit} is a file, not a folder; "
+                              "move that file away, or set ENDNOTED_STATE_DIR to a folder") from None
+    except OSError as error:
+        raise StateStoreError(f"the state folder {folder} cannot be used ({error.strerror or error}); "
+                              "fix its permissions, or set ENDNOTED_STATE_DIR to a folder of yours") from None
+    return path
+
+
 class Store:
     """The state database. Give it a path; it creates the folder and applies migrations."""
 
@@ -84,11 +107,12 @@ class Store:
         self.moved_aside: Path | None = None
         try:
             if readonly:
-                if not path.exists():
+                if existing(path) is None:
                     raise StateStoreError(f"no state file at {path}: the daemon has never run "
                                           "(start it with endnoted run or endnoted service install)")
                 self.conn = self._open_readonly(path)
             else:
+                existing(path)   # a state folder that cannot be one: say so, not "File exists"
                 try:
                     self.db = self._open_writable(path)
                 except (sqlite3.Error, DamagedState) as error:

@@ -75,6 +75,23 @@ def test_a_damaged_state_file_is_moved_aside_once_and_a_fresh_one_started(tmp_pa
     no_traceback(history, 0)
 
 
+@pytest.mark.parametrize("where", ["is-a-file", "inside-a-file"])
+def test_a_state_path_that_cannot_be_a_folder_is_named_not_taken_for_a_first_run(tmp_path: Path, where: str) -> None:
+    # ENDNOTED_STATE_DIR (or the default) pointing at a regular file: not "never run", not "nothing recorded".
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("something else\n")
+    state = blocker if where == "is-a-file" else blocker / "endnoted"
+    env = {"ENDNOTED_STATE_DIR": str(state)}
+    for command in (["status"], ["status", "--json"], ["history"], ["history", "--json"]):
+        outcome = endnoted(*command, timeout=30, env=env)
+        line = one_line_error(outcome, 1)      # README, exit codes: 1 = the state is unusable
+        assert f"{blocker} is a file" in line and "ENDNOTED_STATE_DIR" in line, line
+        assert outcome.stdout == "" and "never run" not in line
+    daemon = endnoted("run", "--no-scan", str(tmp_path / "no-library"), timeout=30, env=env)
+    assert f"{blocker} is a file" in one_line_error(daemon, 1)
+    assert blocker.read_text() == "something else\n"
+
+
 def test_everything_of_ours_is_private_under_umask_022(tmp_path: Path) -> None:
     enl = build(tmp_path / "lib", LibrarySpec(refs=synthetic_refs(5, attachments=1), last_sync=days_ago(0.1)))
     state = tmp_path / "state"

@@ -6,6 +6,7 @@ Plain HTTP here (http.client, so any Host or Origin can be sent), against the re
 from __future__ import annotations
 
 import http.client
+import os
 import re
 import time
 from collections.abc import Callable
@@ -118,3 +119,24 @@ def session_at(window: Window) -> tuple[str, str]:
     answer = request(window, "GET", f"{window.path}?token={window.token}")
     assert answer.status == 303 and answer.getheader("Location") == window.path
     return (answer.getheader("Set-Cookie") or "").split(";")[0], ""
+
+
+def test_the_daemon_itself_still_opens_no_listener(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    enl = build(tmp_path / "lib", LibrarySpec(name="Watched", refs=synthetic_refs(3))).resolve()
+    (tmp_path / "config.toml").write_text("scan_roots = []\n")
+    daemon = subprocess.Popen([sys.executable, "-m", "endnoted", "run", "--no-scan", str(enl)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        state = Path(os.environ["ENDNOTED_STATE_DIR"]) / "state.db"
+        deadline = time.monotonic() + 30
+        while not state.exists() and time.monotonic() < deadline:   # up and through its first pass
+            time.sleep(0.1)
+        time.sleep(1)
+        tree = [psutil.Process(daemon.pid), *psutil.Process(daemon.pid).children(recursive=True)]
+        listening = [c for p in tree for c in p.net_connections(kind="all") if c.status == psutil.CONN_LISTEN]
+        assert daemon.poll() is None and listening == []
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=15)

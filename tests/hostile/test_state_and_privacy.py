@@ -86,7 +86,11 @@ def test_a_state_path_that_cannot_be_a_folder_is_named_not_taken_for_a_first_run
         outcome = endnoted(*command, timeout=30, env=env)
         line = one_line_error(outcome, 1)      # README, exit codes: 1 = the state is unusable
         assert f"{blocker} is a file" in line and "ENDNOTED_STATE_DIR" in line, line
-        assert outcome.stdout == "" and "never run" not in line
+        assert "never run" not in line
+        if "--json" in command:   # the same error, as JSON, for the script that asked for JSON
+            assert json.loads(outcome.stdout)["error"] == {"message": line.removeprefix("Error: "), "exit": 1}
+        else:
+            assert outcome.stdout == ""
     daemon = endnoted("run", "--no-scan", str(tmp_path / "no-library"), timeout=30, env=env)
     assert f"{blocker} is a file" in one_line_error(daemon, 1)
     assert blocker.read_text() == "something else\n"

@@ -13,7 +13,7 @@ from datetime import datetime
 from endnoted.common.words import plural
 from endnoted.judging.findings import Finding, Severity, State
 from endnoted.probes.base import Context, references_named
-from endnoted.reading.snapshot import Snapshot
+from endnoted.reading.snapshot import Ledger, Snapshot
 
 SYNC_NOW = "Open the library in EndNote and press Sync."
 STOPPED = ("Open the library in EndNote and press Sync. If it does not sync, the usual causes are: Sync "
@@ -38,12 +38,46 @@ def _plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
+_MARKS = {39: "the sync account (misc 6/39)", 41: "the last-sync time (misc 6/41)",
+          42: "the last sync number (misc 6/42)"}
+
+
+def _ledger_gap(ledger: Ledger) -> str | None:
+    """Say which part of a ledger that once synced is missing, or None when it is whole or never synced.
+
+    A synced library holds a `sync` table and misc 6/39, 6/41 and 6/42; a never-synced one none of
+    them; sync set up but never completed: the table (and maybe the account) without a last sync.
+    Anything else lost part of its record, and judging it `not-synced` or `in-sync` would be a guess
+    (docs/ENDNOTE-RULES.md R11).
+    """
+    recorded = ledger.misc_marks & {41, 42}
+    if not ledger.has_sync_table and ledger.misc_marks:
+        named = " and ".join(_MARKS[mark] for mark in sorted(ledger.misc_marks))
+        return f"{named} record{'s' if len(ledger.misc_marks) == 1 else ''} a sync, but the sync table is missing"
+    if ledger.has_sync_table and recorded and recorded != {41, 42}:
+        (missing,), (present,) = sorted({41, 42} - recorded), sorted(recorded)
+        return f"{_MARKS[missing]} is missing beside {_MARKS[present]}"
+    if ledger.has_sync_table and not recorded and ledger.numbered_rows:
+        return (f"{plural(ledger.numbered_rows, 'sync record was', 'sync records were')} numbered by EndNote Web, "
+                "but the last-sync time and number (misc 6/41, 6/42) are missing")
+    return None
+
+
 class SyncLedgerProbe:
     name = "sync-ledger"
 
     def check(self, snapshot: Snapshot, context: Context) -> Iterator[Finding]:
         ledger = snapshot.ledger
         if ledger is None:
+            return
+        if gone := _ledger_gap(ledger):
+            yield Finding(self.name, "sync.ledger-incomplete", Severity.WARNING,
+                          f"The library's sync ledger is incomplete: {gone}. endnoted cannot tell what was "
+                          "sent to EndNote Web. Make a backup (endnoted backup), then open the library in "
+                          "EndNote and press Sync; if EndNote reports an error, see its Sync Status.",
+                          verdict=State.UNKNOWN, reason=f"The sync ledger is incomplete: {gone}",
+                          action="Make a backup (endnoted backup), then open the library in EndNote and press "
+                                 "Sync; if EndNote reports an error, see its Sync Status.")
             return
         if not ledger.has_sync_table:
             yield Finding(self.name, "sync.not-configured", Severity.INFO,

@@ -109,6 +109,10 @@ class Ledger:
     missed: int
     orphan_rows: int
     sync_rows: int
+    # Which of misc 6/39 (sync user), 6/41 (last sync), 6/42 (last USN) exist: every real synced
+    # sample holds all three beside a `sync` table, every never-synced one none (docs/ENDNOTE-RULES.md R11).
+    misc_marks: frozenset[int] = frozenset()
+    numbered_rows: int = 0   # sync rows the server numbered (USN > 0): they prove a sync happened
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -423,7 +427,9 @@ def _fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tup
         last_sync=None if last_sync_ms is None else datetime.fromtimestamp(last_sync_ms / 1000.0, UTC),
         last_usn=last_usn, max_usn=max_usn,
         pending=pending, edited_after_sync=len(edited), unsynced=len(unsynced), missed=len(missed),
-        orphan_rows=orphans, sync_rows=len(sync_rows))
+        orphan_rows=orphans, sync_rows=len(sync_rows),
+        misc_marks=frozenset(sub for code, sub in misc if code == 6 and sub in (39, 41, 42)),
+        numbered_rows=sum(1 for row in sync_rows if row[3]))
     return Snapshot(
         library=library, taken_at=taken_at, status=Status.OK,
         counts=Counts(live, trashed, len(file_rows), len(group_kinds)), ledger=ledger,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from endnoted.demo.builder import LibrarySpec, build, days_ago, synthetic_refs
+from endnoted.demo.builder import LibrarySpec, build, days_ago, edit, synthetic_refs
 from tests.conftest import run, tree_hash
 
 
@@ -259,3 +259,36 @@ def test_a_write_cut_off_by_a_crash_is_not_called_damaged(tmp_path: Path) -> Non
     assert backup.exit_code == 1 and "unfinished write" in assert_one_line_error(backup, 1)
     assert not list((tmp_path / "out").glob("*.enlx"))
     assert tree_hash(enl.parent) == before    # the journal is EndNote's to roll back, never ours
+
+
+# --- a sync ledger that lost part of its record is unknown, never not-synced or in-sync ------------
+
+LEDGER_CUTS = {
+    "no sync table": "DROP TABLE sync",
+    "no last-sync rows": "DELETE FROM misc WHERE code = 6 AND subcode IN (41, 42)",
+    "no last sync number": "DELETE FROM misc WHERE code = 6 AND subcode = 42",
+    "no last-sync time": "DELETE FROM misc WHERE code = 6 AND subcode = 41",
+}
+
+
+@pytest.mark.parametrize("cut", sorted(LEDGER_CUTS))
+def test_a_synced_library_whose_ledger_lost_a_part_is_unknown(real_copy: Callable[[str], Path], cut: str) -> None:
+    # The attacker dropped `sync` from the real EndNote 21 sample, whose misc 6/41 and 6/42 still
+    # record a 2025 sync: endnoted said `not-synced`, exit 0. Every real synced sample holds the
+    # table and all three misc rows (docs/ENDNOTE-RULES.md R11).
+    library = real_copy("utsmok-endnote-exporter/en21-synced")
+    enl = library / "MyLibrary.enl"
+    with edit(database_of(enl)) as connection:
+        connection.execute(LEDGER_CUTS[cut])
+    before = tree_hash(library)
+    started = time.monotonic()
+    result = run("check", "--json", str(enl))
+    assert time.monotonic() - started < 60
+    assert "Traceback" not in result.stderr + result.stdout
+    report = json.loads(result.stdout)["libraries"][0]
+    codes = {finding["code"] for finding in report["findings"]}
+    assert (result.exit_code, report["verdict"]) == (3, "unknown"), (report["verdict"], sorted(codes))
+    assert "sync.ledger-incomplete" in codes and "sync.not-configured" not in codes
+    reason = next(f["message"] for f in report["findings"] if f["code"] == "sync.ledger-incomplete")
+    assert ("sync table is missing" in reason) == (cut == "no sync table")
+    assert tree_hash(library) == before

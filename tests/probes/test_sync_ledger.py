@@ -29,7 +29,14 @@ def test_sync_configured_but_never_completed(tmp_path: Path) -> None:
     enl = library(tmp_path)
     assert "sync.never-completed" not in codes(enl, mounts=())
     with edit(enl.with_suffix(".Data") / "sdb" / "sdb.eni") as db:
+        # Set up, never completed: the table, no last-sync time or number, nothing numbered by the
+        # server. A last-sync time alone gone (the number still there) is a ledger cut short instead.
         db.execute("DELETE FROM misc WHERE code = 6 AND subcode = 41")
+    found = codes(enl, mounts=())
+    assert "sync.ledger-incomplete" in found and "sync.never-completed" not in found
+    with edit(enl.with_suffix(".Data") / "sdb" / "sdb.eni") as db:
+        db.execute("DELETE FROM misc WHERE code = 6 AND subcode = 42")
+        db.execute("UPDATE sync SET usn = 0")
     assert "sync.never-completed" in codes(enl, mounts=())
 
 

@@ -239,8 +239,12 @@ def proof(archive: Path, result: Any) -> str:
 
 
 def restored(result: Any) -> str:
-    return (f"Restored and proven: {result.enl} ({plural(result.counts.references, 'reference')}, "
+    line = (f"Restored and proven: {result.enl} ({plural(result.counts.references, 'reference')}, "
             f"{plural(result.attachment_files, 'attachment file')}). Open it in EndNote with File → Open Library.")
+    if result.enl_references is not None:
+        line += (f"\n  Its .enl is the library's own, carried by the backup and proven "
+                 f"({plural(result.enl_references, 'reference')}, some the database lacked).")
+    return line
 
 
 def libraries(found: Sequence[Any]) -> str:

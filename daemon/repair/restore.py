@@ -6,6 +6,14 @@ bounded reader (`reading/archive.py`). The final names are taken without replace
 (`common/files.rename_noreplace`): if another program creates `NAME.enl` or `NAME.Data` while we
 extract, the restore stops and leaves both alone. A name longer than a filesystem allows, or a
 `--to` that is a file, is a usage error.
+
+A backup that carries the library's `.enl` (`endnoted-enl/Name.enl`: the `.enl` held references the
+live database lacked, docs/ENDNOTE-RULES.md R6) is put back as it was: that `.enl` becomes the
+restored library's `NAME.enl` (an `enl_refs` or full SQLite `.enl`, variants EndNote itself writes,
+ENDNOTE-FORMAT.md §1.3), proven to open and hold as many references as the backup's proof counted;
+otherwise `NAME.enl` is EndNote 20+'s 4-byte stub. An X-era (MyISAM) archive is intact for `verify`
+but not restored: its `.enl` is a copy of tables endnoted cannot prove, so restore refuses it with a
+usage error (exit 2) and sends the user to EndNote's File → Open → Compressed Library.
 """
 
 from __future__ import annotations
@@ -19,7 +27,8 @@ from pathlib import Path
 from endnoted.common.errors import ArchiveRejected, BackupError, UsageError
 from endnoted.common.files import rename_noreplace
 from endnoted.reading.archive import extract_member, open_archive
-from endnoted.reading.enlx import prove
+from endnoted.reading.enl_copy import read_enl
+from endnoted.reading.enlx import ENL_MEMBER_DIR, prove
 from endnoted.reading.library import Layout, Library
 from endnoted.reading.snapshot import Counts, Status, take
 
@@ -32,9 +41,11 @@ class RestoreResult:
     enl: Path
     counts: Counts
     attachment_files: int
+    enl_references: int | None = None   # the backup carried the library's .enl, restored as NAME.enl
 
     def to_json(self) -> dict[str, object]:
         return {"library": str(self.enl), "attachment_files": self.attachment_files,
+                "enl_references": self.enl_references,
                 "counts": {"references": self.counts.references, "trashed": self.counts.trashed,
                            "attachments": self.counts.attachments, "groups": self.counts.groups}}
 
@@ -62,7 +73,10 @@ def restore(archive: Path, to: Path, name: str | None = None) -> RestoreResult:
     _check_name(name)
     proof = prove(archive)
     if proof.legacy or proof.counts is None:
-        raise ArchiveRejected(f"{archive} is an X-era compressed library; open it in EndNote itself")
+        # Intact (verify says so), but not restorable here: refuse as a request endnoted does not do.
+        raise UsageError(f"{archive} is an X-era (EndNote X1–X9.2) compressed library: it is intact, but endnoted "
+                         "restores only SQLite-era libraries (X9.3 and later); open it in EndNote with "
+                         "File → Open → Compressed Library")
     _target_folder(to)
     enl, data = to / f"{name}.enl", to / f"{name}.Data"
     if os.path.lexists(enl) or os.path.lexists(data):
@@ -79,13 +93,16 @@ def restore(archive: Path, to: Path, name: str | None = None) -> RestoreResult:
     placed: list[Path] = []
     try:
         staged = scratch / f"{name}.Data"
-        _extract(archive, staged)
-        (scratch / f"{name}.enl").write_bytes(b"Eds1")  # EndNote 20+'s stub: the data lives in Name.Data
+        carried = _extract(archive, staged, scratch / f"{name}.enl")
+        if not carried:
+            (scratch / f"{name}.enl").write_bytes(b"Eds1")  # EndNote 20+'s stub: the data lives in Name.Data
         library = Library(scratch / f"{name}.enl", name, scratch / f"{name}.enl", staged, Layout.SQLITE)
         snap = take(library, integrity=True)
         if snap.status is not Status.OK or snap.counts != proof.counts:
             raise BackupError(f"the restored library does not match the backup ({snap.problem or snap.counts}); "
                               "nothing was kept")
+        if carried and len(read_enl(scratch / f"{name}.enl").rows) != proof.enl_references:
+            raise BackupError("the restored library's .enl does not match the one the backup carries; nothing was kept")
         rename_noreplace(staged, data)
         placed.append(data)
         rename_noreplace(scratch / f"{name}.enl", enl)
@@ -99,7 +116,7 @@ def restore(archive: Path, to: Path, name: str | None = None) -> RestoreResult:
         raise BackupError(f"cannot restore into {to}: {error.strerror or error}; nothing was kept") from error
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return RestoreResult(enl, proof.counts, len(proof.attachments))
+    return RestoreResult(enl, proof.counts, len(proof.attachments), proof.enl_references if carried else None)
 
 
 def _take_back(placed: list[Path]) -> None:
@@ -108,11 +125,19 @@ def _take_back(placed: list[Path]) -> None:
         shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
 
 
-def _extract(archive: Path, target: Path) -> None:
+def _extract(archive: Path, target: Path, enl: Path) -> bool:
+    """Extract the archive into `target` (NAME.Data); a carried `endnoted-enl/*.enl` becomes `enl`. True if one did."""
     target.mkdir(parents=True)
     root = target.resolve()
+    carried = False
     with open_archive(archive) as (source, infos):
         for info in infos:
+            if info.filename.startswith(f"{ENL_MEMBER_DIR}/"):
+                if not carried and not info.is_dir() and info.filename.lower().endswith(".enl") \
+                        and "/" not in info.filename[len(ENL_MEMBER_DIR) + 1:]:
+                    extract_member(source, info, enl, archive)   # the library's own .enl, put back beside it
+                    carried = True
+                continue   # endnoted's own folder: never part of NAME.Data
             destination = (target / info.filename).resolve()
             if destination != root and root not in destination.parents:
                 raise ArchiveRejected(f"{archive}: member {info.filename!r} would land outside the library")
@@ -121,3 +146,4 @@ def _extract(archive: Path, target: Path) -> None:
                 continue
             destination.parent.mkdir(parents=True, exist_ok=True)
             extract_member(source, info, destination, archive)
+    return carried

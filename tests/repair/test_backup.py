@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -271,3 +272,16 @@ def test_a_damaged_library_is_not_backed_up_and_nothing_is_left(lib: Path, tmp_p
     result = run("backup", "--to", str(tmp_path / "out"), str(lib))
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert not any((tmp_path / "out").iterdir()) if (tmp_path / "out").exists() else True
+
+
+def test_restore_refuses_an_x_era_archive_that_verify_calls_intact(realworld: Path, tmp_path: Path) -> None:
+    # verify says intact (exit 0); restore used to say it "does not prove itself" (exit 4). It is
+    # sound, endnoted just does not restore that era: one line, exit 2, nothing written.
+    archive = Path(shutil.copy(realworld / "Dingpx-Endnote/x9-synced-macos/My EndNote Library.enlx", tmp_path))
+    assert run("verify", str(archive)).exit_code == 0
+    result = run("restore", str(archive), "--to", str(tmp_path / "out"))
+    assert result.exit_code == 2 and result.stdout == ""
+    line = result.stderr.strip()
+    assert "\n" not in line and "X-era" in line and "it is intact" in line
+    assert "File → Open → Compressed Library" in line and "does not prove itself" not in line
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

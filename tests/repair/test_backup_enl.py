@@ -65,3 +65,27 @@ def test_a_carried_enl_that_does_not_open_fails_verify(real_copy: Callable[[str]
             target.writestr(info, b"not a database" if info.filename.startswith(ENL_MEMBER_DIR) else data)
     result = run("verify", str(broken))
     assert result.exit_code == 4 and "does not open as a copy of references" in result.stderr
+
+
+def test_restore_puts_the_carried_enl_back_as_the_library_s_enl(real_copy: Callable[[str], Path],
+                                                                 tmp_path: Path) -> None:
+    # It used to write a 4-byte stub as Restored.enl and leave the carried one inside
+    # Restored.Data/endnoted-enl/, without a word: the 6 references only the .enl held were hidden.
+    folder = real_copy("utsmok-endnote-exporter/en21-synced")
+    before = tree_hash(folder)
+    backup = json.loads(run("backup", "--json", "--no-attachments", "--to", str(tmp_path / "out"),
+                            str(folder / "MyLibrary.enl")).stdout)["backup"]
+    text = run("restore", backup["path"], "--to", str(tmp_path / "text"), "--name", "Restored")
+    assert text.exit_code == 0, text.stderr
+    assert "Its .enl is the library's own, carried by the backup and proven (251 references" in text.stdout
+    result = run("restore", "--json", backup["path"], "--to", str(tmp_path / "r"), "--name", "Restored")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["enl_references"] == 251 and data["counts"]["references"] == 240
+    restored = tmp_path / "r" / "Restored.enl"
+    assert restored.stat().st_size > 4 and not (tmp_path / "r" / "Restored.Data" / ENL_MEMBER_DIR).exists()
+    with sqlite3.connect(f"file:{restored}?mode=ro", uri=True) as db:
+        assert db.execute("SELECT count(*) FROM refs WHERE trash_state = 0").fetchone()[0] == 251
+    check = json.loads(run("check", "--json", str(restored)).stdout)["libraries"][0]
+    assert "enl.holds-missing-references" in {finding["code"] for finding in check["findings"]}
+    assert tree_hash(folder) == before

@@ -133,6 +133,24 @@ def _json_error(ctx: click.Context, message: str, exit_status: int) -> None:
         emit_json({"schema": 1, "error": {"message": message, "exit": int(exit_status)}})
 
 
+class PathParam(click.Path):
+    """The type of every path argument and option: a Path, and never "" (which would quietly mean this folder)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value == "":
+            if isinstance(param, click.Option):
+                name = "/".join(param.opts)
+            else:
+                name = param.human_readable_name if param is not None else "a path"
+            raise UsageError(f"{name} is an empty path, which names nothing; give a file or folder (. is this folder)")
+        return super().convert(value, param, ctx)
+
+
+def path_type(**settings: Any) -> PathParam:
+    """A path parameter's type (settings as click.Path's); every command uses it: tests/cli/test_app.py checks."""
+    return PathParam(path_type=Path, **settings)
+
+
 json_option = click.option("--json", "as_json", is_flag=True, callback=_remember_json,
                            help="Print JSON (a stable shape with a schema number).")
 

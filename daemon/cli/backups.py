@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from endnoted.cli import render
-from endnoted.cli.app import _config, _one_library, _store, cli, emit_json, json_option
+from endnoted.cli.app import _config, _one_library, _store, cli, emit_json, json_option, path_type
 from endnoted.common.errors import ArchiveRejected, ExitStatus, StateStoreError
 from endnoted.common.timefmt import now_z
 
@@ -34,8 +34,8 @@ def _progress_bar(enabled: bool) -> Any:
 
 
 @cli.command()
-@click.argument("library", type=click.Path(path_type=Path))
-@click.option("--to", "folder", type=click.Path(path_type=Path), help="Folder for the backup (default: config).")
+@click.argument("library", type=path_type())
+@click.option("--to", "folder", type=path_type(), help="Folder for the backup (default: config).")
 @click.option("--no-attachments", is_flag=True, help="Leave attached files out (the database only).")
 @click.option("--folder", "as_folder", is_flag=True,
               help="A plain folder copy (Name.enl + Name.Data) instead of a .enlx; for libraries over 4 GB.")
@@ -80,7 +80,7 @@ def backup(library: Path, folder: Path | None, no_attachments: bool, as_folder: 
 
 
 @cli.command()
-@click.argument("archive", type=click.Path(path_type=Path))
+@click.argument("archive", type=path_type())
 @json_option
 def verify(archive: Path, as_json: bool) -> None:
     """Prove any .enlx (ours or EndNote's): CRCs, safe member names, database structure and counts.
@@ -101,7 +101,7 @@ def verify(archive: Path, as_json: bool) -> None:
 
 
 @cli.command("backups")
-@click.argument("library", required=False, type=click.Path(path_type=Path))
+@click.argument("library", required=False, type=path_type())
 @json_option
 def list_backups(library: Path | None, as_json: bool) -> None:
     """List recorded backups (all, or one library's) and whether each still proves itself.
@@ -140,8 +140,8 @@ def list_backups(library: Path | None, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("archive", type=click.Path(path_type=Path))
-@click.option("--to", "folder", required=True, type=click.Path(path_type=Path), help="Folder to restore into.")
+@click.argument("archive", type=path_type())
+@click.option("--to", "folder", required=True, type=path_type(), help="Folder to restore into.")
 @click.option("--name", help="Name of the new library (default: the backup's file name).")
 @json_option
 def restore(archive: Path, folder: Path, name: str | None, as_json: bool) -> None:

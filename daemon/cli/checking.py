@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from endnoted.cli.app import _config, _locate_all, cli, emit_json, json_option, verbosity
+from endnoted.cli.app import _config, _locate_all, cli, emit_json, json_option, path_type, verbosity
 from endnoted.common.errors import EndnotedError, ExitStatus, ExportError, LibraryNotFound, UsageError
 from endnoted.common.words import plural
 
@@ -18,8 +18,8 @@ from endnoted.common.words import plural
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--export", "export", type=click.Path(path_type=Path),
+@click.argument("paths", nargs=-1, required=True, type=path_type())
+@click.option("--export", "export", type=path_type(),
               help="A Web export (EndNote XML, RIS or tab-delimited) to compare with the library.")
 @click.option("--stale-after", type=click.FloatRange(0), metavar="HOURS",
               help="How old the last sync may be while changes wait (default from config: 24).")
@@ -75,8 +75,8 @@ def check(paths: tuple[Path, ...], export: Path | None, stale_after: float | Non
 
 
 @cli.command()
-@click.argument("library", type=click.Path(path_type=Path))
-@click.argument("other", metavar="EXPORT_OR_LIBRARY", type=click.Path(path_type=Path))
+@click.argument("library", type=path_type())
+@click.argument("other", metavar="EXPORT_OR_LIBRARY", type=path_type())
 @json_option
 @click.option("--limit", default=50, show_default=True, help="How many references to list per section.")
 @click.option("--force", is_flag=True, help="Compare even when the other side does not look like this library's.")
@@ -144,7 +144,7 @@ def _demo_commands(enl: Path, keep: Path | None) -> list[tuple[str, str]]:
 
 
 @cli.command(short_help="Build a demo library with a sync problem, check it, and keep it to try commands on.")
-@click.option("--keep", type=click.Path(path_type=Path), metavar="DIR",
+@click.option("--keep", type=path_type(), metavar="DIR",
               help="Build (or with --clean, remove) the demo library in DIR instead of endnoted's data folder.")
 @click.option("--clean", is_flag=True, help="Remove the demo library instead of building it.")
 @json_option

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from endnoted.cli import render
-from endnoted.cli.app import _config, _one_library, cli, emit_json, json_option, logger, verbosity
+from endnoted.cli.app import _config, _one_library, cli, emit_json, json_option, logger, path_type, verbosity
 from endnoted.common.errors import AlreadyRunning, ExitStatus
 
 # Function-local imports below are on purpose: each command imports the core it runs inside its
@@ -20,8 +20,8 @@ from endnoted.common.errors import AlreadyRunning, ExitStatus
 
 
 @cli.command("run")
-@click.argument("libraries", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--metrics-file", type=click.Path(path_type=Path),
+@click.argument("libraries", nargs=-1, type=path_type())
+@click.option("--metrics-file", type=path_type(),
               help="Also write a Prometheus node_exporter text-file here (default: metrics_file in the config).")
 @click.option("--no-scan", is_flag=True, help="Do not scan Documents, Desktop and home for libraries.")
 def run_daemon(libraries: tuple[Path, ...], metrics_file: Path | None, no_scan: bool) -> None:
@@ -76,7 +76,7 @@ def _repair_mode(configured: str) -> str:
 
 
 @cli.command()
-@click.argument("library", required=False, type=click.Path(path_type=Path))
+@click.argument("library", required=False, type=path_type())
 @json_option
 def status(library: Path | None, as_json: bool) -> None:
     """Show what the daemon knows: each library's verdict, reason and next action, and the daemon's health.
@@ -132,7 +132,7 @@ def list_libraries(as_json: bool, no_scan: bool) -> None:
 
 
 @cli.command()
-@click.argument("library", required=False, type=click.Path(path_type=Path))
+@click.argument("library", required=False, type=path_type())
 @json_option
 def history(library: Path | None, as_json: bool) -> None:
     """Show the timeline of syncs (USN and pending before/after), verdict changes, drops in references and alerts.
@@ -158,7 +158,7 @@ def history(library: Path | None, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Where to write the bundle (.zip).")
+@click.option("-o", "--output", type=path_type(), help="Where to write the bundle (.zip).")
 def report(output: Path | None) -> None:
     """Write a support bundle (zip) for a help desk, with personal data redacted.
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from endnoted import __version__
-from endnoted.cli.app import cli
+from endnoted.cli.app import cli, path_type
 
 
 def _escape(text: str) -> str:
@@ -98,7 +98,7 @@ def pages() -> dict[str, str]:
 
 
 @cli.command(short_help="Write endnoted's man pages (one per command) into a folder.")
-@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folder", type=path_type(file_okay=False))
 def manpage(folder: Path) -> None:
     """Write a man page for endnoted and for each of its commands into FOLDER, made from their help.
 

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from endnoted.cli import render
-from endnoted.cli.app import _config, _one_library, _store, cli, emit_json, json_option
+from endnoted.cli.app import _config, _one_library, _store, cli, emit_json, json_option, path_type
 from endnoted.common.errors import ExitStatus, UsageError, WizardStopped
 from endnoted.judging.findings import State
 
@@ -206,13 +206,13 @@ class TerminalWizard:
 
 
 @cli.command()
-@click.argument("library", required=False, type=click.Path(path_type=Path))
+@click.argument("library", required=False, type=path_type())
 @click.option("--situation", type=click.Choice(["desktop-right", "new-library", "web-right"]),
               help="Which copy is right (otherwise the wizard asks).")
-@click.option("--new-library", type=click.Path(path_type=Path),
+@click.option("--new-library", type=path_type(),
               help="With --situation new-library: the library that should become the synced one.")
-@click.option("--backup-dir", type=click.Path(path_type=Path), help="Where step 0 writes its backup.")
-@click.option("--export", "export", type=click.Path(path_type=Path),
+@click.option("--backup-dir", type=path_type(), help="Where step 0 writes its backup.")
+@click.option("--export", "export", type=path_type(),
               help="A fresh Web export, to show what the Web holds that this library lacks.")
 @click.option("--status", "show_status", is_flag=True,
               help="Show the run waiting on this library (with no LIBRARY: every run under way) and exit.")

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from endnoted.cli.app import _config, _one_library, _store, cli
+from endnoted.cli.app import _config, _one_library, _store, cli, path_type
 
 
 @cli.command("open")
-@click.argument("library", required=False, type=click.Path(path_type=Path))
+@click.argument("library", required=False, type=path_type())
 @click.option("--no-browser", is_flag=True,
               help="Print the link instead of opening a browser (for tests, or to paste into one yourself).")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=False,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +54,10 @@ class RestoreResult:
 def _check_name(name: str) -> None:
     if not name or "/" in name or "\\" in name or "\x00" in name or name in (".", "..") or name.strip() != name:
         raise UsageError(f"{name!r} is not a usable library name")
+    if any(unicodedata.category(character) == "Cc" for character in name):
+        # A line break or tab in a file name breaks every listing, script and log line that shows it.
+        raise UsageError(f"{name!r} is not a usable library name: it holds a control character "
+                         "(a line break, a tab); choose a --name of printable characters")
     if len(os.fsencode(name)) > NAME_MAX_BYTES:
         raise UsageError(f"the library name is {len(os.fsencode(name))} bytes long; file systems allow "
                          f"{NAME_MAX_BYTES} (choose a shorter --name)")

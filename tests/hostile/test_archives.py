@@ -200,7 +200,7 @@ def test_restore_into_a_folder_it_may_not_write_is_one_line(tmp_path: Path, prov
     assert list(target.iterdir()) == []
 
 
-@pytest.mark.parametrize("name", ["a/b", "..", ".", " padded "])
+@pytest.mark.parametrize("name", ["a/b", "..", ".", " padded ", "a\nb", "tab\there", "bell\x07", "c1\x85"])
 def test_restore_refuses_a_name_that_is_no_file_name(tmp_path: Path, proven: Path, name: str) -> None:
     outcome = endnoted("restore", "--to", str(tmp_path / "r"), "--name", name, str(proven), timeout=60)
     assert "not a usable library name" in one_line_error(outcome, 2)

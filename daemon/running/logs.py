@@ -5,7 +5,8 @@
   our own, since the journal stamps every line already.
 - Otherwise the daemon writes a rotating log file in the platform's log folder (platformdirs'
   `user_log_dir`): on Windows the logon task runs `pythonw`, whose stderr is None, and on macOS
-  launchd never rotates the files it is given. In a terminal, the lines also go to stderr.
+  launchd never rotates the files it is given. In a terminal, the lines also go to stderr; elsewhere
+  one line on stderr says where the file is.
 - One-shot commands (`check`, `status`, …) log warnings to stderr only.
 
 `report` adds the (redacted) tail of the log file to the support bundle.
@@ -120,6 +121,9 @@ def setup(verbosity: int, *, daemon: bool = False, stream: TextIO | None = None,
             console = logging.StreamHandler(stream)
             console.setFormatter(logging.Formatter(FORMAT))
             handlers.append(console)
+        elif stream is not None and where.file is not None:
+            # Lines go only to the file: one line on stderr says where, or whoever started us sees nothing.
+            print(f"endnoted: the daemon logs to {where.file}", file=stream, flush=True)
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)

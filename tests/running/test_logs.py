@@ -138,4 +138,28 @@ def test_the_daemon_writes_its_start_up_line_to_its_log_file(tmp_path: Path) -> 
     assert f"libraries: {enl}" in line and "notifier: " in line
     if sys.platform.startswith("linux"):
         assert "WARNING endnoted.running.runner: notifications: " in text    # no session bus: said, not hidden
-    assert err == ""                                                      # nothing lost to a stderr nobody reads
+    # Whoever started it (a shell with 2>file, launchd's err log) is told where the log is, in one line.
+    assert err == f"endnoted: the daemon logs to {folder / 'endnoted.log'}\n"
+
+
+def test_under_journald_the_daemon_says_nothing_about_a_log_file(tmp_path: Path) -> None:
+    # stderr is the journal stream (a real file whose device and inode are in JOURNAL_STREAM, as systemd
+    # sets them): the log is stderr itself, so there is no file to point to.
+    enl = build(tmp_path / "lib", LibrarySpec(name="Thesis", refs=synthetic_refs(3), last_sync=days_ago(0.1)))
+    journal = tmp_path / "journal"
+    with journal.open("w") as stream:
+        info = os.fstat(stream.fileno())
+        env = {**os.environ, "ENDNOTED_LOG_DIR": str(tmp_path / "logs"), "DBUS_SESSION_BUS_ADDRESS": "",
+               "JOURNAL_STREAM": f"{info.st_dev}:{info.st_ino}"}
+        daemon = subprocess.Popen([sys.executable, "-m", "endnoted", "run", "--no-scan", str(enl)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=stream)
+        try:
+            deadline = time.monotonic() + 30
+            while " starting (" not in journal.read_text() and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            daemon.wait(timeout=20)
+    text = journal.read_text()
+    assert " starting (" in text and text.startswith("<") and "logs to" not in text
+    assert not (tmp_path / "logs").exists()

@@ -92,7 +92,10 @@ def test_a_state_path_that_cannot_be_a_folder_is_named_not_taken_for_a_first_run
         else:
             assert outcome.stdout == ""
     daemon = endnoted("run", "--no-scan", str(tmp_path / "no-library"), timeout=30, env=env)
-    assert f"{blocker} is a file" in one_line_error(daemon, 1)
+    # Its stderr is not a terminal: the line saying where its log goes comes first, then the one error line.
+    assert daemon.code == 1 and "Traceback" not in daemon.stderr
+    assert [line for line in daemon.stderr.splitlines() if line.startswith("Error: ")] == \
+        [daemon.stderr.splitlines()[-1]] and f"{blocker} is a file" in daemon.stderr.splitlines()[-1]
     assert blocker.read_text() == "something else\n"
 
 

@@ -131,3 +131,38 @@ def test_a_plain_editable_install_finds_every_package(tmp_path: Path) -> None:
     assert status.returncode == 0 and "installed: no" in status.stdout, status.stderr
     doctor = subprocess.run([endnoted, "doctor", "--no-ask"], env=env, capture_output=True, text=True, timeout=120)
     assert doctor.returncode in (0, 3) and "Error" not in doctor.stderr, doctor.stderr
+
+
+def _readme_set_up_commands() -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Set-up on a fresh machine", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line.split("   #", 1)[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_the_readme_first_command_installs_and_runs_the_demo_on_a_fresh_home(tmp_path: Path) -> None:
+    # As written, in a HOME nobody used and a PATH without pipx's folder of commands (a fresh machine):
+    # `pipx install . && endnoted demo` failed there with "command not found". Real pipx, real install.
+    install, test = _readme_set_up_commands()
+    assert test == "./scripts/test" and "pipx install ." in install and "endnoted" in install.split("pipx install .")[1]
+    pipx = shutil.which("pipx")
+    if pipx is None:
+        if os.environ.get("CI"):
+            pytest.fail("pipx is missing: ./scripts/test installs Debian's pipx package")
+        pytest.skip("needs pipx (./scripts/test installs it)")
+    source = tmp_path / "src"
+    for name in _tracked_files():
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, source / name)
+    home = tmp_path / "fresh-home"
+    home.mkdir()
+    # Only the system's folders of commands: no venv of ours, no ~/.local/bin, nothing that has `endnoted`.
+    path = os.pathsep.join(folder for folder in os.environ["PATH"].split(os.pathsep)
+                           if folder and shutil.which("endnoted", path=folder) is None
+                           and not Path(folder).is_relative_to(ROOT))
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith(("PIPX_", "ENDNOTED_", "VIRTUAL_ENV", "XDG_"))}
+    env.update(HOME=str(home), PATH=path)
+    done = subprocess.run(["bash", "-c", install], cwd=source, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-3000:])
+    assert "Demo Library" in done.stdout and "endnoted check" in done.stdout
+    assert (home / ".local" / "bin" / "endnoted").exists()

@@ -58,14 +58,17 @@ def test_the_systemd_unit_passes_systemd_analyze_verify(odd_home: Path, program:
     unit.write_bytes(rendered.content)
     runtime = tmp_path / "runtime"
     runtime.mkdir(mode=0o700)
+    # Documentation= names our man page; verify runs `man` on it, so install the pages as the README says.
+    pages = tmp_path / "man"
+    assert run("manpage", str(pages / "man1")).exit_code == 0
     result = subprocess.run([analyze, "--user", "verify", str(unit)], capture_output=True, text=True, check=False,
-                            env={**os.environ, "XDG_RUNTIME_DIR": str(runtime)})
+                            env={**os.environ, "XDG_RUNTIME_DIR": str(runtime), "MANPATH": str(pages)})
     assert result.returncode == 0, result.stderr
-    assert result.stderr == "", result.stderr   # unknown keys and bad values only show here
+    assert result.stderr == "", result.stderr   # unknown keys, bad values and missing pages only show here
     text = rendered.content.decode()
     assert f'ExecStart="{program}" run' in text
     for setting in ("Type=notify", "WatchdogSec=", "Restart=on-failure", "WantedBy=default.target", "UMask=0077",
-                    "Documentation=https://", "NoNewPrivileges=yes", "RestrictAddressFamilies=AF_UNIX",
+                    "Documentation=man:endnoted(1)\n", "NoNewPrivileges=yes", "RestrictAddressFamilies=AF_UNIX",
                     "SystemCallFilter=@system-service", "RestrictSUIDSGID=yes"):
         assert setting in text
     interpreter = autostart.render("linux", home=odd_home, program=Path("/opt/py 3/bin/python3")).content.decode()

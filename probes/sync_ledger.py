@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
+from endnoted.common.timefmt import duration
 from endnoted.common.words import plural
 from endnoted.judging.findings import Finding, Severity, State
 from endnoted.probes.base import Context, references_named
@@ -24,14 +25,6 @@ CONFLICTS = ("Open the library in EndNote: if a Sync Conflicts group shows, sele
              "Conflicts… to keep the right version; then press Sync. If the items stay, see EndNote's Sync Status "
              "for the error.")
 NEVER_SYNCED = "Nothing to do, unless it should sync: EndNote → Preferences → Sync."
-
-
-def _age(seconds: float) -> str:
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} minutes"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.0f} hours"
-    return f"{seconds / 86400:.0f} days"
 
 
 def _plural(count: int, one: str, many: str) -> str:
@@ -123,7 +116,7 @@ class SyncLedgerProbe:
         age = (context.now - ledger.last_sync).total_seconds()
         if age > context.stale_after_seconds:
             yield Finding(self.name, "sync.overdue", Severity.INFO,
-                          f"The last sync was {age / 86400:.1f} days ago; Sync Automatically runs every 15 minutes "
+                          f"The last sync was {duration(age)} ago; Sync Automatically runs every 15 minutes "
                           "while EndNote is open. Check it is on in Preferences → Sync.")
 
     def _waiting(self, snapshot: Snapshot, context: Context, last_sync: float) -> Iterator[Finding]:
@@ -168,7 +161,7 @@ class SyncLedgerProbe:
         oldest = min(times) if times else None
         waited = 0.0 if oldest is None else (context.now.timestamp() - oldest)
         stale = waited > context.stale_after_seconds
-        since = _age((context.now - ledger.last_sync).total_seconds())
+        since = duration((context.now - ledger.last_sync).total_seconds())
         reason, state, action = "", State.PENDING, ""
         if parts:
             what = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]

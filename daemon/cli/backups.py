@@ -13,7 +13,7 @@ import click
 from endnoted.cli import render
 from endnoted.cli.app import _config, _one_library, _store, cli, emit_json, json_option, path_type
 from endnoted.common.errors import ArchiveRejected, ExitStatus, StateStoreError
-from endnoted.common.timefmt import now_z
+from endnoted.common.timefmt import iso_z
 
 # Function-local imports below are on purpose: each command imports the core it runs inside its
 # body, so one run loads only its own stages (start-up time of `status` and `--help`, issue 16;
@@ -65,7 +65,8 @@ def backup(library: Path, folder: Path | None, no_attachments: bool, as_folder: 
                              as_folder=as_folder, progress=bar.update, total=total)
     try:
         with _store() as store:
-            store.record_backup({"path": str(result.path), "library": str(target.path), "made_at": now_z(),
+            store.record_backup({"path": str(result.path), "library": str(target.path),
+                                 "made_at": iso_z(result.made_at),
                                  "size": result.size, "sha256": result.sha256,
                                  "references": result.counts.references, "trashed": result.counts.trashed,
                                  "attachments": result.counts.attachments, "kind": result.kind,

@@ -205,11 +205,13 @@ def history(entries: Sequence[Entry], *, now: datetime | None = None) -> str:
 def backups(items: Sequence[dict[str, Any]], *, now: datetime | None = None) -> str:
     if not items:
         return "No backups recorded yet. Make one with: endnoted backup LIBRARY"
-    rows = []
+    # Backups of two libraries that share a name share a file name too: the LIBRARY column tells them apart.
+    names = short_names({item["library"] for item in items})
+    rows = [["MADE", "LIBRARY", "REFS", "PROOF", "BACKUP"]]
     for item in items:
         state = "proven" if item["verifies"] else f"FAILS: {item['problem']}"
-        rows.append([when(parse_iso(item["made_at"]), now), plural(item["references"] or 0, "reference"), state,
-                     str(Path(item["path"]))])
+        rows.append([when(parse_iso(item["made_at"]), now), names[item["library"]], str(item["references"] or 0),
+                     state, str(Path(item["path"]))])
     return "\n".join(_table(rows))
 
 

@@ -46,16 +46,26 @@ def _count(number: int, unit: str) -> str:
     return f"{number} {unit}" if number == 1 else f"{number} {unit}s"
 
 
+_DAY = 86400
+_MONTH = 365.25 / 12 * _DAY   # an average month: "3 months" needs no calendar
+
+
 def duration(seconds: float) -> str:
-    """A span in the largest unit that keeps it readable: "45 seconds", "1 minute", "3 hours", "2 days"."""
+    """A span in the largest unit that keeps it readable, whole units only (never "890.0 days"):
+    "45 seconds", "1 minute", "3 hours", "12 days", "3 months" (from 60 days), "2 years" (from 2 years;
+    "18 months" reads truer than "1 year" for a year and a half)."""
     seconds = abs(seconds)
     if seconds < 60:
         return _count(int(seconds), "second")
     if seconds < 3600:
         return _count(int(seconds // 60), "minute")
-    if seconds < 2 * 86400:
+    if seconds < 2 * _DAY:
         return _count(int(seconds // 3600), "hour")
-    return _count(int(seconds // 86400), "day")
+    if seconds < 60 * _DAY:
+        return _count(int(seconds // _DAY), "day")
+    if seconds < 24 * _MONTH:
+        return _count(max(2, int(seconds // _MONTH)), "month")
+    return _count(int(seconds // (12 * _MONTH)), "year")
 
 
 def age(moment: datetime, now: datetime | None = None) -> str:

@@ -34,7 +34,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -80,6 +80,9 @@ class BackupResult:
     seconds: float
     retries: int = 0
     enl_references: int | None = None   # references in the .enl the backup carries (None: not carried)
+    # The moment the file name carries (…-YYYYmmdd-HHMMSS): what the state file records, so a listing
+    # shows the time the name says, not the moment the proof ended seconds later.
+    made_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def to_json(self) -> dict[str, object]:
         return {"path": str(self.path), "kind": self.kind, "size": self.size, "sha256": self.sha256,
@@ -331,7 +334,7 @@ def make_backup(library: Library, folder: Path, *, attachments: bool = True, as_
     size = sum(p.stat().st_size for p in final.rglob("*") if p.is_file()) if final.is_dir() else final.stat().st_size
     digest = "" if final.is_dir() else _sha256(final)
     return BackupResult(final, "folder" if as_folder else "enlx", size, digest, counts, len(kept),
-                        tuple(warnings), time.monotonic() - started, retries, enl_rows)
+                        tuple(warnings), time.monotonic() - started, retries, enl_rows, now)
 
 
 def _copy_enl(library: Library, live: Snapshot, scratch: Path, *, whole: bool) -> tuple[Path | None, int | None]:

@@ -251,7 +251,7 @@ class ResetEngine:
                 self.record(STEPS[0], "refused", f"no proven backup: {error}")
                 return BackupOutcome(False, tuple(lines), str(error))
             self.store.record_backup({"path": str(result.path), "library": str(library.path),
-                                      "made_at": iso_z(self.now()), "size": result.size, "sha256": result.sha256,
+                                      "made_at": iso_z(result.made_at), "size": result.size, "sha256": result.sha256,
                                       "references": result.counts.references, "trashed": result.counts.trashed,
                                       "attachments": result.counts.attachments, "kind": result.kind,
                                       "warnings": "\n".join(result.warnings)})

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from endnoted.common.timefmt import duration
 from endnoted.judging.verdict import State
 
 BAD = {State.STALE, State.DIVERGED, State.DAMAGED}
@@ -72,8 +73,8 @@ def decide(memory: AlertMemory, state: State, *, now: datetime, cooldown: timede
     if (memory.alerted is None and memory.alerted_at is not None and now - memory.alerted_at < cooldown
             and memory.problem == problem):
         # The same problem came back soon after a recovery: remember it as told, say so in the history.
-        minutes = (now - memory.alerted_at).total_seconds() / 60
+        told = duration((now - memory.alerted_at).total_seconds())
         return Decision(None, AlertMemory(state, memory.alerted_at, None, problem),
-                        f"held back: the same problem was told {minutes:.0f} min ago (cooldown "
-                        f"{cooldown.total_seconds() / 60:.0f} min)", held_back=True)
+                        f"held back: the same problem was told {told} ago (cooldown "
+                        f"{duration(cooldown.total_seconds())})", held_back=True)
     return Decision("alert", AlertMemory(state, now, None, problem))

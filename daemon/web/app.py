@@ -25,7 +25,7 @@ from starlette.staticfiles import StaticFiles
 from endnoted.common import paths
 from endnoted.common.config import Config
 from endnoted.common.errors import AlreadyRunning, ArchiveRejected, EndnotedError
-from endnoted.common.timefmt import now_z
+from endnoted.common.timefmt import iso_z
 from endnoted.judging.findings import State
 from endnoted.reading.enlx import prove
 from endnoted.reading.library import Library, locate
@@ -135,7 +135,7 @@ def routes(web: Web) -> list[Route | Mount]:
             result = make_backup(target, web.settings.backups_dir, progress=job.advance, total=job.set_total)
             with web.store() as store:
                 store.record_backup({"path": str(result.path), "library": str(target.path),
-                                     "made_at": now_z(), "size": result.size,
+                                     "made_at": iso_z(result.made_at), "size": result.size,
                                      "sha256": result.sha256, "references": result.counts.references,
                                      "trashed": result.counts.trashed, "attachments": result.counts.attachments,
                                      "kind": result.kind, "warnings": "\n".join(result.warnings)})

@@ -21,6 +21,7 @@ import uvicorn
 
 from endnoted.common.config import Config
 from endnoted.common.errors import UsageError
+from endnoted.common.timefmt import duration
 from endnoted.web.app import Web, application
 from endnoted.web.security import Guard
 
@@ -74,7 +75,7 @@ class LocalServer:
     def _watch_idle(self) -> None:
         while not self.server.should_exit:
             if time.monotonic() - self.last_request > self.idle_seconds:
-                self.stop(f"idle for {self.idle_seconds / 60:.0f} minutes")
+                self.stop(f"idle for {duration(self.idle_seconds)}")
                 return
             time.sleep(min(5.0, self.idle_seconds / 4))
 

@@ -3,6 +3,7 @@ name real flags, `-q` only verdict lines and `-v` more detail."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from endnoted.cli.render import plural, short_names
@@ -37,3 +38,18 @@ def test_check_text_names_the_real_flag_and_obeys_q_and_v(tmp_path: Path) -> Non
     verbose = run("-v", "check", str(one), str(two)).stdout
     assert "informational finding" not in verbose     # -v shows them all, so nothing is hidden
     assert len(verbose) >= len(normal)
+
+
+def test_ages_over_two_months_read_in_months_or_years_everywhere(tmp_path: Path) -> None:
+    """A library last synced 890 days ago, one with a change waiting for 100 days: every age in check's
+    text and --json messages is whole months or years ("890.0 days" and "1133 days" were printed)."""
+    idle = build(tmp_path / "Idle", LibrarySpec(refs=synthetic_refs(3), last_sync=days_ago(890)))
+    refs = synthetic_refs(3)
+    refs[0].updated = int(days_ago(99).timestamp())
+    waiting = build(tmp_path / "Waiting", LibrarySpec(refs=refs, last_sync=days_ago(100)))
+    text = run("check", "-a", str(idle), str(waiting)).stdout
+    data = run("check", "--json", str(idle), str(waiting)).stdout
+    assert "The last sync was 2 years ago" in text
+    assert "the last sync was 3 months ago" in text
+    for shown in (text, data):
+        assert not re.search(r"\d+\.\d+ days|\b\d{3,} days", shown), shown

@@ -39,7 +39,9 @@ def test_the_people_form_has_the_offset_and_the_age() -> None:
 
 @pytest.mark.parametrize(("seconds", "words"), [
     (1, "1 second"), (59, "59 seconds"), (60, "1 minute"), (150, "2 minutes"), (3600, "1 hour"),
-    (5399, "1 hour"), (7200, "2 hours"), (47 * 3600, "47 hours"), (2 * 86400, "2 days")])
+    (5399, "1 hour"), (7200, "2 hours"), (47 * 3600, "47 hours"), (2 * 86400, "2 days"),
+    (59 * 86400, "59 days"), (60 * 86400, "2 months"), (100 * 86400, "3 months"), (365 * 86400, "11 months"),
+    (500 * 86400, "16 months"), (731 * 86400, "2 years"), (890 * 86400, "2 years"), (1133 * 86400, "3 years")])
 def test_durations_have_their_plural_right(seconds: float, words: str) -> None:
     assert duration(seconds) == words
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -13,11 +14,13 @@ import textwrap
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from endnoted.common.errors import BackupError
+from endnoted.common.timefmt import local, parse_iso
 from endnoted.demo.builder import LibrarySpec, build, days_ago, synthetic_refs
 from endnoted.reading.library import locate
 from endnoted.repair.backup import make_backup
@@ -285,3 +288,31 @@ def test_restore_refuses_an_x_era_archive_that_verify_calls_intact(realworld: Pa
     assert "\n" not in line and "X-era" in line and "it is intact" in line
     assert "File → Open → Compressed Library" in line and "does not prove itself" not in line
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_backups_lists_which_library_and_the_time_the_file_name_carries(tmp_path: Path) -> None:
+    """Two "My EndNote Library" in different folders: the listing names each library by its shortest
+    distinct path, and shows the recorded time (the file name's) in local time with offset and age."""
+    thesis = build(tmp_path / "Thesis", LibrarySpec(refs=synthetic_refs(3), last_sync=days_ago(1)))
+    grant = build(tmp_path / "Grant", LibrarySpec(refs=synthetic_refs(4), last_sync=days_ago(1)))
+    made = {str(enl): json.loads(run("backup", "--json", "--to", str(tmp_path / "out"), str(enl)).stdout)["backup"]["path"]
+            for enl in (thesis, grant)}
+    assert Path(made[str(thesis)]).name.startswith("My EndNote Library-")   # the same file name stem for both
+    listed = json.loads(run("backups", "--json").stdout)["backups"]
+    for row in listed:
+        # …-YYYYmmdd-HHMMSS.enlx is local time; the record is the same moment in UTC.
+        stamp = re.search(r"-(\d{8}-\d{6})(-\d+)?$", Path(row["path"]).stem)
+        assert stamp, row["path"]
+        named = datetime.strptime(stamp[1], "%Y%m%d-%H%M%S").astimezone()
+        assert parse_iso(row["made_at"]).replace(microsecond=0) == named, row
+        assert row["made_at"].endswith("Z")
+    text = run("backups").stdout
+    lines = text.splitlines()
+    assert lines[0].split() == ["MADE", "LIBRARY", "REFS", "PROOF", "BACKUP"]
+    for enl, path in made.items():
+        line = next(line for line in lines if path in line)
+        other = "Grant" if "Thesis" in enl else "Thesis"
+        assert f"{Path(enl).parent.name}/My EndNote Library.enl" in line and other not in line.replace(path, "")
+        row = next(r for r in listed if r["path"] == path)
+        assert local(parse_iso(row["made_at"])) in line and ("ago)" in line or "just now)" in line)
+    assert "T" not in "".join(line.split()[0] for line in lines[1:])   # no bare ISO time in the table

@@ -61,7 +61,7 @@ def test_the_cooldown_holds_back_only_a_repeat_of_the_same_problem() -> None:
     again = decide(back.memory, State.DIVERGED, now=NOW + timedelta(minutes=20), cooldown=COOLDOWN,
                    problem="diverged:ledger.missed")
     assert (told.kind, back.kind, again.kind) == ("alert", "recovered", None)
-    assert again.held_back and "held back" in again.why and "20 min ago" in again.why
+    assert again.held_back and "held back" in again.why and "20 minutes ago" in again.why
     # A different problem within the cooldown is told at once.
     other = decide(back.memory, State.DIVERGED, now=NOW + timedelta(minutes=20), cooldown=COOLDOWN,
                    problem="diverged:compare.missing_on_web")

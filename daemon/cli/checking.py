@@ -63,7 +63,8 @@ def check(paths: tuple[Path, ...], export: Path | None, stale_after: float | Non
         raise LibraryNotFound("no EndNote library in any of the paths given")
     libraries = list(found.values())
     if export is not None and not export.is_file():
-        raise ExportError(f"no export file at {export}")
+        raise ExportError(f"export {export} is not a regular file (a FIFO, a device or a folder); name the export file"
+                          if export.exists() else f"no export file at {export}")
     sync_pref = prefs.read().sync_library
     hours = stale_after if stale_after is not None else settings.stale_after_hours
     results = check_libraries(libraries, stale_after_seconds=hours * 3600, export=export, sync_library_pref=sync_pref)
@@ -116,7 +117,9 @@ def compare(library: Path, other: Path, as_json: bool, limit: int, force: bool) 
             raise EndnotedError(f"cannot compare: {other_snap.problem}")
         result = compare_library(snap, other_snap)
     elif not other.is_file():
-        raise ExportError(f"{other} is a folder without an EndNote library; give an export file or a library")
+        raise ExportError(f"{other} is a folder without an EndNote library; give an export file or a library"
+                          if other.is_dir() else f"export {other} is not a regular file (a FIFO or a device); "
+                          "name the export file")
     else:
         result = run_compare(snap, other)
     if not result.belongs and not force:

@@ -41,6 +41,31 @@ def _kind(mode: int) -> str:
     return "not a file"
 
 
+class NotRegular(OSError):
+    """The path is a FIFO, a device, a socket or a folder: nothing we may open and read like a file."""
+
+
+def open_regular(path: Path) -> int:
+    """Given a path a user named (or one inside a library), return a read-only descriptor of it.
+
+    The one test of "a regular file" for everything endnoted reads: databases, archives, exports,
+    the config. Raise NotRegular (its message: "is a FIFO, not a regular file") for anything else:
+    a FIFO would wait for a writer for ever, /dev/zero never ends. Opened non-blocking and judged on
+    the open descriptor, so nothing swapped in after a look can make us wait. OSError passes through.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegular(f"is {_kind(mode)}, not a regular file")
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def read_regular(path: Path, *, limit: int, what: str) -> bytes:
     """Given a path a user named, return its bytes: only a regular file of at most `limit` bytes.
 
@@ -49,11 +74,12 @@ def read_regular(path: Path, *, limit: int, what: str) -> bytes:
     read: at most limit + 1 bytes are ever read). Opened without blocking and judged on the open
     descriptor, so nothing can be swapped in between the look and the read. OSError passes through.
     """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        fd = open_regular(path)
+    except NotRegular as error:
+        raise UsageError(f"{what} {path} {error}; name a file") from error
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise UsageError(f"{what} {path} is {_kind(info.st_mode)}, not a regular file; name a file")
         too_big = UsageError(f"{what} {path} is larger than {limit // 1024} KB; that cannot be a {what}")
         if info.st_size > limit:
             raise too_big

@@ -31,7 +31,6 @@ import os
 import re
 import shutil
 import sqlite3
-import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -39,6 +38,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from endnoted.common.errors import DatabaseBusy, DatabaseUnreadable, InterruptedWrite
+
+# Re-exported for the reading stage: the one "regular file" test lives in common/files.py.
+from endnoted.common.files import NotRegular as NotRegular
+from endnoted.common.files import open_regular as open_regular
 
 logger = logging.getLogger(__name__)
 
@@ -91,34 +94,6 @@ def header_problem(path: Path) -> str | None:
     if size % page_size:
         return f"is truncated ({size} bytes is not a whole number of {page_size}-byte pages)"
     return None
-
-
-class NotRegular(OSError):
-    """The path is a FIFO, a device or a folder: nothing we may open and read like a file."""
-
-
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)   # POSIX: opening a FIFO must not wait for a writer
-_BINARY = getattr(os, "O_BINARY", 0)       # Windows: no newline translation
-
-
-def open_regular(path: Path) -> int:
-    """Given a path, return a read-only descriptor of it; raise NotRegular if it is no regular file.
-
-    Opened non-blocking and checked with fstat on the open descriptor, so a FIFO swapped in after a
-    stat cannot make us wait.
-    """
-    fd = os.open(path, os.O_RDONLY | _NONBLOCK | _BINARY)
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = "a FIFO" if stat.S_ISFIFO(mode) else "a folder" if stat.S_ISDIR(mode) else "not a regular file"
-            raise NotRegular(f"is {kind}, not a database file")
-        if _NONBLOCK:
-            os.set_blocking(fd, True)
-        return fd
-    except BaseException:
-        os.close(fd)
-        raise
 
 
 def _read_header(path: Path) -> tuple[int, bytes]:

@@ -18,7 +18,9 @@ there is nothing to expand (billion laughs, quadratic blow-up) and nothing exter
 from __future__ import annotations
 
 import codecs
+import io
 import itertools
+import os
 import pyexpat
 import re
 from collections.abc import Iterator
@@ -28,6 +30,7 @@ from typing import IO, Any
 from xml.etree.ElementTree import Element, ParseError, XMLPullParser
 
 from endnoted.common.errors import ExportError
+from endnoted.common.files import NotRegular, open_regular
 
 SNIFF_BYTES = 64 * 1024
 FIELD_LIMIT = 400  # longer than any real title; bounds memory on hostile or gigantic exports
@@ -82,10 +85,18 @@ def text_encoding(head: bytes) -> str:
     return "utf-8"
 
 
+def _open_binary(path: Path) -> IO[bytes]:
+    """Open an export for reading: only a regular file (a FIFO would wait for ever, /dev/zero never ends)."""
+    try:
+        return os.fdopen(open_regular(path), "rb")
+    except NotRegular as error:
+        raise ExportError(f"export {path} {error}; name the export file") from error
+
+
 def sniff(path: Path) -> str:
     """Given an export file, return 'endnote-xml', 'ris' or 'tab'; raise ExportError if it is none of them."""
     try:
-        with path.open("rb") as handle:
+        with _open_binary(path) as handle:
             head = handle.read(SNIFF_BYTES)
     except IsADirectoryError as error:
         raise ExportError(f"{path} is a folder, not an export file") from error
@@ -169,6 +180,15 @@ class _PrologGuard:
             self._parser.Parse(chunk, False)
         except pyexpat.ExpatError:
             pass  # the C parser, fed the same bytes, reports where the file is broken
+        except (ValueError, LookupError) as error:
+            raise _bad_encoding(self.path, error) from error
+
+
+def _bad_encoding(path: Path, error: Exception) -> ExportError:
+    """An XML declaration naming an encoding expat cannot use: shift_jis, big5, utf-7 ("multi-byte
+    encodings are not supported"), or none Python knows (x-klingon, rot13: LookupError)."""
+    return ExportError(f"{path} declares an encoding endnoted cannot read ({error}); EndNote exports are "
+                       "UTF-8: export the references again from EndNote")
 
 
 def _text_of(element: Element | None) -> str:
@@ -224,7 +244,10 @@ def _xml_records(path: Path, handle: IO[bytes]) -> Iterator[ExportRecord]:
                 raise _not_endnote(path, f"its root element is <{guard.root[:40]}>, not <xml>")
             if guard.first_child is not None and guard.first_child != "records":
                 raise _not_endnote(path, f"<xml> opens with <{guard.first_child[:40]}>, not <records>")
-        parser.feed(chunk)
+        try:
+            parser.feed(chunk)
+        except (ValueError, LookupError) as error:   # the guard sees the declaration first; kept as a net
+            raise _bad_encoding(path, error) from error
         stretch += len(chunk)
         events = parser.read_events()
         for _event, element in events:
@@ -258,7 +281,7 @@ def _xml_records(path: Path, handle: IO[bytes]) -> Iterator[ExportRecord]:
 def _read_xml(path: Path) -> Iterator[ExportRecord]:
     count = 0
     try:
-        with path.open("rb") as handle:
+        with _open_binary(path) as handle:
             for record in _xml_records(path, handle):
                 count += 1
                 yield record
@@ -273,9 +296,9 @@ def _read_xml(path: Path) -> Iterator[ExportRecord]:
 # --- RIS and tab-delimited: bounded lines ---------------------------------------------------
 
 def _open_text(path: Path) -> IO[str]:
-    with path.open("rb") as handle:
+    with _open_binary(path) as handle:
         head = handle.read(SNIFF_BYTES)
-    return path.open("r", encoding=text_encoding(head), errors="replace", newline=None)
+    return io.TextIOWrapper(_open_binary(path), encoding=text_encoding(head), errors="replace", newline=None)
 
 
 def _lines(path: Path, handle: IO[str]) -> Iterator[str]:

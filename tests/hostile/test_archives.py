@@ -187,6 +187,20 @@ def test_a_fifo_named_enlx_never_blocks_verify_restore_or_check(tmp_path: Path) 
     no_traceback(endnoted("check", str(fifo), timeout=30), 2)
 
 
+@pytest.mark.skipif(sys.platform.startswith("win"), reason="/dev/zero")
+def test_an_enlx_linked_to_dev_zero_is_refused_at_once_never_read(tmp_path: Path) -> None:
+    # An attacker saw verify grow to 16 GB on `ln -s /dev/zero x.enlx`; the bounded reader's
+    # regular-file test (common/files.py open_regular) refuses it before a byte is read.
+    link = tmp_path / "x.enlx"
+    link.symlink_to("/dev/zero")
+    verified = endnoted("verify", str(link), timeout=20)
+    assert "not a regular file" in one_line_error(verified, 4) and verified.seconds < 20
+    restored = endnoted("restore", "--to", str(tmp_path / "r"), str(link), timeout=20)
+    assert "not a regular file" in one_line_error(restored, 4)
+    assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
+    no_traceback(endnoted("check", str(link), timeout=20), 2)
+
+
 @pytest.mark.skipif(sys.platform.startswith("win"), reason="POSIX permissions")
 def test_restore_into_a_folder_it_may_not_write_is_one_line(tmp_path: Path, proven: Path) -> None:
     target = tmp_path / "read-only"

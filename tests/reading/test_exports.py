@@ -248,3 +248,11 @@ def test_more_records_than_any_library_are_refused(tmp_path: Path, monkeypatch: 
     with pytest.raises(exports.ExportError, match="more than 50 records"):
         list(read_export(path)[1])
 
+
+@pytest.mark.parametrize("encoding", ["shift_jis", "x-klingon"])
+def test_an_undecodable_xml_declaration_is_an_export_error_not_a_crash(tmp_path: Path, encoding: str) -> None:
+    # The daemon logs an ExportError as one warning line; any other exception as a traceback.
+    export = tmp_path / "web.xml"
+    export.write_text(f'<?xml version="1.0" encoding="{encoding}"?><xml><records/></xml>', encoding="ascii")
+    with pytest.raises(exports.ExportError, match="encoding"):
+        list(read_export(export)[1])

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from endnoted.common.timefmt import parse_iso, when
 from endnoted.common.words import plural
 from endnoted.judging.findings import Severity
+from endnoted.judging.verdict import worst_first
 
 if TYPE_CHECKING:
     from endnoted.judging.checker import LibraryReport
@@ -60,6 +61,9 @@ def reports(items: Sequence[LibraryReport], *, verbosity: int = NORMAL, all_find
     behind each finding.
     """
     names = short_names(str(item.library.path) for item in items)
+    # Worst first (the verdict fold's order), then by name: the library that needs you tops the table.
+    items = sorted(items, key=lambda item: (worst_first(item.verdict.state), names[str(item.library.path)],
+                                            str(item.library.path)))
     if verbosity <= QUIET:
         return "\n".join(_table([[item.verdict.state.value, names[str(item.library.path)]] for item in items]))
     rows: list[list[str]] = [["VERDICT", "LIBRARY", "REFS", "TRASH", "LAST SYNC", "WAITING"]]
@@ -137,8 +141,9 @@ def _alerts_line(data: Status) -> str | None:
     if beat.notifier_ready:
         return f"Alerts reach you ({beat.notifier})."
     why = f": {beat.notifier_why}" if beat.notifier_why else ""
-    return (f"Alerts CANNOT reach you ({beat.notifier}{why}). They are still recorded: endnoted history; "
-            "see endnoted status here for the current verdicts.")
+    # Said inside `status` itself: the verdicts are the lines below, not another command to run.
+    return (f"Alerts CANNOT reach you ({beat.notifier}{why}). They are still recorded (endnoted history lists "
+            "them); the current verdicts are below.")
 
 
 def status(data: Status, *, verbosity: int = NORMAL, now: datetime | None = None) -> str:
@@ -170,10 +175,11 @@ def status(data: Status, *, verbosity: int = NORMAL, now: datetime | None = None
         if not data.first_run:
             lines.append("No library checked yet.")
         return "\n".join(lines)
+    rows = sorted((row for row in data.libraries if row.report is not None),   # worst first, as in check
+                  key=lambda row: (worst_first(row.report.verdict) if row.report else 0, names[row.path], row.path))
     if verbosity <= QUIET:
-        return "\n".join(lines + _table([[row.report.verdict.value, names[row.path]]
-                                         for row in data.libraries if row.report]))
-    for row in data.libraries:
+        return "\n".join(lines + _table([[row.report.verdict.value, names[row.path]] for row in rows if row.report]))
+    for row in rows:
         report = row.report
         assert report is not None
         counts = report.counts

@@ -11,14 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from endnoted.judging.findings import Finding, State
-from endnoted.reading.snapshot import Snapshot
 
-__all__ = ["State", "Verdict", "decide"]
+if TYPE_CHECKING:   # for annotations only: tables sort by worst_first without loading the reader (status start-up)
+    from endnoted.reading.snapshot import Snapshot
+
+__all__ = ["State", "Verdict", "decide", "worst_first"]
 
 _ORDER = (State.DAMAGED, State.DIVERGED, State.STALE, State.UNKNOWN, State.PENDING, State.NOT_SYNCED,
           State.IN_SYNC)
+
+
+def worst_first(state: State) -> int:
+    """Given a verdict, its place in the fold order (0 = damaged … 6 = in-sync): tables list the worst first."""
+    return _ORDER.index(state)
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,7 +115,7 @@ def check_notification(machine: Machine) -> Check:
     if delivery.outcome == SHOWN:
         return Check("notification", OK, f"{notifier.name}: shown (the platform confirmed it; not asked)")
     return Check("notification", WARNING, f"{notifier.name}: {delivery.describe()}",
-                 "run endnoted doctor in a terminal and answer its question")
+                 "run this check again in a terminal and answer whether the notification appeared")
 
 
 def _notification_fix(platform: str) -> str:

@@ -470,3 +470,41 @@ def test_a_library_moved_away_is_gone_not_damaged(in_process: Callable[..., tupl
     assert notifier.sent == []                                         # no "damaged" alarm
     library = json.loads(run("status", "--json").stdout)["libraries"][0]
     assert library["verdict"] == "unknown" and library["findings"][0]["code"] == "library.gone"
+
+
+def _libraries_of_every_kind(tmp_path: Path) -> list[Path]:
+    """Libraries whose names sort opposite to their verdicts: A in-sync, B not-synced, C pending, D and E stale."""
+    waiting = synthetic_refs(3)
+    waiting[0].synced, waiting[0].added = False, int(days_ago(0.01).timestamp())
+    stuck = synthetic_refs(3)
+    stuck[0].synced, stuck[0].added = False, int(days_ago(5).timestamp())
+    stuck_too = synthetic_refs(3)
+    stuck_too[0].synced, stuck_too[0].added = False, int(days_ago(6).timestamp())
+    specs = {"A": LibrarySpec(refs=synthetic_refs(3), last_sync=days_ago(0.1)),
+             "B": LibrarySpec(refs=synthetic_refs(3)),
+             "C": LibrarySpec(refs=waiting, last_sync=days_ago(0.1)),
+             "E": LibrarySpec(refs=stuck_too, last_sync=days_ago(7)),
+             "D": LibrarySpec(refs=stuck, last_sync=days_ago(6))}
+    return [build(tmp_path / name, spec).resolve() for name, spec in specs.items()]
+
+
+WORST_FIRST = [("stale", "D"), ("stale", "E"), ("pending", "C"), ("not-synced", "B"), ("in-sync", "A")]
+
+
+def test_check_and_status_list_the_worst_verdict_first_then_by_name(tmp_path: Path, state: Path) -> None:
+    libraries = _libraries_of_every_kind(tmp_path)
+    checked = run("-q", "check", *map(str, libraries)).stdout.splitlines()
+    assert [(line.split()[0], line.split()[1].split("/")[0]) for line in checked] == WORST_FIRST
+    table = run("check", *map(str, libraries)).stdout.split("\n\n")[0].splitlines()[1:]
+    assert [(line.split()[0], line.split()[1].split("/")[0]) for line in table] == WORST_FIRST
+    daemon = _start(*map(str, libraries))
+    try:
+        wait_for(lambda: {row.path for row in snapshots(state)} == set(map(str, libraries)), 30,
+                 "the daemon's first reading of every library")
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(timeout=10)
+    quiet = [line for line in run("-q", "status").stdout.splitlines() if line.split()[0] in dict(WORST_FIRST)]
+    assert [(line.split()[0], line.split()[1].split("/")[0]) for line in quiet] == WORST_FIRST
+    shown = [line for line in run("status").stdout.splitlines() if line and line.split()[0] in dict(WORST_FIRST)]
+    assert [(line.split()[0], line.split()[1].split("/")[0]) for line in shown] == WORST_FIRST

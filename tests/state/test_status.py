@@ -34,7 +34,7 @@ def _watched(tmp_path: Path, *folders: str) -> list[Path]:
 def test_before_the_first_run_status_says_what_to_do_instead() -> None:
     result = run("status")
     assert result.exit_code == 5
-    assert "the state below" not in result.stdout
+    assert "the state below" not in result.stdout and "endnoted status" not in result.stdout
     assert "endnoted check PATH" in result.stdout and "endnoted service install" in result.stdout
     data = json.loads(run("status", "--json").stdout)
     assert data["libraries"] == [] and data["resets"] == []
@@ -61,6 +61,7 @@ def test_alerts_that_cannot_reach_the_user_are_said(tmp_path: Path) -> None:
         store.record_notifier("dbus", False, "no notification server on the session bus")
     text = run("status").stdout
     assert "Alerts CANNOT reach you (dbus: no notification server on the session bus)" in text
+    assert "endnoted status" not in text and "the current verdicts are below" in text   # not itself as advice
     alerts = json.loads(run("status", "--json").stdout)["daemon"]["alerts"]
     assert alerts == {"can_reach_user": False, "backend": "dbus", "why": "no notification server on the session bus"}
     with Store(paths.state_db()) as store:

@@ -7,7 +7,7 @@ from operator import itemgetter
 
 from endnoted.common.words import plural
 from endnoted.judging.findings import Finding, RefItem, Severity, ref_list
-from endnoted.judging.matching import find_extra_copies
+from endnoted.judging.matching import extra_copies_keyed, find_extra_copies, known_keys
 from endnoted.probes.base import Context
 from endnoted.reading.snapshot import Snapshot
 
@@ -21,8 +21,16 @@ class DuplicatesProbe:
         if not snapshot.ok:
             return
         # Raw rows, not Reference records: this probe runs on every pass over every library.
-        live = [row for row in snapshot.rows if not row[1]]
-        extras = find_extra_copies(live, _FIELDS)  # (doi, title, year, authors): surname() takes the first
+        keys = known_keys(snapshot)
+        if keys is None:
+            live = [row for row in snapshot.rows if not row[1]]
+            extras = find_extra_copies(live, _FIELDS)  # (doi, title, year, authors): surname() takes the first
+        else:
+            # The daemon keeps every reference's keys between readings (issue #16): no folding here.
+            # Same answer as find_extra_copies (tests/reading/test_incremental.py compares them).
+            live_at = [n for n, row in enumerate(snapshot.rows) if not row[1]]
+            extras = extra_copies_keyed([snapshot.rows[n] for n in live_at], [keys.dois[n] for n in live_at],
+                                        [keys.titles[n] for n in live_at])
         if extras:
             ids = ", ".join(f"#{row[0]}" for row in extras[:5]) + (" …" if len(extras) > 5 else "")
             refs, more = ref_list(RefItem(row[0], row[2], row[3], row[4].split("\r", 1)[0]) for row in extras)

@@ -163,20 +163,25 @@ def extra_copies(items: Sequence[T], keys: Sequence[RecordKeys]) -> list[T]:
     Two records are one reference when both have a DOI and the DOIs match, or when at least one
     lacks a DOI and their title keys match. Three copies give two entries.
     """
+    return extra_copies_keyed(items, [record.doi for record in keys], [record.key for record in keys])
+
+
+def extra_copies_keyed(items: Sequence[T], dois: Sequence[str], keys: Sequence[str]) -> list[T]:
+    """extra_copies, given each record's normalised DOI and title key as two aligned lists."""
     seen_doi: set[str] = set()
     seen_key: set[str] = set()          # keys of every record so far
     seen_key_no_doi: set[str] = set()   # keys of records without a DOI
     extras: list[T] = []
-    for item, record in zip(items, keys, strict=True):
-        if record.doi:
-            duplicate = record.doi in seen_doi or (bool(record.key) and record.key in seen_key_no_doi)
-            seen_doi.add(record.doi)
+    for item, doi, key in zip(items, dois, keys, strict=True):
+        if doi:
+            duplicate = doi in seen_doi or (bool(key) and key in seen_key_no_doi)
+            seen_doi.add(doi)
         else:
-            duplicate = bool(record.key) and record.key in seen_key
-            if record.key:
-                seen_key_no_doi.add(record.key)
-        if record.key:
-            seen_key.add(record.key)
+            duplicate = bool(key) and key in seen_key
+            if key:
+                seen_key_no_doi.add(key)
+        if key:
+            seen_key.add(key)
         if duplicate:
             extras.append(item)
     return extras
@@ -294,4 +299,44 @@ def library_keys(snapshot: Snapshot) -> LibraryKeys:
         keys = LibraryKeys(normalise_dois([row[5] for row in rows]),
                            title_keys([row[2] for row in rows], [row[3] for row in rows], [row[4] for row in rows]))
         snapshot.memo["keys"] = keys
+    return keys
+
+
+def known_keys(snapshot: Snapshot) -> LibraryKeys | None:
+    """The snapshot's keys if this reading has computed (or carried) them already, else None."""
+    keys = snapshot.memo.get("keys")
+    return keys if isinstance(keys, LibraryKeys) else None
+
+
+def carry_keys(snapshot: Snapshot, previous: Snapshot) -> LibraryKeys:
+    """Given a reading and the previous reading of the same library, return (and keep) the new one's keys,
+    computing only those of rows that differ from the previous reading's (issue #16, incremental readings).
+
+    A row equal to the previous reading's row of the same id has the same keys: they depend on its
+    title, year, author and DOI only. Without keys in the previous reading, all are computed.
+    """
+    old = known_keys(previous)
+    if old is None:
+        return library_keys(snapshot)
+    position = {row[0]: n for n, row in enumerate(previous.rows)}
+    before = previous.rows
+    rows = snapshot.rows
+    dois = [""] * len(rows)
+    titles = [""] * len(rows)
+    todo: list[int] = []
+    for n, row in enumerate(rows):
+        m = position.get(row[0])
+        if m is not None and (before[m] is row or before[m] == row):
+            dois[n] = old.dois[m]
+            titles[n] = old.titles[m]
+        else:
+            todo.append(n)
+    if todo:
+        new_dois = normalise_dois([rows[n][5] for n in todo])
+        new_titles = title_keys([rows[n][2] for n in todo], [rows[n][3] for n in todo], [rows[n][4] for n in todo])
+        for n, doi, title in zip(todo, new_dois, new_titles, strict=True):
+            dois[n] = doi
+            titles[n] = title
+    keys = LibraryKeys(dois, titles)
+    snapshot.memo["keys"] = keys
     return keys

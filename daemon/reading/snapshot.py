@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from operator import itemgetter
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from endnoted.common.errors import ArchiveRejected, DatabaseBusy, DatabaseUnreadable, InterruptedWrite
 from endnoted.common.gcpause import gc_paused
@@ -74,6 +74,22 @@ def _int_sql(column: str, null: str, bad: str) -> str:
 
 
 RefRow = tuple[int, int, str, str, str, str, int, int]
+
+
+class Reuse(Protocol):
+    """What an incremental reading carries over from the previous one (reading/incremental.py).
+
+    `refs` returns the refs rows as `_REFS_SQL` would (raw: before `_read_refs` cleans them), reading
+    only the rows that changed; `enl` returns the `.enl` copy, re-read only when it or the live ids
+    changed; `integrity` is the structural check of the last full reading, which an incremental
+    reading does not repeat (the periodic full pass does); None on a full reading.
+    """
+
+    integrity: str | None   # None: check the structure now
+
+    def refs(self, connection: sqlite3.Connection) -> list[tuple[int, int, str, str, str, str, int, int]]: ...
+
+    def enl(self, enl: Path, live_ids: set[int]) -> EnlCopy: ...
 
 
 class Status(enum.Enum):
@@ -253,8 +269,10 @@ _SYNC_SQL = (f"SELECT {_int_sql('type', 'NULL', 'NULL')}, {_int_sql('item_id', '
 _SYNC_NUMBERS = {0: ("type", None), 1: ("item_id", None), 3: ("usn", -1), 4: ("action", -1), 5: ("status", -1)}
 
 
-def _read_refs(connection: sqlite3.Connection, bad: list[str]) -> list[tuple[int, int, str, str, str, str, int, int]]:
-    rows: list[tuple[int, int, str, str, str, str, int, int]] = connection.execute(_REFS_SQL).fetchall()
+def _read_refs(connection: sqlite3.Connection, bad: list[str],
+               reuse: Reuse | None = None) -> list[tuple[int, int, str, str, str, str, int, int]]:
+    rows: list[tuple[int, int, str, str, str, str, int, int]] = \
+        connection.execute(_REFS_SQL).fetchall() if reuse is None else reuse.refs(connection)
     odd = [column for column in _REFS_NUMBERS if None in map(itemgetter(column), rows)]
     if not odd:
         return rows   # the normal path: no Python work per row
@@ -315,7 +333,7 @@ def _structure(connection: sqlite3.Connection, database: Path, memo: IntegrityMe
 
 
 def _build(library: Library, taken_at: datetime, connection: sqlite3.Connection,
-           integrity: bool, database: Path, memo: IntegrityMemo | None) -> Snapshot:
+           integrity: bool, database: Path, memo: IntegrityMemo | None, reuse: Reuse | None = None) -> Snapshot:
     tables = table_names(connection)
     if "refs" not in tables or "misc" not in tables:
         return Snapshot(library, taken_at, Status.FOREIGN, "the database has no refs/misc tables: "
@@ -326,7 +344,7 @@ def _build(library: Library, taken_at: datetime, connection: sqlite3.Connection,
                         tables=frozenset(tables))
     bad: list[str] = []
     misc = _read_misc(connection)
-    ref_rows = _read_refs(connection, bad)
+    ref_rows = _read_refs(connection, bad, reuse)
     sync_rows = _read_sync(connection, bad) if "sync" in tables else []
     file_rows = connection.execute(f"SELECT {_int_sql('refs_id', 'NULL', 'NULL')}, coalesce(CAST(file_path AS TEXT), '') "
                                    "FROM file_res").fetchall() if "file_res" in tables else []
@@ -334,7 +352,9 @@ def _build(library: Library, taken_at: datetime, connection: sqlite3.Connection,
     tag_ids = {row[0] for row in connection.execute("SELECT group_id FROM tag_groups")} \
         if "tag_groups" in tables else set()
     set_ids = {row[0] for row in connection.execute("SELECT subcode FROM misc WHERE code = 17")}
-    check = _structure(connection, database, memo) if integrity else "not checked"
+    carried = reuse.integrity if reuse is not None else None
+    check = "not checked" if not integrity else carried if carried is not None \
+        else _structure(connection, database, memo)
     snapshot = _fold(library, taken_at, tables, misc, ref_rows, sync_rows, file_rows, group_kinds,
                      tag_ids, set_ids, check, bad)
     return replace(snapshot, refs_sequence=_refs_sequence(connection, tables))
@@ -452,20 +472,21 @@ def _damaged(library: Library, taken_at: datetime, problem: str) -> Snapshot:
 
 
 def snapshot_database(library: Library, database: Path, *, integrity: bool = True,
-                      now: datetime | None = None, memo: IntegrityMemo | None = None) -> Snapshot:
+                      now: datetime | None = None, memo: IntegrityMemo | None = None,
+                      reuse: Reuse | None = None) -> Snapshot:
     """Given a library and its SQLite database, return a Snapshot; never raise for a bad database."""
     taken_at = now or _now()
     journal = database.with_name(database.name + "-journal").exists()
     try:
         with read_transaction(database) as connection:
             try:
-                snapshot = _build(library, taken_at, connection, integrity, database, memo)
+                snapshot = _build(library, taken_at, connection, integrity, database, memo, reuse)
             except sqlite3.OperationalError as error:
                 if "decode" not in str(error):
                     raise
                 # TEXT that is not UTF-8: read it again, leniently (rare, so the fast path stays fast).
                 connection.text_factory = lenient_text
-                snapshot = _build(library, taken_at, connection, integrity, database, memo)
+                snapshot = _build(library, taken_at, connection, integrity, database, memo, reuse)
     except DatabaseBusy as error:
         return Snapshot(library, taken_at, Status.BUSY, str(error), journal_present=journal)
     except InterruptedWrite as error:
@@ -501,17 +522,19 @@ def _snapshot_enlx(library: Library, taken_at: datetime, integrity: bool) -> Sna
 
 
 def take(library: Library, *, integrity: bool = True, now: datetime | None = None,
-         memo: IntegrityMemo | None = None) -> Snapshot:
+         memo: IntegrityMemo | None = None, reuse: Reuse | None = None) -> Snapshot:
     """Given a library, return one Snapshot of it. Bad databases become DAMAGED/BUSY snapshots, not errors.
 
     With a memo, an unchanged database that passed the structural check before is not checked again.
+    With `reuse` (reading/incremental.py), only what changed since the previous reading is read.
     The cyclic garbage collector is paused meanwhile (gcpause.py): a reading is many small objects.
     """
     with gc_paused():
-        return _take(library, integrity=integrity, now=now, memo=memo)
+        return _take(library, integrity=integrity, now=now, memo=memo, reuse=reuse)
 
 
-def _take(library: Library, *, integrity: bool, now: datetime | None, memo: IntegrityMemo | None) -> Snapshot:
+def _take(library: Library, *, integrity: bool, now: datetime | None, memo: IntegrityMemo | None,
+          reuse: Reuse | None = None) -> Snapshot:
     taken_at = now or _now()
     if library.layout is Layout.LEGACY:
         return Snapshot(library, taken_at, Status.LEGACY,
@@ -525,10 +548,11 @@ def _take(library: Library, *, integrity: bool, now: datetime | None, memo: Inte
     if problem := header_problem(database):
         enl = read_enl(library.enl) if library.enl is not None else None
         return replace(_damaged(library, taken_at, f"{database} {problem}"), enl_copy=enl)
-    snap = snapshot_database(library, database, integrity=integrity, now=taken_at, memo=memo)
+    snap = snapshot_database(library, database, integrity=integrity, now=taken_at, memo=memo, reuse=reuse)
     # Read after the database: given its ids, the .enl reader reads titles only for the ids it lacks.
     live_ids = {row[0] for row in snap.rows} if snap.ok else None
-    enl = read_enl(library.enl, live_ids) if library.enl is not None else None
+    enl = None if library.enl is None else reuse.enl(library.enl, live_ids) if reuse is not None and \
+        live_ids is not None else read_enl(library.enl, live_ids)
     pdf = library.pdf_dir
     # Which listed files are gone is a fact about the library on disk: read here, so probes open no file.
     missing = tuple(item for item in snap.attachments if not (pdf / item.path).is_file()) \

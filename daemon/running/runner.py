@@ -29,15 +29,18 @@ from endnoted.common.timefmt import iso_z
 from endnoted.judging.checker import LibraryReport, check_library
 from endnoted.judging.compare import compare
 from endnoted.judging.findings import Severity
+from endnoted.judging.matching import carry_keys, library_keys
 from endnoted.judging.verdict import State
 from endnoted.probes.base import Peer, Reading
 from endnoted.reading import prefs
 from endnoted.reading.discovery import discover
 from endnoted.reading.endnote_proc import find_endnote
 from endnoted.reading.exports import sniff
+from endnoted.reading.incremental import Carry
+from endnoted.reading.integrity import IntegrityMemo
 from endnoted.reading.library import Library
 from endnoted.reading.locations import mount_table
-from endnoted.reading.snapshot import Status, take
+from endnoted.reading.snapshot import Snapshot, Status, take
 from endnoted.running import alerts, logs, metrics
 from endnoted.running.debounce import Debouncer
 from endnoted.running.notify import Notifier
@@ -68,6 +71,9 @@ class Daemon:
         self._sync_pref: Path | None = None   # EndNote's sync library, re-read on every full pass
         self._identities: dict[str, Peer] = {}  # each library's identity at its last reading: copies are told apart
         self._last_pending: dict[str, tuple[datetime | None, frozenset[int]]] = {}  # last sync, pending refs
+        # Each library's last reading, kept so a reading after a save reads only what changed (issue #16).
+        # In memory only: see _read.
+        self._carries: dict[str, Carry] = {}
         self.store: Store | None = None
         # Set first on shutdown: a pass stops between libraries, and no job starts on a closing store.
         self._stopping = threading.Event()
@@ -229,10 +235,13 @@ class Daemon:
             if self._stopping.is_set():
                 logger.info("stopping: the pass ends here")
                 return
-            self.check_one(key)
+            self.check_one(key, full=True)
 
-    def check_one(self, key: str) -> LibraryReport | None:
-        """Check one library and act on the result; a failure is logged and recorded, never raised."""
+    def check_one(self, key: str, *, full: bool = False) -> LibraryReport | None:
+        """Check one library and act on the result; a failure is logged and recorded, never raised.
+
+        After a save the reading is incremental (reading/incremental.py); `full` (the periodic pass)
+        reads everything again and checks the database's structure."""
         library = self.libraries.get(key)
         if library is None or self._stopping.is_set():
             return None
@@ -242,13 +251,15 @@ class Daemon:
         previous = self._previous(key)
         peers = tuple(peer for path, peer in self._identities.items() if path in self.libraries)
         try:
-            report = check_library(library, stale_after_seconds=self.config.stale_after_seconds,
-                                   export=self._export_for(key), sync_library_pref=self._sync_pref,
-                                   mounts=self._mounts, peers=peers, previous=previous)
-        except EndnotedError as error:  # e.g. the remembered export went bad: check without it
-            logger.warning("checking %s with its export failed (%s); checking without it", key, error)
-            report = check_library(library, stale_after_seconds=self.config.stale_after_seconds, mounts=self._mounts,
-                                   peers=peers, previous=previous)
+            snap = self._read(key, library, full)
+            try:
+                report = check_library(library, stale_after_seconds=self.config.stale_after_seconds,
+                                       export=self._export_for(key), sync_library_pref=self._sync_pref,
+                                       mounts=self._mounts, peers=peers, previous=previous, snapshot=snap)
+            except EndnotedError as error:  # e.g. the remembered export went bad: check without it
+                logger.warning("checking %s with its export failed (%s); checking without it", key, error)
+                report = check_library(library, stale_after_seconds=self.config.stale_after_seconds,
+                                       mounts=self._mounts, peers=peers, previous=previous, snapshot=snap)
         except Exception:  # one library's trouble must never stop the daemon
             logger.exception("checking %s failed", key)
             self._event_log("check-failed", "the check raised an error; see the log", key)
@@ -265,9 +276,30 @@ class Daemon:
         self._write_metrics()
         return report
 
+    def _read(self, key: str, library: Library, full: bool) -> Snapshot:
+        """Read the library, incrementally when its carry allows, and carry each reference's keys over.
+
+        The carry (rows, fingerprints, keys) lives in this process only, not in the state store: a
+        Snapshot needs every reference's title and authors, which the state file must not hold
+        (personal data), so the first reading after a start is a full one in any case.
+        """
+        carry = self._carries.setdefault(key, Carry())
+        before = carry.snapshot
+        snap = carry.read(library, full=full, memo=IntegrityMemo(),
+                          why="the periodic full pass" if full else "asked")
+        if snap.ok and carry.snapshot is snap:
+            # Keys computed once for the carried rows; then only changed rows are folded again.
+            if before is not None and carry.mode.startswith("incremental"):
+                carry_keys(snap, before)
+            else:
+                library_keys(snap)
+        logger.debug("%s: %s reading", key, carry.mode)
+        return snap
+
     def _gone(self, key: str, library: Library) -> None:
         """The library is no longer where it was (moved, renamed or deleted): say so once, never call it damaged."""
         del self.libraries[key]
+        self._carries.pop(key, None)
         gone = StoredReport.gone(key, library.name, datetime.now(UTC))
         assert self.store is not None
         with self._store_lock:

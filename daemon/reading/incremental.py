@@ -21,9 +21,11 @@ refs AUTOINCREMENT counter went back), or when anything disagrees (rows not in i
 fetched row missing). The structural check (`PRAGMA quick_check`) runs on full readings only; an
 incremental one carries the last full reading's result (the daemon's full pass repeats it).
 
-The assumption behind it: EndNote sets record_last_updated whenever it changes a reference's
-fields (an edit, a sync that brings a change). A tool that changes a title without touching
-it is seen at the next full pass.
+The assumption behind it: whenever EndNote changes a reference's fields (an edit, a sync that
+brings a change from the Web) it gives record_last_updated a value other than the one it had:
+the time of the change. Two changes stamped with the same second are told apart only within
+RECENT_SECONDS of the reading (a local edit); a tool that changes a title without touching the
+time, or a Web change stamped the very second of the previous one, is seen at the next full pass.
 """
 
 from __future__ import annotations

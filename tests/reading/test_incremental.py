@@ -55,8 +55,12 @@ def _one_change(writer: sqlite3.Connection, rng: random.Random, columns: list[st
     done[kind] = done.get(kind, 0) + 1
     target = rng.choice(ids)
     if kind == "edit":   # a new title and a new time (now, or a sync bringing an older one from the Web)
-        writer.execute("UPDATE refs SET title = ?, record_last_updated = ? WHERE id = ?",
-                       (f"Edited title {rng.randrange(10**6)}", now - rng.choice([0, 5, 86400 * 40]), target))
+        # A change gets a time other than the one the reference had (the module's assumption):
+        # an older time from the Web that equals the old one is moved a second back.
+        stamp = now - rng.choice([0, 5, 86400 * 40])
+        writer.execute("UPDATE refs SET title = ?, record_last_updated = CASE WHEN record_last_updated = ? "
+                       "THEN ? - 1 ELSE ? END WHERE id = ?",
+                       (f"Edited title {rng.randrange(10**6)}", stamp, stamp, stamp, target))
     elif kind == "edit-same-second":   # the time stays the second it was: only the title tells
         writer.execute("UPDATE refs SET record_last_updated = ? WHERE id = ?", (now, target))
         writer.execute("UPDATE refs SET year = ? WHERE id = ?", (str(rng.randrange(1990, 2030)), target))

@@ -285,6 +285,16 @@ def service_report(report: Any) -> str:
     return "\n".join(lines)
 
 
+def uninstall_plan(report: Any, *, here: bool) -> str:
+    """Given an uninstall dry run, what uninstall would do; on this computer, first whether anything is installed."""
+    commands = ["# would run: " + " ".join(command) for command in report.would_run or ()]
+    if here and not report.installed:
+        return "\n".join([f"# nothing is installed: {report.path} does not exist, so uninstall would remove nothing.",
+                          "# if the service were installed, uninstall would stop and unregister it:",
+                          *commands, f"# and remove {report.path}"])
+    return "\n".join([*commands, *(f"# {action}" for action in report.actions)])
+
+
 def service_state(report: Any) -> str:
     def word(value: bool | None) -> str:
         return "unknown" if value is None else "yes" if value else "no"

@@ -96,9 +96,7 @@ def service_uninstall(platform: str | None, dry_run: bool, as_json: bool) -> Non
         if as_json:
             _service_report(planned, as_json)
             return
-        for command in planned.would_run or ():
-            click.echo("# would run: " + " ".join(command))
-        click.echo(f"# would remove {planned.path}")
+        click.echo(render.uninstall_plan(planned, here=target == autostart.current_platform()))
         return
     autostart.refuse_other_platform(target, "uninstall")
     _service_report(autostart.uninstall(target, home=_home()), as_json)

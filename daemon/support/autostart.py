@@ -236,6 +236,14 @@ def refuse_other_platform(platform: str, action: str) -> None:
                          f"what it would do; add --dry-run")
 
 
+def _written_by_us(path: Path) -> bool:
+    """Whether an existing service file carries our marker (unreadable or not a file: not ours to remove)."""
+    try:
+        return MARKER.encode() in path.read_bytes().replace(b"\x00", b"")
+    except OSError:
+        return False
+
+
 def dry_run(platform: str, *, home: Path, uninstall: bool = False) -> Report:
     """What install (or uninstall) would write, remove and run; changes nothing and runs nothing.
 
@@ -245,7 +253,12 @@ def dry_run(platform: str, *, home: Path, uninstall: bool = False) -> Report:
     rendered = render(platform, home=home if here else None)
     report = Report(platform, rendered.path, installed=here and rendered.path.exists(),
                     would_run=list(rendered.uninstall if uninstall else rendered.install))
-    if uninstall:
+    if uninstall and here and not report.installed:
+        # Said as it is: "would remove" a file that is not there read as if the service were installed.
+        report.actions.append(f"nothing to remove: {rendered.path} is not installed")
+    elif uninstall and here and not _written_by_us(rendered.path):
+        report.actions.append(f"would leave {rendered.path} alone: it was not written by endnoted")
+    elif uninstall:
         report.actions.append(f"would remove {rendered.path}")
     else:
         report.actions.append(f"would write {rendered.path}")

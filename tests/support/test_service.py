@@ -256,6 +256,28 @@ def test_dry_runs_speak_json_and_change_nothing(odd_home: Path) -> None:
         assert install["would_run"] == [list(c) for c in autostart.dry_run(platform, home=odd_home).would_run or ()]
         assert install["content"].lstrip("\ufeff").startswith(("[Unit]", "#", "<?xml"))
         uninstall = json.loads(run("service", "uninstall", "--dry-run", "--json", "--platform", platform).stdout)
-        assert uninstall["dry_run"] is True and uninstall["actions"] == [f"would remove {uninstall['path']}"]
+        removed = f"would remove {uninstall['path']}" if platform != autostart.current_platform() else \
+            f"nothing to remove: {uninstall['path']} is not installed"   # odd_home holds no service
+        assert uninstall["dry_run"] is True and uninstall["actions"] == [removed]
         assert "content" not in uninstall and uninstall["would_run"]
     assert list(odd_home.iterdir()) == [] and not state.exists()
+
+
+def test_uninstall_dry_run_says_when_nothing_is_installed(odd_home: Path, program: Path) -> None:
+    """"would remove …" read as if the service were installed: a dry run says what is there first."""
+    unit = odd_home / ".config/systemd/user/endnoted.service"
+    nothing = run("service", "uninstall", "--dry-run", "--platform", autostart.current_platform())
+    assert nothing.exit_code == 0
+    first = nothing.stdout.splitlines()[0]
+    assert "nothing is installed" in first and "would remove nothing" in first
+    assert "if the service were installed" in nothing.stdout and "# would run: " in nothing.stdout
+    assert not (odd_home / ".config").exists()
+    if autostart.current_platform() != "linux":
+        return
+    autostart.install("linux", home=odd_home, runner=Recorder(), program=program)   # systemctl has no user manager here
+    installed = run("service", "uninstall", "--dry-run").stdout
+    assert "nothing is installed" not in installed and f"# would remove {unit}" in installed
+    assert unit.is_file()
+    unit.write_text("[Service]\nExecStart=/bin/true\n")   # someone else's unit under our name
+    foreign = run("service", "uninstall", "--dry-run").stdout
+    assert f"# would leave {unit} alone: it was not written by endnoted" in foreign and "would remove" not in foreign

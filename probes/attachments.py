@@ -21,6 +21,6 @@ class AttachmentsProbe:
             # File names often carry author names (personal data): the finding names references, not files.
             refs, more = references_named(snapshot, {item.refs_id for item in missing})
             yield Finding(self.name, "attachments.missing-files", Severity.WARNING,
-                          f"{plural(len(missing), 'attached file is', 'attached files are')} missing from the library's PDF folder; they cannot "
-                          "sync. Re-attach them in EndNote (Find Broken Attachment Links) or restore a backup.",
+                          f"{plural(len(missing), 'attached file is', 'attached files are')} missing from the library's PDF folder; "
+                          f"{'it cannot sync. Re-attach it' if len(missing) == 1 else 'they cannot sync. Re-attach them'} in EndNote (Find Broken Attachment Links) or restore a backup.",
                           len(missing), references=refs, more=more)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from endnoted.common.words import plural
 from endnoted.judging.findings import Finding, RefItem, Severity, ref_list
 from endnoted.judging.matching import library_keys, title_key
 from endnoted.probes.base import Context
@@ -34,9 +35,9 @@ class EnlCopyProbe:
         if lacking:
             refs, more = ref_list(RefItem(row[0], row[1], row[2], row[3]) for row in lacking)
             yield Finding(self.name, "enl.holds-missing-references", Severity.WARNING,
-                          f"{copy.path.name} is {kind} holding {len(lacking)} references that the live database "
+                          f"{copy.path.name} is {kind} holding {plural(len(lacking), 'reference')} that the live database "
                           "(sdb/sdb.eni) lacks. Before anything else, make a backup (endnoted backup carries the "
-                          ".enl too) and compare them.", len(lacking), references=refs, more=more)
+                          f".enl too) and compare {'it' if len(lacking) == 1 else 'them'}.", len(lacking), references=refs, more=more)
         ledger = snapshot.ledger
         if copy.last_sync is not None and ledger is not None and ledger.last_sync is not None \
                 and copy.last_sync > ledger.last_sync:

@@ -27,10 +27,6 @@ CONFLICTS = ("Open the library in EndNote: if a Sync Conflicts group shows, sele
 NEVER_SYNCED = "Nothing to do, unless it should sync: EndNote → Preferences → Sync."
 
 
-def _plural(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"
-
-
 _MARKS = {39: "the sync account (misc 6/39)", 41: "the last-sync time (misc 6/41)",
           42: "the last sync number (misc 6/42)"}
 
@@ -96,7 +92,7 @@ class SyncLedgerProbe:
                           f"{plural(ledger.missed, 'reference was', 'references were')} in the library before the last sync but were never "
                           "sent: EndNote Web lacks them. A normal sync will not send them; run "
                           f'endnoted reset "{snapshot.library.path}".', ledger.missed, verdict=State.DIVERGED,
-                          reason=f"{_plural(ledger.missed, 'reference was', 'references were')} in the library "
+                          reason=f"{plural(ledger.missed, 'reference was', 'references were')} in the library "
                                  "before the last sync but never sent, so EndNote Web lacks them",
                           action=action, references=refs, more=more)
         yield from self._waiting(snapshot, context, last_sync)
@@ -106,7 +102,7 @@ class SyncLedgerProbe:
                           f"sync USN {ledger.last_usn}): a sync was interrupted. " + SYNC_NOW)
         if ledger.orphan_rows:
             yield Finding(self.name, "sync.orphan-rows", Severity.INFO,
-                          f"{ledger.orphan_rows} sync records point at objects that no longer exist in the library; "
+                          f"{plural(ledger.orphan_rows, 'sync record points', 'sync records point')} at objects that no longer exist in the library; "
                           "usually harmless leftovers of deleted groups. Nothing to do unless sync reports errors.",
                           ledger.orphan_rows)
         if snapshot.unsynced_groups:
@@ -148,16 +144,16 @@ class SyncLedgerProbe:
             times.append(snapshot.stuck_since or int(last_sync))
         parts = []
         if fresh_ids:
-            parts.append(_plural(len(fresh_ids), "new reference", "new references"))
+            parts.append(plural(len(fresh_ids), "new reference", "new references"))
         if snapshot.edited_ids:
-            parts.append(_plural(len(snapshot.edited_ids), "edited reference", "edited references"))
+            parts.append(plural(len(snapshot.edited_ids), "edited reference", "edited references"))
         if pending:
-            parts.append(_plural(pending, "change (edit, trash move or attachment)",
+            parts.append(plural(pending, "change (edit, trash move or attachment)",
                                  "changes (edits, trash moves, attachments)"))
         if unsent_files:
-            parts.append(_plural(unsent_files, "attachment", "attachments"))
+            parts.append(plural(unsent_files, "attachment", "attachments"))
         if unnumbered:
-            parts.append(_plural(unnumbered, "sync record never sent", "sync records never sent"))
+            parts.append(plural(unnumbered, "sync record never sent", "sync records never sent"))
         oldest = min(times) if times else None
         waited = 0.0 if oldest is None else (context.now.timestamp() - oldest)
         stale = waited > context.stale_after_seconds
@@ -185,7 +181,8 @@ class SyncLedgerProbe:
         if pending:
             refs, more = references_named(snapshot, snapshot.pending_ids - stuck_ids)
             yield Finding(self.name, "sync.pending-uploads", Severity.WARNING,
-                          f"{pending} changes (edits, trash moves, attachments) wait to be sent: " + SYNC_NOW,
+                          f"{plural(pending, 'change (edit, trash move or attachment) waits', 'changes (edits, trash moves, attachments) wait')} "
+                          "to be sent: " + SYNC_NOW,
                           pending, verdict=state, reason=reason, action=action, references=refs, more=more)
         if snapshot.edited_ids:
             refs, more = references_named(snapshot, snapshot.edited_ids)
@@ -199,15 +196,15 @@ class SyncLedgerProbe:
                           verdict=state, reason=reason, action=action)
         if unnumbered:
             yield Finding(self.name, "sync.unsent-records", Severity.INFO,
-                          f"{unnumbered} sync records have no server number (USN 0): EndNote made them but never "
-                          "sent them. " + SYNC_NOW, unnumbered, verdict=state, reason=reason, action=action)
+                          f"{plural(unnumbered, 'sync record has', 'sync records have')} no server number (USN 0): EndNote made "
+                          f"{'it' if unnumbered == 1 else 'them'} but never sent {'it' if unnumbered == 1 else 'them'}. " + SYNC_NOW, unnumbered, verdict=state, reason=reason, action=action)
         if stuck_rows:
             refs, more = references_named(snapshot, stuck_ids)
             yield Finding(self.name, "sync.stuck", Severity.WARNING,
-                          f"{_plural(stuck_rows, 'change was', 'changes were')} already waiting before "
-                          "the last sync and that sync did not send them: a sync conflict or a stuck item, which pressing Sync alone does not "
+                          f"{plural(stuck_rows, 'change was', 'changes were')} already waiting before "
+                          f"the last sync and that sync did not send {'it' if stuck_rows == 1 else 'them'}: a sync conflict or a stuck item, which pressing Sync alone does not "
                           "clear. " + CONFLICTS, stuck_rows, verdict=State.STALE,
-                          reason=f"{_plural(stuck_rows, 'change', 'changes')} survived the last sync "
+                          reason=f"{plural(stuck_rows, 'change', 'changes')} survived the last sync "
                                  "without being sent (a conflict or a stuck item)",
                           action=CONFLICTS, references=refs, more=more)
         if not parts and not stuck_rows and not ledger.missed:

@@ -41,7 +41,8 @@ class WebExportProbe:
         if not synced:
             yield from self._never_synced(comparison, source, path)
             return
-        reason = (f"Compared with the Web export {source}: {comparison.unexplained_missing_on_web} references are "
+        reason = (f"Compared with the Web export {source}: "
+                  f"{plural(comparison.unexplained_missing_on_web, 'reference is', 'references are')} "
                   f"missing on Web and {comparison.unexplained_missing_on_desktop} missing on Desktop, beyond what "
                   "the sync ledger explains")
         unexplained_web = [ref for ref in comparison.missing_on_web if ref.record in comparison.unexplained_web_ids]

@@ -13,6 +13,7 @@ import click
 from endnoted.cli import render
 from endnoted.cli.app import _config, _one_library, _store, cli, emit_json, json_option, path_type
 from endnoted.common.errors import ExitStatus, UsageError, WizardStopped
+from endnoted.common.words import plural
 from endnoted.judging.findings import State
 
 # Function-local imports below are on purpose: each command imports the core it runs inside its
@@ -185,7 +186,7 @@ class TerminalWizard:
                 "references this library lacks. To know first: save an export from EndNote Web and "
                 "run endnoted reset --export FILE.")
         elif lost[0]:
-            say(f"  ! Steps 2-4 delete {lost[0]} references that are on EndNote Web but NOT in "
+            say(f"  ! Steps 2-4 delete {plural(lost[0], 'reference that is', 'references that are')} on EndNote Web but NOT in "
                 f"{engine.library.name}. They will be gone from EndNote Web:")
             for title in lost[1]:
                 say(f"      - {title[:90]}")

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from endnoted.common.gcpause import gc_paused
+from endnoted.common.words import plural
 from endnoted.judging.matching import RecordKeys, find_extra_copies, normalise_doi
 from endnoted.reading.exports import ExportRecord, read_export
 from endnoted.reading.snapshot import EDIT_SLACK_SECONDS, Reference, Snapshot
@@ -281,7 +282,8 @@ def _compare_records(snapshot: Snapshot, kind: str, records: Iterable[ExportReco
     missing_on_web = [ref for ref in desktop if ref.id not in taken]
     smaller = min(len(desktop), len(web))
     belongs = smaller > 0 and matched >= BELONGS_SHARE * smaller
-    trust = f"{matched} of {len(web_records)} records match the library's {len(live)} references"
+    trust = (f"{matched} of {plural(len(web_records), 'record')} {'matches' if matched == 1 else 'match'} "
+             f"the library's {plural(len(live), 'reference')}")
     if smaller == 0:
         trust = "one side holds no references, so nothing shows the two belong together"
     database = next((record.database for record in web_records if record.database), "")

@@ -42,6 +42,7 @@ from typing import NamedTuple, Protocol
 from endnoted.common.errors import ArchiveRejected, DatabaseBusy, DatabaseUnreadable, InterruptedWrite
 from endnoted.common.gcpause import gc_paused
 from endnoted.common.timefmt import iso_z
+from endnoted.common.words import plural
 from endnoted.reading.archive import extract_member, open_archive
 from endnoted.reading.database import header_problem, lenient_text, read_transaction, table_names
 from endnoted.reading.enl_copy import EnlCopy, read_enl
@@ -296,7 +297,7 @@ def _read_sync(connection: sqlite3.Connection, bad: list[str]) -> list[tuple[int
         name, marker = _SYNC_NUMBERS[column]
         count = sum(1 for row in rows if row[column] == marker) if marker is not None \
             else sum(1 for row in rows if row[column] is None)
-        bad.append(f"sync.{name}: {count} rows hold no number")
+        bad.append(f"sync.{name}: {plural(count, 'row holds', 'rows hold')} no number")
     # A row whose type or item is not a number cannot be matched to anything: it is counted above.
     return [(kind, item, item2, None if usn == -1 else usn, max(action, 0), max(status, 0), stamp_value)  # type: ignore[misc]
             for kind, item, item2, usn, action, status, stamp_value in rows if kind is not None and item is not None]

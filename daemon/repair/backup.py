@@ -326,11 +326,13 @@ def make_backup(library: Library, folder: Path, *, attachments: bool = True, as_
         raise BackupError(f"the backup did not prove itself and was deleted: {error}") from error
     warnings = []
     if unreadable or layout.unreadable_folders:
-        warnings.append(f"{len(unreadable) + len(layout.unreadable_folders)} attachment files or folders could "
-                        "not be read (no permission?) and are not in the backup")
+        unread = len(unreadable) + len(layout.unreadable_folders)
+        warnings.append(f"{plural(unread, 'attachment file or folder', 'attachment files or folders')} could "
+                        f"not be read (no permission?) and {'is' if unread == 1 else 'are'} not in the backup")
     if missing:
-        warnings.append(f"{len(missing)} attachments listed in the library have no file in its PDF folder "
-                        "(see endnoted check); they are not in the backup")
+        warnings.append(f"{plural(len(missing), 'attachment listed in the library has', 'attachments listed in the library have')} "
+                        "no file in its PDF folder (see endnoted check); "
+                        f"{'it is' if len(missing) == 1 else 'they are'} not in the backup")
     size = sum(p.stat().st_size for p in final.rglob("*") if p.is_file()) if final.is_dir() else final.stat().st_size
     digest = "" if final.is_dir() else _sha256(final)
     return BackupResult(final, "folder" if as_folder else "enlx", size, digest, counts, len(kept),

@@ -194,7 +194,7 @@ class ResetEngine:
         snap = take(self.library, integrity=False)
         if snap.counts is not None and snap.ledger is not None:
             last = when(snap.ledger.last_sync)   # local time with its offset, and how long ago
-            lines.append(f"Desktop: {snap.counts.references} references, {snap.counts.trashed} in trash; "
+            lines.append(f"Desktop: {plural(snap.counts.references, 'reference')}, {snap.counts.trashed} in trash; "
                          f"last sync {last}; {snap.ledger.missed} never sent.")
         if row is not None and row.verdict is not None:
             lines.append(f"Last verdict: {row.verdict.value}: {row.reason}")
@@ -255,7 +255,7 @@ class ResetEngine:
                                       "references": result.counts.references, "trashed": result.counts.trashed,
                                       "attachments": result.counts.attachments, "kind": result.kind,
                                       "warnings": "\n".join(result.warnings)})
-            lines.append(f"✓ proven backup: {result.path} ({result.counts.references} references)")
+            lines.append(f"✓ proven backup: {result.path} ({plural(result.counts.references, 'reference')})")
             made.append(str(result.path))
         self._set({"backup": "\n".join(made)})
         self.advance(STEPS[0], "seen", "proven backup: " + ", ".join(Path(m).name for m in made))
@@ -366,7 +366,7 @@ class ResetEngine:
             if last is None or started is None or last <= started:
                 return Observation(False, "no sync has completed since the reset started; leave EndNote syncing")
             if waiting:
-                return Observation(False, f"the sync is not finished: {waiting} objects still wait to be sent")
+                return Observation(False, f"the sync is not finished: {plural(waiting, 'object still waits', 'objects still wait')} to be sent")
             return Observation(True, f"the full sync finished at {last:%H:%M} with nothing left to send")
         raise EndnotedError(f"unknown observation {step.check!r}")  # a bug in reset_steps
 
@@ -391,7 +391,7 @@ class ResetEngine:
             return Observation(False, f"{path.name} does not look like an export of {library.name} ({result.trust}); "
                                       "export All My References from the account this library now syncs with")
         if result.missing_on_web or result.missing_on_desktop:
-            return Observation(False, f"{path.name}: {len(result.missing_on_web)} references are missing on Web and "
+            return Observation(False, f"{path.name}: {plural(len(result.missing_on_web), 'reference is', 'references are')} missing on Web and "
                                       f"{len(result.missing_on_desktop)} missing on Desktop; if the sync is still "
                                       "running, wait and export again")
-        return Observation(True, f"{path.name} matches: {result.matched} references on both sides")
+        return Observation(True, f"{path.name} matches: {plural(result.matched, 'reference')} on both sides")

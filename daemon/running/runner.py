@@ -26,6 +26,7 @@ from endnoted.common import paths
 from endnoted.common.config import Config
 from endnoted.common.errors import EndnotedError, ExportError
 from endnoted.common.timefmt import iso_z
+from endnoted.common.words import plural
 from endnoted.judging.checker import LibraryReport, check_library
 from endnoted.judging.compare import compare
 from endnoted.judging.findings import Severity
@@ -322,7 +323,7 @@ class Daemon:
         for finding in report.findings:
             if finding.code not in ("library.references-dropped", "library.trash-emptied"):
                 continue
-            title = f"EndNote: {report.library.name} lost {finding.count} references"
+            title = f"EndNote: {report.library.name} lost {plural(finding.count or 0, 'reference')}"
             delivery = self.notifier.send(title, finding.message, urgency="critical")
             assert self.store is not None
             with self._store_lock:

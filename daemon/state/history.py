@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from endnoted.common.timefmt import iso_z
+from endnoted.common.words import plural
 from endnoted.state.store import Store
 
 
@@ -49,7 +50,7 @@ def timeline(store: Store, path: str | None = None) -> list[Entry]:
         if previous.get(snapshot.path) != verdict:
             entries.append(Entry(snapshot.taken_at, snapshot.path, "verdict",
                                  f"{previous.get(snapshot.path, 'first reading')} → {verdict} "
-                                 f"({snapshot.references} references)", {"verdict": verdict}))
+                                 f"({plural(snapshot.references or 0, 'reference')})", {"verdict": verdict}))
             previous[snapshot.path] = verdict
     for event in store.events(path, limit=100000):
         if event.path:

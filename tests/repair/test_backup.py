@@ -62,7 +62,7 @@ def test_missing_attachment_files_warn_but_do_not_fail(tmp_path: Path) -> None:
     result = run("backup", "--json", "--to", str(tmp_path / "out"), str(enl))
     data = json.loads(result.stdout)["backup"]
     assert result.exit_code == 0 and data["attachment_files"] == 2
-    assert "1 attachments" in data["warnings"][0]
+    assert "1 attachment listed in the library has no file" in data["warnings"][0]
 
 
 @pytest.mark.parametrize(("folder", "name"), real_libraries()[:6], ids=[f for f, _ in real_libraries()[:6]])

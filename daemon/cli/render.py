@@ -285,6 +285,34 @@ def service_report(report: Any) -> str:
     return "\n".join(lines)
 
 
+CONFIG_VALUE_WIDTH = 48   # wider values sit on their own lines, so the FROM column stays in line
+
+
+def config_table(file: str, exists: bool, location: str, settings: Sequence[tuple[str, Sequence[str], str]],
+                 folders: Sequence[tuple[str, Sequence[str], str]]) -> str:
+    """Given the config file and each (name, value lines, where from), the `config` tables.
+
+    A list shows one item a line; a value wider than CONFIG_VALUE_WIDTH goes on its own line below its
+    name, indented under VALUE, so a long path never pushes the FROM column out of line.
+    """
+    state = "read" if exists else "not there: every setting has its default"
+    name_width = max(len(name) for name, _, _ in [*settings, *folders])
+    value_width = min(CONFIG_VALUE_WIDTH, max(len(line) for _, lines, _ in [*settings, *folders] for line in lines))
+    indent = " " * (name_width + 2)
+    lines = [f"Config file: {file} ({state}; location: {location})"]
+    for title, value_title, rows in (("SETTING", "VALUE", settings), ("FOLDER", "PATH", folders)):
+        lines += ["", f"{title.ljust(name_width)}  {value_title.ljust(value_width)}  FROM"]
+        for name, values, where in rows:
+            short = [line for line in values if len(line) <= value_width]
+            if len(short) == len(values):
+                lines.append(f"{name.ljust(name_width)}  {values[0].ljust(value_width)}  {where}")
+                lines += [f"{indent}{line}" for line in values[1:]]
+            else:   # at least one line too wide: the name and FROM on one line, every value below
+                lines.append(f"{name.ljust(name_width)}  {''.ljust(value_width)}  {where}")
+                lines += [f"{indent}{line}" for line in values]
+    return "\n".join(line.rstrip() for line in lines)
+
+
 def uninstall_plan(report: Any, *, here: bool) -> str:
     """Given an uninstall dry run, what uninstall would do; on this computer, first whether anything is installed."""
     commands = ["# would run: " + " ".join(command) for command in report.would_run or ()]

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import click
 
+from endnoted.cli import render
 from endnoted.cli.app import cli, emit_json, json_option
 
 
-def _shown(value: object) -> str:
+def _shown(value: object) -> list[str]:
+    """A value as the lines of its table cell: a list is one item a line, so long lists stay readable."""
     if value is None:
-        return "(none)"
+        return ["(none)"]
     if isinstance(value, list):
-        return ", ".join(str(item) for item in value) if value else "(none)"
+        return [str(item) for item in value] or ["(none)"]
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return ["true" if value else "false"]
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+        return [str(int(value))]
+    return [str(value)]
 
 
 @cli.command("config", short_help="Show the config file in use and every setting in effect, with where it came from.")
@@ -50,15 +52,6 @@ def config_command(as_json: bool) -> None:
     def origin(item: config.Origin) -> str:
         return f"{item.source} ({item.variable})" if item.variable else item.source
 
-    state = "read" if exists else "not there: every setting has its default"
-    click.echo(f"Config file: {file.value} ({state}; location: {origin(file)})\n")
-    width = max(len(item.name) for item in [*values, *folders])
-    shown = [(item.name, _shown(item.value), origin(item)) for item in values]
-    value_width = min(60, max(len(value) for _, value, _ in shown))
-    click.echo(f"{'SETTING'.ljust(width)}  {'VALUE'.ljust(value_width)}  FROM")
-    for name, value, where in shown:
-        click.echo(f"{name.ljust(width)}  {value.ljust(value_width)}  {where}")
-    click.echo(f"\n{'FOLDER'.ljust(width)}  {'PATH'.ljust(value_width)}  FROM")
-    for item in folders:
-        if item.name != "config_file":
-            click.echo(f"{item.name.ljust(width)}  {str(item.value).ljust(value_width)}  {origin(item)}")
+    click.echo(render.config_table(
+        str(file.value), exists, origin(file), [(item.name, _shown(item.value), origin(item)) for item in values],
+        [(item.name, _shown(item.value), origin(item)) for item in folders if item.name != "config_file"]))

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from operator import itemgetter
 
 from endnoted.common.words import plural
-from endnoted.judging.findings import Finding, RefItem, Severity, ref_list
+from endnoted.judging.findings import LIST_CAP, Finding, RefItem, Severity, ref_list
 from endnoted.judging.matching import extra_copies_keyed, find_extra_copies, known_keys
 from endnoted.probes.base import Context
 from endnoted.reading.snapshot import Snapshot
@@ -33,7 +33,9 @@ class DuplicatesProbe:
                                         [keys.titles[n] for n in live_at])
         if extras:
             ids = ", ".join(f"#{row[0]}" for row in extras[:5]) + (" …" if len(extras) > 5 else "")
-            refs, more = ref_list(RefItem(row[0], row[2], row[3], row[4].split("\r", 1)[0]) for row in extras)
+            # Records for the few that are named only: a library may hold tens of thousands of copies.
+            refs, more = ref_list((RefItem(row[0], row[2], row[3], row[4].split("\r", 1)[0])
+                                   for row in extras[:LIST_CAP]), len(extras))
             yield Finding(self.name, "duplicates.desktop", Severity.INFO,
                           f"{plural(len(extras), 'reference is an extra copy', 'references are extra copies')} of others in this library ({ids}); "
                           "use EndNote's Library → Find Duplicates before they spread to EndNote Web.",

@@ -1,8 +1,9 @@
 """Incremental readings (issue #16 item 3): after a save, read only the references that changed.
 
 A `Carry` is what one library's last reading leaves for the next, kept in the daemon's memory:
-every refs row as read (raw, by id), each row's fingerprint (id, trash state, record_last_updated),
-and the `.enl` copy with the file identity and live ids it was read for. The next reading reads
+every refs row as read (raw, by id; a row's fingerprint is its id, trash state and
+record_last_updated), and the `.enl` copy with the file identity and live ids it was read for.
+The daemon keeps one only for a library saved recently (running/runner.py). The next reading reads
 the fingerprints of all rows in SQL (integers only, in id order) and fetches in full only
 
 - rows whose fingerprint is new or differs (an edit, an insertion, a trash move),
@@ -68,7 +69,6 @@ class Carry:
         self.snapshot: Snapshot | None = None
         self.file: tuple[str, int, int, int] | None = None   # database path, st_dev, st_ino, st_size
         self.by_id: dict[int, RawRow] = {}
-        self.prints: set[Print] = set()
         self.since: float = 0.0
         self.enl_key: tuple[str, tuple[int, ...]] | None = None
         self.enl_live: frozenset[int] = frozenset()
@@ -97,21 +97,21 @@ class Carry:
                     return snap     # a full reading would wait for the same lock: the carry stays good
                 reason = _replaced(previous, snap)
                 if reason is None and snap.ok:
-                    self._keep(snap, file, reuse.by_id, reuse.prints, started)
+                    self._keep(snap, file, reuse.by_id, started)
                     self.mode = f"incremental ({reuse.fetched} rows read)"
                     return snap
         full_reuse = _Full(self)
         snap = take(library, now=now, memo=memo, reuse=full_reuse if database is not None else None)
         if snap.ok and database is not None and full_reuse.in_order:
-            self._keep(snap, file, full_reuse.by_id, full_reuse.prints, started)
+            self._keep(snap, file, full_reuse.by_id, started)
         else:
             self.clear()
         self.mode = f"full ({reason or 'first reading'})"
         return snap
 
     def _keep(self, snap: Snapshot, file: tuple[str, int, int, int] | None, by_id: dict[int, RawRow],
-              prints: set[Print], started: float) -> None:
-        self.snapshot, self.file, self.by_id, self.prints = snap, file, by_id, prints
+              started: float) -> None:
+        self.snapshot, self.file, self.by_id = snap, file, by_id
         self.since = started - RECENT_SECONDS
 
 
@@ -160,7 +160,6 @@ class _Full:
     def __init__(self, carry: Carry) -> None:
         self.carry = carry
         self.by_id: dict[int, RawRow] = {}
-        self.prints: set[Print] = set()
         self.in_order = False
 
     def refs(self, connection: sqlite3.Connection) -> list[RawRow]:
@@ -169,7 +168,6 @@ class _Full:
         # The incremental reading puts rows in id order: a full one must read them in that order too.
         self.in_order = all(map(lt, ids, ids[1:]))
         self.by_id = dict(zip(ids, rows, strict=True))
-        self.prints = {(row[0], row[1], row[7]) for row in rows}
         return rows
 
     def enl(self, enl: Path, live_ids: set[int]) -> EnlCopy:
@@ -184,22 +182,22 @@ class _Incremental:
         assert carry.snapshot is not None
         self.integrity: str | None = carry.snapshot.integrity
         self.by_id: dict[int, RawRow] = {}
-        self.prints: set[Print] = set()
         self.fetched = 0
 
     def refs(self, connection: sqlite3.Connection) -> list[RawRow]:
         carry = self.carry
         prints: list[Print] = connection.execute(_PRINTS_SQL).fetchall()
-        fresh = set(prints)
-        changed = {item[0] for item in fresh.difference(carry.prints)}
-        since = carry.since
-        changed.update([item[0] for item in prints if item[2] is not None and item[2] >= since])
-        by_id = dict(carry.by_id)
+        old, since = carry.by_id, carry.since
+        # A row's fingerprint is its carried row's (id, row[1], row[7]): no second copy is kept.
+        changed = [ref_id for ref_id, trash, updated in prints
+                   if (row := old.get(ref_id)) is None or row[1] != trash or row[7] != updated
+                   or (updated is not None and updated >= since)]
+        by_id = dict(old)
         ids = [item[0] for item in prints]
         for gone in by_id.keys() - set(ids):
             del by_id[gone]
         if changed:
-            rows: list[RawRow] = connection.execute(_CHANGED_SQL, (json.dumps(sorted(changed)),)).fetchall()
+            rows: list[RawRow] = connection.execute(_CHANGED_SQL, (json.dumps(changed),)).fetchall()
             if len(rows) != len(changed):
                 raise Inconsistent(f"{len(changed)} changed rows, {len(rows)} read")
             for row in rows:
@@ -207,7 +205,7 @@ class _Incremental:
             self.fetched = len(rows)
         if len(by_id) != len(ids):
             raise Inconsistent("the carried rows and the refs table differ in number")
-        self.by_id, self.prints = by_id, fresh
+        self.by_id = by_id
         return [by_id[ref_id] for ref_id in ids]
 
     def enl(self, enl: Path, live_ids: set[int]) -> EnlCopy:

@@ -53,6 +53,9 @@ from endnoted.state.store import Store, existing
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5.0
+# A library saved this recently keeps its last reading in memory (about 1 KB per reference) so the
+# next save reads only what changed; a quiet library's is dropped at the full pass (idle memory).
+ACTIVE_SECONDS = 30 * 60.0
 
 
 @dataclass
@@ -75,6 +78,7 @@ class Daemon:
         # Each library's last reading, kept so a reading after a save reads only what changed (issue #16).
         # In memory only: see _read.
         self._carries: dict[str, Carry] = {}
+        self._saved: dict[str, float] = {}   # when each library's last save-triggered reading ran (monotonic)
         self.store: Store | None = None
         # Set first on shutdown: a pass stops between libraries, and no job starts on a closing store.
         self._stopping = threading.Event()
@@ -282,13 +286,21 @@ class Daemon:
 
         The carry (rows, fingerprints, keys) lives in this process only, not in the state store: a
         Snapshot needs every reference's title and authors, which the state file must not hold
-        (personal data), so the first reading after a start is a full one in any case.
+        (personal data), so the first reading after a start is a full one in any case. It is kept only
+        for a library saved within ACTIVE_SECONDS: the first save after a quiet spell reads in full.
         """
-        carry = self._carries.setdefault(key, Carry())
+        now = time.monotonic()
+        if not full:
+            self._saved[key] = now
+        active = key in self._saved and now - self._saved[key] < ACTIVE_SECONDS
+        carry = self._carries.get(key) or Carry()
         before = carry.snapshot
         snap = carry.read(library, full=full, memo=IntegrityMemo(),
                           why="the periodic full pass" if full else "asked")
-        if snap.ok and carry.snapshot is snap:
+        if not active:
+            self._carries.pop(key, None)   # a quiet library: its rows are not worth their memory
+        elif snap.ok and carry.snapshot is snap:
+            self._carries[key] = carry
             # Keys computed once for the carried rows; then only changed rows are folded again.
             if before is not None and carry.mode.startswith("incremental"):
                 carry_keys(snap, before)
@@ -301,6 +313,7 @@ class Daemon:
         """The library is no longer where it was (moved, renamed or deleted): say so once, never call it damaged."""
         del self.libraries[key]
         self._carries.pop(key, None)
+        self._saved.pop(key, None)
         gone = StoredReport.gone(key, library.name, datetime.now(UTC))
         assert self.store is not None
         with self._store_lock:

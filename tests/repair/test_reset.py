@@ -9,83 +9,18 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from endnoted.demo.builder import SCHEMA, edit
-from tests.conftest import run
-
-PROMPT_TIMEOUT = 60
-
-
-class Wizard:
-    """The real `endnoted reset` in a subprocess, answered line by line like a person would."""
-
-    def __init__(self, *args: str) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "endnoted", "reset", *args], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        self.seen = ""
-
-    def expect(self, text: str, timeout: float = PROMPT_TIMEOUT) -> str:
-        assert self.process.stdout is not None
-        deadline = time.monotonic() + timeout
-        while text not in self.seen:
-            left = deadline - time.monotonic()
-            ready, _, _ = select.select([self.process.stdout], [], [], max(left, 0))
-            if not ready:
-                raise AssertionError(f"no {text!r} within {timeout} s; the wizard said:\n{self.seen[-3000:]}")
-            chunk = os.read(self.process.stdout.fileno(), 65536).decode()
-            if not chunk:
-                raise AssertionError(f"the wizard ended before {text!r}:\n{self.seen[-3000:]}")
-            self.seen += chunk
-        before, _, self.seen = self.seen.partition(text)
-        return before + text
-
-    def answer(self, line: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write((line + "\n").encode())
-        self.process.stdin.flush()
-
-    def finish(self, timeout: float = 60) -> int:
-        assert self.process.stdout is not None
-        if self.process.stdin:
-            self.process.stdin.close()
-        self.seen += self.process.stdout.read().decode()
-        return self.process.wait(timeout=timeout)
-
-
-@pytest.fixture
-def endnote(tmp_path: Path) -> Iterator[Callable[[Path | None], None]]:
-    """Start (or restart) the stand-in EndNote, optionally holding a library's database open."""
-    link = tmp_path / "bin" / "EndNote"
-    link.parent.mkdir()
-    link.symlink_to(Path(sys.executable).resolve())
-    current: list[subprocess.Popen[bytes]] = []
-
-    def restart(holding: Path | None = None) -> None:
-        for process in current:
-            process.kill()
-            process.wait()
-        current.clear()
-        time.sleep(0.6)  # a new process start time, distinguishable from the old one
-        code = "import sys, time\nf = open(sys.argv[1], 'rb') if sys.argv[1] else None\ntime.sleep(600)\n"
-        current.append(subprocess.Popen([str(link), "-c", code, str(holding or "")]))
-        time.sleep(0.3)
-
-    yield restart
-    for process in current:
-        process.kill()
-        process.wait()
+from tests.conftest import Wizard, run
 
 
 def database(enl: Path) -> Path:

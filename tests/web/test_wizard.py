@@ -10,79 +10,16 @@ from __future__ import annotations
 
 import json
 import os
-import select
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from selenium.webdriver.common.by import By
 
 from endnoted.reading.enlx import prove
 from endnoted.web import strings
-from tests.conftest import run, tree_hash
+from tests.conftest import Wizard, run, tree_hash
 from tests.web.conftest import Window, daemon_pass, screenshot, wait_until
-
-
-@pytest.fixture
-def endnote(tmp_path: Path) -> Iterator[Callable[[], None]]:
-    """Start (or restart) a real process named EndNote."""
-    link = tmp_path / "bin" / "EndNote"
-    link.parent.mkdir()
-    link.symlink_to(Path(sys.executable).resolve())
-    current: list[subprocess.Popen[bytes]] = []
-
-    def restart() -> None:
-        for process in current:
-            process.kill()
-            process.wait()
-        current.clear()
-        time.sleep(0.6)  # a new process start time, distinguishable from the old one
-        current.append(subprocess.Popen([str(link), "-c", "import time; time.sleep(600)"]))
-        time.sleep(0.3)
-
-    yield restart
-    for process in current:
-        process.kill()
-        process.wait()
-
-
-class Terminal:
-    """The real `endnoted reset` in a subprocess, answered line by line."""
-
-    def __init__(self, *args: str) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "endnoted", "reset", *args], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        self.seen = ""
-
-    def expect(self, text: str, timeout: float = 60) -> str:
-        assert self.process.stdout is not None
-        deadline = time.monotonic() + timeout
-        while text not in self.seen:
-            ready, _, _ = select.select([self.process.stdout], [], [], max(deadline - time.monotonic(), 0))
-            if not ready:
-                raise AssertionError(f"no {text!r} within {timeout} s; the wizard said:\n{self.seen[-3000:]}")
-            chunk = os.read(self.process.stdout.fileno(), 65536).decode()
-            if not chunk:
-                raise AssertionError(f"the wizard ended before {text!r}:\n{self.seen[-3000:]}")
-            self.seen += chunk
-        before, _, self.seen = self.seen.partition(text)
-        return before + text
-
-    def answer(self, line: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write((line + "\n").encode())
-        self.process.stdin.flush()
-
-    def finish(self) -> int:
-        assert self.process.stdout is not None and self.process.stdin is not None
-        self.process.stdin.close()
-        self.seen += self.process.stdout.read().decode()
-        return self.process.wait(timeout=60)
 
 
 def step_of(browser: Any) -> int:
@@ -130,7 +67,7 @@ def test_the_wizard_walked_in_the_page_continues_in_the_terminal_and_back(
                              f"EndNote processes: {find_endnote()}") from None
     assert step_of(browser) == 1
     # Continue in the terminal, from the same step.
-    terminal = Terminal(str(enl))
+    terminal = Wizard(str(enl))
     terminal.expect("Resuming the reset of My EndNote Library at step 1")
     terminal.expect("Press Enter when it is done:")
     endnote()                                                        # the user restarts EndNote

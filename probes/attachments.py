@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from endnoted.common.words import plural
 from endnoted.judging.findings import Finding, Severity
 from endnoted.probes.base import Context, references_named
-from endnoted.reading.snapshot import Snapshot
+from endnoted.reading.model import Snapshot
 
 
 class AttachmentsProbe:

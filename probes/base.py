@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from endnoted.judging.findings import Finding, RefItem, ref_list
-from endnoted.reading.snapshot import Snapshot
+from endnoted.reading.model import Snapshot
 
 if TYPE_CHECKING:
     from endnoted.judging.compare import Comparison

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from endnoted.common.words import plural
 from endnoted.judging.findings import Finding, Severity
 from endnoted.probes.base import Context
-from endnoted.reading.snapshot import Snapshot
+from endnoted.reading.model import Snapshot
 
 DROP_MIN = 5          # references; fewer is everyday tidying
 DROP_SHARE = 0.1      # or this share of the library, whichever is larger

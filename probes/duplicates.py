@@ -9,7 +9,7 @@ from endnoted.common.words import plural
 from endnoted.judging.findings import LIST_CAP, Finding, RefItem, Severity, ref_list
 from endnoted.judging.matching import extra_copies_keyed, find_extra_copies, known_keys
 from endnoted.probes.base import Context
-from endnoted.reading.snapshot import Snapshot
+from endnoted.reading.model import Snapshot
 
 _FIELDS = itemgetter(5, 2, 3, 4)
 

@@ -15,7 +15,7 @@ from endnoted.judging.findings import Finding, RefItem, Severity, ref_list
 from endnoted.judging.matching import library_keys, title_key
 from endnoted.probes.base import Context
 from endnoted.reading.enl_copy import EnlKind
-from endnoted.reading.snapshot import Snapshot
+from endnoted.reading.model import Snapshot
 
 
 class EnlCopyProbe:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from endnoted.judging.findings import Finding, Severity
 from endnoted.probes.base import Context
 from endnoted.reading.locations import cloud_provider, network_filesystem
-from endnoted.reading.snapshot import Snapshot
+from endnoted.reading.model import Snapshot
 
 
 class HazardsProbe:

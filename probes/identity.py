@@ -15,7 +15,7 @@ from pathlib import Path
 
 from endnoted.judging.findings import Finding, Severity
 from endnoted.probes.base import Context
-from endnoted.reading.snapshot import Snapshot
+from endnoted.reading.model import Snapshot
 
 
 def _same(left: Path, right: Path) -> bool:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from endnoted.judging.findings import Finding, Severity, State
 from endnoted.probes.base import Context
-from endnoted.reading.snapshot import Snapshot, Status
+from endnoted.reading.model import Snapshot, Status
 
 DAMAGED_ACTION = ("Make a copy of the library first (the .enl and its .Data folder; keep older backups). "
                   "If it syncs with EndNote Web, open it in EndNote and press Sync: EndNote repairs it from "

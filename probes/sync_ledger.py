@@ -14,7 +14,7 @@ from endnoted.common.timefmt import duration
 from endnoted.common.words import plural
 from endnoted.judging.findings import Finding, Severity, State
 from endnoted.probes.base import Context, references_named
-from endnoted.reading.snapshot import Ledger, Snapshot
+from endnoted.reading.model import Ledger, Snapshot
 
 SYNC_NOW = "Open the library in EndNote and press Sync."
 STOPPED = ("Open the library in EndNote and press Sync. If it does not sync, the usual causes are: Sync "

@@ -13,7 +13,7 @@ from endnoted.common.words import plural
 from endnoted.judging.compare import Comparison, Ref, record_number
 from endnoted.judging.findings import Finding, RefItem, Severity, State, ref_list
 from endnoted.probes.base import Context
-from endnoted.reading.snapshot import Snapshot
+from endnoted.reading.model import Snapshot
 
 
 def _items(refs: tuple[Ref, ...]) -> tuple[tuple[RefItem, ...], int]:

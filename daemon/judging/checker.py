@@ -19,7 +19,7 @@ from endnoted.reading import snapshot as snapshots
 from endnoted.reading.integrity import IntegrityMemo
 from endnoted.reading.library import Library
 from endnoted.reading.locations import mount_table
-from endnoted.reading.snapshot import Snapshot, Status
+from endnoted.reading.model import Snapshot, Status
 
 logger = logging.getLogger(__name__)
 

@@ -35,7 +35,8 @@ from endnoted.common.gcpause import gc_paused
 from endnoted.common.words import plural
 from endnoted.judging.matching import RecordKeys, find_extra_copies, normalise_doi
 from endnoted.reading.exports import ExportRecord, read_export
-from endnoted.reading.snapshot import EDIT_SLACK_SECONDS, Reference, Snapshot
+from endnoted.reading.fold import EDIT_SLACK_SECONDS
+from endnoted.reading.model import Reference, Snapshot
 
 BELONGS_SHARE = 0.5   # of the smaller side's records must match for the other side to be this library's
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from operator import is_
 from typing import TypeVar
 
-from endnoted.reading.snapshot import Snapshot
+from endnoted.reading.model import Snapshot
 
 T = TypeVar("T")
 

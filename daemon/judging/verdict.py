@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from endnoted.judging.findings import Finding, State
 
 if TYPE_CHECKING:   # for annotations only: tables sort by worst_first without loading the reader (status start-up)
-    from endnoted.reading.snapshot import Snapshot
+    from endnoted.reading.model import Snapshot
 
 __all__ = ["State", "Verdict", "decide", "worst_first"]
 

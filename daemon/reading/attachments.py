@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from endnoted.reading.snapshot import Snapshot
+from endnoted.reading.model import Snapshot
 
 
 def missing_attachment_paths(snapshot: Snapshot, pdf_dir: Path | None = None) -> list[str]:

@@ -29,7 +29,8 @@ from endnoted.reading.archive import (
 )
 from endnoted.reading.enl_copy import EnlKind, read_enl
 from endnoted.reading.library import Layout, Library
-from endnoted.reading.snapshot import Counts, Status, take
+from endnoted.reading.model import Counts, Status
+from endnoted.reading.snapshot import take
 
 Progress = Callable[[int], None]
 ENL_MEMBER_DIR = "endnoted-enl"   # where a backup keeps the library's .enl when it holds references

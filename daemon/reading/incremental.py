@@ -42,7 +42,8 @@ from pathlib import Path
 from endnoted.reading.enl_copy import EnlCopy, read_enl
 from endnoted.reading.integrity import IntegrityMemo, identity
 from endnoted.reading.library import Layout, Library
-from endnoted.reading.snapshot import _REFS_SQL, Snapshot, Status, _int_sql, take
+from endnoted.reading.model import Snapshot, Status
+from endnoted.reading.snapshot import _REFS_SQL, _int_sql, take
 
 RECENT_SECONDS = 2
 RawRow = tuple[int, int, str, str, str, str, int, int]

@@ -23,15 +23,12 @@ a destination inside the library's own `.Data` folder is refused.
 from __future__ import annotations
 
 import errno
-import hashlib
 import logging
 import os
 import shutil
 import sqlite3
 import tempfile
 import time
-import zipfile
-import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,26 +43,29 @@ from endnoted.common.errors import (
     InterruptedWrite,
     UsageError,
 )
-from endnoted.common.files import PRIVATE_DIR, PRIVATE_FILE, create_private, private_dir, rename_noreplace
+from endnoted.common.files import private_dir, rename_noreplace
 from endnoted.common.words import plural
-from endnoted.reading.archive import CHUNK, ENLX_MAX_BYTES, ENLX_MAX_FILES
+from endnoted.reading.archive import ENLX_MAX_BYTES, ENLX_MAX_FILES
 from endnoted.reading.attachments import missing_attachment_paths
 from endnoted.reading.database import read_transaction
 from endnoted.reading.enl_copy import EnlKind, read_enl
-from endnoted.reading.enlx import ENL_MEMBER_DIR, prove
 from endnoted.reading.library import Layout, Library
-from endnoted.reading.snapshot import Counts, Snapshot, Status, take
+from endnoted.reading.model import Counts, Snapshot, Status
+from endnoted.reading.snapshot import take
+from endnoted.repair.backup_files import (
+    Progress,
+    fsync_path,
+    prove_written,
+    sha256_of,
+    short_name,
+    write_enlx,
+    write_folder,
+)
 
 logger = logging.getLogger(__name__)
 TEMP_PREFIX = ".endnoted-partial-"
-# Formats that are already compressed: deflating them costs time and gains nothing.
-_STORED_SUFFIXES = {".pdf", ".jpg", ".jpeg", ".png", ".gif", ".zip", ".gz", ".docx", ".xlsx", ".pptx", ".mp4",
-                    ".mp3", ".epub", ".enlx", ".7z", ".heic", ".webp"}
 
-Progress = Callable[[int], None]
 LOCK_ATTEMPTS = 10          # × (0.5 s pause + 0.25 s busy wait) ≈ 8 s, the bound the README states
-NAME_MAX_BYTES = 255        # one path component on every filesystem we meet
-_FINAL_SUFFIX_BYTES = len("-20250101-120000-999.enlx")
 
 
 @dataclass(frozen=True)
@@ -188,42 +188,8 @@ def copy_database(source: Path, target: Path, *, attempts: int = LOCK_ATTEMPTS) 
     return tries[0]
 
 
-def _compress_type(path: Path) -> int:
-    if path.suffix.lower() in _STORED_SUFFIXES:
-        return zipfile.ZIP_STORED
-    try:
-        with path.open("rb") as handle:
-            sample = handle.read(64 * 1024)
-    except OSError:
-        return zipfile.ZIP_DEFLATED
-    return zipfile.ZIP_DEFLATED if len(zlib.compress(sample, 1)) < 0.9 * max(len(sample), 1) else zipfile.ZIP_STORED
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _short_name(name: str) -> str:
-    """Given a library name, return it cut (on a character boundary) so a backup's file name fits in 255 bytes."""
-    limit = NAME_MAX_BYTES - _FINAL_SUFFIX_BYTES
-    encoded = name.encode("utf-8")
-    return name if len(encoded) <= limit else encoded[:limit].decode("utf-8", "ignore").rstrip() or "library"
-
-
 def _final_name(folder: Path, name: str, now: datetime, suffix: str) -> Iterator[Path]:
-    stem = f"{_short_name(name)}-{now.astimezone():%Y%m%d-%H%M%S}"
+    stem = f"{short_name(name)}-{now.astimezone():%Y%m%d-%H%M%S}"
     yield folder / f"{stem}{suffix}"
     for n in range(2, 1000):
         yield folder / f"{stem}-{n}{suffix}"
@@ -236,7 +202,7 @@ def _publish(temporary: Path, folder: Path, name: str, now: datetime, suffix: st
             rename_noreplace(temporary, final)
         except FileExistsError:
             continue
-        _fsync(folder)
+        fsync_path(folder)
         return final
     raise BackupError(f"too many backups named {name} in {folder} this second")
 
@@ -315,10 +281,10 @@ def make_backup(library: Library, folder: Path, *, attachments: bool = True, as_
             if progress:
                 progress(layout.total_bytes - sum(size for *_, size in layout.attachments))
             if as_folder:
-                written, kept, unreadable = _write_folder(layout, data, scratch, progress, enl_copy)
+                written, kept, unreadable = write_folder(library.name, layout.attachments, data, scratch, progress, enl_copy)
             else:
-                written, kept, unreadable = _write_enlx(layout, data, scratch, progress, enl_copy)
-            _prove(written, counts, kept, as_folder, progress, enl_rows)
+                written, kept, unreadable = write_enlx(library.name, layout.attachments, data, scratch, progress, enl_copy)
+            prove_written(written, counts, kept, as_folder, progress, enl_rows)
             final = _publish(written, folder, library.name, now, "" if as_folder else ".enlx")
     except OSError as error:
         raise _io_error(error, folder) from error
@@ -334,7 +300,7 @@ def make_backup(library: Library, folder: Path, *, attachments: bool = True, as_
                         "no file in its PDF folder (see endnoted check); "
                         f"{'it is' if len(missing) == 1 else 'they are'} not in the backup")
     size = sum(p.stat().st_size for p in final.rglob("*") if p.is_file()) if final.is_dir() else final.stat().st_size
-    digest = "" if final.is_dir() else _sha256(final)
+    digest = "" if final.is_dir() else sha256_of(final)
     return BackupResult(final, "folder" if as_folder else "enlx", size, digest, counts, len(kept),
                         tuple(warnings), time.monotonic() - started, retries, enl_rows, now)
 
@@ -366,113 +332,3 @@ def _inside(folder: Path, data_dir: Path) -> bool:
     here, data = folder.expanduser().resolve(), data_dir.resolve()
     return here == data or data in here.parents
 
-
-def _readable(path: Path) -> bool | None:
-    """True if the file opens for reading, False if it cannot be (permission, I/O), None if it is gone."""
-    try:
-        with path.open("rb") as handle:
-            handle.read(1)
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        logger.warning("attachment %s cannot be read (%s); it is left out", path, error.strerror or error)
-        return False
-    return True
-
-
-def _write_enlx(layout: Plan, data: Path, scratch: Path, progress: Progress | None,
-                enl: Path | None = None) -> tuple[Path, list[str], list[str]]:
-    target = scratch.parent / f"{scratch.name}.enlx"
-    kept: list[str] = []
-    unreadable: list[str] = []
-    try:
-        create_private(target)   # 0600 before a byte is written: a backup holds the account e-mail
-        with zipfile.ZipFile(target, "w", allowZip64=True) as archive:
-            for name in ("sdb.eni", "pdb.eni"):
-                if (data / "sdb" / name).exists():
-                    archive.write(data / "sdb" / name, f"sdb/{name}", compress_type=zipfile.ZIP_DEFLATED,
-                                  compresslevel=6)
-            if enl is not None:
-                archive.write(enl, f"{ENL_MEMBER_DIR}/{_short_name(layout.library.name)}.enl",
-                              compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
-            for path, relative, size in layout.attachments:
-                readable = _readable(path)
-                if not readable:
-                    if readable is False:
-                        unreadable.append(relative)
-                    continue
-                try:
-                    archive.write(path, f"PDF/{relative}", compress_type=_compress_type(path), compresslevel=6)
-                except FileNotFoundError:
-                    logger.warning("attachment %s vanished during the backup", path)
-                    continue
-                kept.append(relative)
-                if progress:
-                    progress(size)
-        _fsync(target)
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
-    return target, kept, unreadable
-
-
-def _write_folder(layout: Plan, data: Path, scratch: Path, progress: Progress | None,
-                  enl: Path | None = None) -> tuple[Path, list[str], list[str]]:
-    target = scratch / "folder"
-    name = _short_name(layout.library.name)
-    (target / f"{name}.Data").mkdir(parents=True)
-    shutil.move(str(data / "sdb"), target / f"{name}.Data" / "sdb")
-    if enl is not None:
-        shutil.move(str(enl), target / f"{name}.enl")   # the library's real .enl, whatever it holds
-    else:
-        (target / f"{name}.enl").write_bytes(b"Eds1")  # none: the stub a new EndNote 20+ library has
-    kept: list[str] = []
-    unreadable: list[str] = []
-    for path, relative, size in layout.attachments:
-        destination = target / f"{name}.Data" / "PDF" / relative
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        readable = _readable(path)
-        if not readable:
-            if readable is False:
-                unreadable.append(relative)
-            continue
-        try:
-            shutil.copy2(path, destination)
-        except FileNotFoundError:
-            continue
-        kept.append(relative)
-        if progress:
-            progress(size)
-    target.chmod(PRIVATE_DIR)
-    for root, dirs, files in os.walk(target):
-        for folder in dirs:
-            (Path(root) / folder).chmod(PRIVATE_DIR)
-        for file in files:
-            (Path(root) / file).chmod(PRIVATE_FILE)
-            _fsync(Path(root) / file)
-    return target, kept, unreadable
-
-
-def _prove(written: Path, counts: Counts, kept: list[str], as_folder: bool, progress: Progress | None,
-           enl_rows: int | None = None) -> None:
-    if as_folder:
-        name = next(written.glob("*.enl")).stem
-        copy = Library(written / f"{name}.enl", name, written / f"{name}.enl", written / f"{name}.Data",
-                       Layout.SQLITE)
-        snap = take(copy, integrity=True)
-        present = {p.relative_to(written / f"{name}.Data" / "PDF").as_posix()
-                   for p in (written / f"{name}.Data" / "PDF").rglob("*") if p.is_file()}
-        if snap.counts != counts:
-            raise ArchiveRejected(f"the copied database holds {snap.counts}, expected {counts}")
-        carried = read_enl(written / f"{name}.enl")
-        if enl_rows is not None and len(carried.rows) != enl_rows:
-            raise ArchiveRejected(f"the copied {name}.enl holds {len(carried.rows)} references, expected {enl_rows}")
-    else:
-        proof = prove(written, progress=progress)
-        if proof.counts != counts:
-            raise ArchiveRejected(f"the database inside holds {proof.counts}, the library's copy {counts}")
-        if proof.enl_references != enl_rows:
-            raise ArchiveRejected(f"the carried .enl holds {proof.enl_references} references, expected {enl_rows}")
-        present = set(proof.attachments)
-    if missing := set(kept) - present:
-        raise ArchiveRejected(f"{plural(len(missing), 'attachment file is', 'attachment files are')} not in the backup")

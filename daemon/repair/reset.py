@@ -33,7 +33,8 @@ from endnoted.judging.compare import compare
 from endnoted.reading.endnote_proc import find_endnote
 from endnoted.reading.enlx import prove
 from endnoted.reading.library import Library, locate
-from endnoted.reading.snapshot import Status, take
+from endnoted.reading.model import Status
+from endnoted.reading.snapshot import take
 from endnoted.repair.backup import make_backup
 from endnoted.repair.reset_steps import LAST_STEP, RESET_TEXT, STEPS, Step
 from endnoted.state.locking import FileLock

@@ -31,7 +31,8 @@ from endnoted.reading.archive import extract_member, open_archive
 from endnoted.reading.enl_copy import read_enl
 from endnoted.reading.enlx import ENL_MEMBER_DIR, prove
 from endnoted.reading.library import Layout, Library
-from endnoted.reading.snapshot import Counts, Status, take
+from endnoted.reading.model import Counts, Status
+from endnoted.reading.snapshot import take
 
 FREE_SPACE_MARGIN = 1.05
 NAME_MAX_BYTES = 255 - len(".Data")   # NAME.Data must fit in one path component

@@ -28,7 +28,7 @@ from endnoted.common.errors import EndnotedError, ExportError
 from endnoted.common.timefmt import iso_z
 from endnoted.common.words import plural
 from endnoted.judging.checker import LibraryReport, check_library
-from endnoted.judging.compare import compare
+from endnoted.judging.export_owner import export_owner
 from endnoted.judging.findings import Severity
 from endnoted.judging.matching import carry_keys, library_keys
 from endnoted.judging.verdict import State
@@ -36,12 +36,11 @@ from endnoted.probes.base import Peer, Reading
 from endnoted.reading import prefs
 from endnoted.reading.discovery import discover
 from endnoted.reading.endnote_proc import find_endnote
-from endnoted.reading.exports import sniff
 from endnoted.reading.incremental import Carry
 from endnoted.reading.integrity import IntegrityMemo
 from endnoted.reading.library import Library
 from endnoted.reading.locations import mount_table
-from endnoted.reading.snapshot import Snapshot, Status, take
+from endnoted.reading.model import Snapshot
 from endnoted.running import alerts, logs, metrics
 from endnoted.running.debounce import Debouncer
 from endnoted.running.notify import Notifier
@@ -361,36 +360,14 @@ class Daemon:
     def export_arrived(self, path: Path) -> None:
         """A file landed in a watched export folder: if it is a Web export, match it to its library."""
         try:
-            sniff(path)
-        except ExportError:
+            key = export_owner(path, dict(self.libraries), stopping=self._stopping.is_set)
+        except ExportError as error:
+            logger.warning("Web export %s cannot be read: %s", path, error)
             return
-        best: tuple[float, str] | None = None
-        same_id: str | None = None   # a library whose database id the export carries, though it may be a copy's
-        for key, library in list(self.libraries.items()):
-            if self._stopping.is_set():
-                return
-            snap = take(library, integrity=False)
-            if snap.status is not Status.OK:
-                continue
-            try:
-                result = compare(snap, path)
-            except ExportError as error:
-                logger.warning("Web export %s cannot be read: %s", path, error)
-                return
-            # Never by database id alone: copies of a library share it (docs/ENDNOTE-RULES.md R3, R4).
-            if result.export_db_id and result.export_db_id == snap.db_id and same_id is None:
-                same_id = key
-            score = result.matched / max(min(result.web, result.desktop), 1)
-            if result.belongs and (best is None or score > best[0]):
-                best = (score, key)
-        if best is None and same_id is not None:
-            # It carries a library's id but does not match its references: keep it with that library so the
-            # next check says so (export.not-this-library); it never moves the verdict.
-            best = (0.0, same_id)
-        if best is None:
-            self._event_log("export-unmatched", f"{path.name} matches no watched library")
+        if key is None:
+            if not self._stopping.is_set():
+                self._event_log("export-unmatched", f"{path.name} matches no watched library")
             return
-        key = best[1]
         assert self.store is not None
         with self._store_lock:
             self.store.set_library_fields(key, {"export_path": str(path)})

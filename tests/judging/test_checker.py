@@ -11,7 +11,8 @@ from endnoted.judging.findings import Finding
 from endnoted.probes import builtin_probes
 from endnoted.probes.base import Context
 from endnoted.reading.library import locate
-from endnoted.reading.snapshot import Snapshot, take
+from endnoted.reading.model import Snapshot
+from endnoted.reading.snapshot import take
 from tests.probes.common import NOW, library
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from endnoted.judging.findings import Finding, Severity, State
 from endnoted.judging.verdict import decide
 from endnoted.reading.library import Layout, Library
-from endnoted.reading.snapshot import Snapshot, Status
+from endnoted.reading.model import Snapshot, Status
 
 SNAP = Snapshot(Library(Path("/x/Lib.enl"), "Lib", None, None, Layout.SQLITE), datetime(2026, 1, 1, tzinfo=UTC),
                 Status.OK)

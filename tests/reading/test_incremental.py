@@ -26,7 +26,8 @@ from endnoted.probes.base import Context
 from endnoted.probes.duplicates import DuplicatesProbe
 from endnoted.reading.incremental import Carry
 from endnoted.reading.library import Library, locate
-from endnoted.reading.snapshot import Snapshot, take
+from endnoted.reading.model import Snapshot
+from endnoted.reading.snapshot import take
 from tests.conftest import tree_hash
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)

@@ -92,9 +92,9 @@ def write_enlx(name: str, attachments: Attachments, data: Path, scratch: Path, p
     try:
         create_private(target)   # 0600 before a byte is written: a backup holds the account e-mail
         with zipfile.ZipFile(target, "w", allowZip64=True) as archive:
-            for name in ("sdb.eni", "pdb.eni"):
-                if (data / "sdb" / name).exists():
-                    archive.write(data / "sdb" / name, f"sdb/{name}", compress_type=zipfile.ZIP_DEFLATED,
+            for database in ("sdb.eni", "pdb.eni"):
+                if (data / "sdb" / database).exists():
+                    archive.write(data / "sdb" / database, f"sdb/{database}", compress_type=zipfile.ZIP_DEFLATED,
                                   compresslevel=6)
             if enl is not None:
                 archive.write(enl, f"{ENL_MEMBER_DIR}/{short_name(name)}.enl",

@@ -14,8 +14,11 @@ from pathlib import Path
 import pytest
 
 from endnoted.judging.matching import (
+    RecordKeys,
     coarse_title,
     coarse_titles,
+    extra_copies,
+    find_extra_copies,
     fold_all,
     library_keys,
     normalise_doi,
@@ -77,3 +80,26 @@ def test_a_snapshots_keys_are_computed_once_and_shared(real_copy: object) -> Non
     assert library_keys(snap) is keys
     assert keys.titles == [title_key(row[2], row[3], row[4]) for row in snap.rows]
     assert keys.dois == [normalise_doi(row[5]) for row in snap.rows]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_finding_extra_copies_gives_the_answer_of_comparing_every_record(seed: int) -> None:
+    # Few distinct titles, DOIs and authors, so that copies of every kind are common: same DOI,
+    # same title without DOIs, a DOI on one side only, titles equal only once normalised.
+    rng = random.Random(seed)
+    titles = ["", "A Study", "a study.", "A  study", "<i>A</i> study", "Étude", "ETUDE", "étude", "A stu dy",
+              "The Cell", "the cell!", "ﬁsh", "fish", "Fish &amp; chips", "fish & chips", "中文", "<file.pdf>",
+              *(f"Title {n}" for n in range(rng.randint(1, 60))), _random(rng, 8), _random(rng, 8)]
+    dois = ["", "", "", "10.1/a", "10.1/A", "doi: 10.1/a", "10.2/b", "https://doi.org/10.2/B", "10.3/c"]
+    records = [(rng.choice(dois), rng.choice(titles), rng.choice(["2020", "2021", ""]),
+                rng.choice(["Smith, J.", "J. Smith", "Jones, K.", ""])) for _ in range(rng.randint(50, 400))]
+    every = extra_copies(records, [RecordKeys.of(*record) for record in records])
+    assert find_extra_copies(records, lambda record: record) == every
+    assert every   # the data makes copies: the comparison above is not between two empty lists
+    # Each way a title key alone decides, with no third record sharing the title.
+    for pair in ([("10.9/x", "Lone title", "2020", "Smith, J."), ("", "lone  title.", "2020", "J. Smith")],
+                 [("", "Lone title", "2020", "Smith, J."), ("10.9/x", "lone  title.", "2020", "J. Smith")],
+                 [("", "Lone title", "2020", "Smith, J."), ("", "LONE TITLE", "2020", "Smith")]):
+        assert find_extra_copies(pair, lambda record: record) == [pair[1]]
+    different = [("10.9/x", "Lone title", "2020", "Smith, J."), ("10.9/y", "lone title", "2020", "Smith, J.")]
+    assert find_extra_copies(different, lambda record: record) == []

@@ -175,6 +175,12 @@ def cli(verbose: int, quiet: int) -> None:
     click.get_current_context().obj = verbose - quiet
 
 
+# The command families: importing one registers its commands on the group. The group imports them
+# lazily, in this order, until it finds the command asked for (start-up time): add a new family here.
+cli.families = ("daemon", "checking", "backups", "reset", "service", "settings", "doctor", "completion",
+                "manpage", "web")
+
+
 def verbosity() -> int:
     """The root's -v/-q: below 0 only verdict lines, 0 normal, above 0 more detail (render.QUIET...)."""
     return int(click.get_current_context().find_root().obj or 0)

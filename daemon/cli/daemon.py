@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from endnoted.cli import render
+from endnoted.cli import quick, render
 from endnoted.cli.app import _config, _one_library, cli, emit_json, json_option, logger, path_type, verbosity
 from endnoted.common.errors import AlreadyRunning, ExitStatus
 
@@ -89,26 +89,13 @@ def status(library: Path | None, as_json: bool) -> None:
       endnoted status
       endnoted status --json
     """
-    from endnoted.common import paths
-    from endnoted.judging.findings import exit_status
-    from endnoted.reading.endnote_proc import find_endnote
-    from endnoted.state.status import status as read_status
-    from endnoted.state.store import Store, existing
-
     key = str(_one_library(library).path) if library else None
-    endnote = [process.to_json() for process in find_endnote()]
-    if existing(paths.state_db()) is None:
-        data = read_status(None, key, endnote)
-    else:
-        with Store(paths.state_db(), readonly=True) as store:
-            data = read_status(store, key, endnote)
+    data = quick.read(key)   # the lean path (`quick.run`) reads, decides and renders through the same code
     if as_json:
         emit_json(data.to_json())
     else:
         click.echo(render.status(data, verbosity=verbosity()))
-    if not data.daemon.running:
-        sys.exit(ExitStatus.NOT_RUNNING)
-    sys.exit(exit_status(row.report.verdict for row in data.libraries if row.report is not None))
+    sys.exit(quick.exit_code(data))
 
 
 @cli.command("libraries")

@@ -152,8 +152,14 @@ class Daemon:
 
     def _beat(self, stopped: bool = False) -> None:
         assert self.store is not None
+        try:   # what `status` shows while we live, so it need not import psutil and scan (issue 16)
+            endnote: list[dict[str, object]] | None = [process.to_json() for process in find_endnote()]
+        except Exception as error:  # a side channel: never sinks the daemon; `status` then scans itself
+            logger.warning("cannot look for EndNote's processes: %s", error)
+            endnote = None
         with self._store_lock:
-            self.store.beat(pid=os.getpid(), started_at=iso_z(self._started), version=__version__, stopped=stopped)
+            self.store.beat(pid=os.getpid(), started_at=iso_z(self._started), version=__version__, stopped=stopped,
+                            endnote=endnote)
         self._write_metrics()
 
     def _write_metrics(self) -> None:

@@ -73,6 +73,15 @@ def m005_notifier(db: Database) -> None:
     db.table("heartbeat").add_column("notifier_why", str)
 
 
+@migrations()
+def m006_endnote_seen(db: Database) -> None:
+    # The EndNote processes the daemon saw at its last heartbeat (EndNoteProcess.to_json each, as JSON)
+    # and when it looked: `status` uses them while the daemon is alive instead of importing psutil and
+    # scanning every process itself (start-up time, issue 16).
+    db.table("heartbeat").add_column("endnote", str)
+    db.table("heartbeat").add_column("endnote_at", str)
+
+
 @functools.cache
 def expected_columns() -> dict[str, set[str]]:
     """Every table and column the migrations create, read off a fresh in-memory database."""

@@ -13,10 +13,11 @@ damage and never moves anything. The folder is 0700 and the file (hence its `-wa
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -341,11 +342,15 @@ class Store:
         return [Notification.from_row(row) for row in
                 self._rows(f"SELECT * FROM notifications {where} ORDER BY id", params)]
 
-    def beat(self, *, pid: int, started_at: str, version: str, stopped: bool = False) -> None:
+    def beat(self, *, pid: int, started_at: str, version: str, stopped: bool = False,
+             endnote: Sequence[Mapping[str, Any]] | None = None) -> None:
+        """Record a sign of life; `endnote`: the EndNote processes seen just now (to_json each), for `status`."""
+        row: dict[str, Any] = {"id": 1, "pid": pid, "started_at": started_at, "beat_at": now_z(),
+                               "version": version, "stopped_at": now_z() if stopped else None}
+        if endnote is not None:
+            row.update(endnote=json.dumps(list(endnote)), endnote_at=now_z())
         with self._writing():
-            self._upsert("heartbeat", {"id": 1, "pid": pid, "started_at": started_at, "beat_at": now_z(),
-                                               "version": version, "stopped_at": now_z() if stopped else None},
-                                              pk="id")
+            self._upsert("heartbeat", row, pk="id")
 
     def record_notifier(self, name: str, ready: bool, why: str) -> None:
         """Remember whether alerts can reach the user (the daemon looks at start), for `status`."""

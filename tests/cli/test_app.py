@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from endnoted.cli.app import PathParam
 from endnoted.demo.builder import LibrarySpec, build, days_ago, synthetic_refs
 from tests.conftest import ROOT, run
 
-NOT_FAMILIES = {"__init__", "app", "render"}
+NOT_FAMILIES = {"__init__", "app", "render", "quick"}   # quick: the lean `status` path, no commands
 
 
 def test_every_command_family_module_is_listed() -> None:
@@ -30,7 +31,11 @@ def test_status_loads_neither_other_families_nor_the_checker_nor_sqlite_utils() 
              "'sqlite_utils', 'endnoted.probes')))), file=sys.stderr)")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     loaded = json.loads(result.stderr.strip().splitlines()[-1])
-    assert loaded == ["endnoted.cli.app", "endnoted.cli.daemon", "endnoted.cli.render"]
+    assert loaded == ["endnoted.cli.quick", "endnoted.cli.render"]   # the lean path: not even click's group
+    forced = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                            env={**os.environ, "ENDNOTED_LEAN": "0"})
+    loaded = json.loads(forced.stderr.strip().splitlines()[-1])
+    assert loaded == ["endnoted.cli.app", "endnoted.cli.daemon", "endnoted.cli.quick", "endnoted.cli.render"]
 
 
 def test_reset_status_without_a_library_lists_every_run_or_says_none() -> None:

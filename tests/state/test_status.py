@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from endnoted.common import paths
@@ -108,3 +108,45 @@ def test_the_finding_behind_the_verdict_is_shown_with_its_references(real_copy: 
         store.record_pass(StoredReport.from_report(check_library(locate(enl)[0])))
     status = run("status").stdout
     assert "sync.edited-after-sync:" in status and "      #127  " in status
+
+
+def test_the_start_time_of_a_process_is_psutils_and_a_gone_one_has_none() -> None:
+    import subprocess
+    import sys
+
+    import psutil
+
+    from endnoted.state.status import _linux_started, _psutil_started, process_started
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        expected = psutil.Process(child.pid).create_time()
+        assert abs((process_started(child.pid) or 0) - expected) < 0.05
+        assert abs((_linux_started(child.pid) or 0) - expected) < 0.05     # the /proc reading, on Linux
+        assert _psutil_started(child.pid) == expected                       # the reading elsewhere
+    finally:
+        child.kill()
+        child.wait()
+    assert process_started(child.pid) is None and _psutil_started(child.pid) is None
+
+
+def test_status_shows_the_endnote_the_live_daemon_saw_only_while_that_is_fresh(tmp_path: Path) -> None:
+    from endnoted.state.status import ENDNOTE_SEEN_SECONDS, daemon_health, endnote_seen
+    from endnoted.state.status import status as read_status
+
+    seen = [{"pid": 424242, "name": "EndNote", "started": 1.0, "open_libraries": []}]
+    with Store(paths.state_db()) as store:
+        store.beat(pid=os.getpid(), started_at=datetime.now(UTC).isoformat(), version="test", endnote=seen)
+        beat = store.heartbeat()
+    scanned = [{"pid": 1, "name": "EndNote", "started": 2.0, "open_libraries": []}]
+    with Store(paths.state_db(), readonly=True) as store:
+        assert list(read_status(store, None, lambda: scanned).endnote) == seen
+        assert list(read_status(store, None, scanned).endnote) == scanned    # a list given is shown as is
+    health = daemon_health(beat)
+    assert health.running and beat is not None and beat.endnote_at is not None
+    later = beat.endnote_at + timedelta(seconds=ENDNOTE_SEEN_SECONDS + 1)
+    assert endnote_seen(health) == tuple(seen) and endnote_seen(health, later) is None   # stale: scan
+    with Store(paths.state_db()) as store:
+        store.beat(pid=os.getpid(), started_at=datetime.now(UTC).isoformat(), version="test", stopped=True)
+    with Store(paths.state_db(), readonly=True) as store:
+        assert list(read_status(store, None, lambda: scanned).endnote) == scanned   # no live daemon: scan

@@ -1,0 +1,103 @@
+"""The lean path of `endnoted status` (cli/quick.py) prints exactly what the click command prints.
+
+Both paths run as real processes of the installed entry point (`python -m endnoted`, whose `main` is the
+console script's); ENDNOTED_LEAN=0 forces click. Compared: stdout, stderr and the exit code, byte for byte.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from endnoted.common import paths
+from endnoted.demo.builder import LibrarySpec, build, days_ago, synthetic_refs
+from endnoted.judging.checker import check_library
+from endnoted.reading.library import locate
+from endnoted.state.records import StoredReport
+from endnoted.state.store import Store
+
+# A stand-in EndNote the daemon "saw" at its last heartbeat: status shows it while the daemon lives.
+SEEN = [{"pid": 424242, "name": "EndNote", "started": 1700000000.0, "open_libraries": ["/x/Thesis.enl"]}]
+
+
+def _endnoted(*args: str, lean: bool) -> tuple[bytes, bytes, int]:
+    env = {**os.environ, "ENDNOTED_LEAN": "1" if lean else "0"}
+    done = subprocess.run([sys.executable, "-m", "endnoted", *args], env=env, capture_output=True, timeout=120)
+    return done.stdout, done.stderr, done.returncode
+
+
+def _same(*args: str) -> tuple[bytes, bytes, int]:
+    """Run both paths; return the click path's output once the lean path's equals it.
+
+    Up to three tries: without a live daemon both paths scan this machine's processes, and other tests
+    may start or stop a stand-in EndNote between the two runs. A rendering difference never matches.
+    """
+    for _ in range(3):
+        click_path, lean_path = _endnoted(*args, lean=False), _endnoted(*args, lean=True)
+        if lean_path == click_path:
+            return click_path
+    assert lean_path == click_path
+    raise AssertionError("unreachable")
+
+
+def _state(tmp_path: Path, libraries: int, *, pid: int | None = None, stopped: bool = False) -> None:
+    with Store(paths.state_db()) as store:
+        store.beat(pid=os.getpid() if pid is None else pid, started_at=datetime.now(UTC).isoformat(),
+                   version="test", stopped=stopped, endnote=SEEN)
+        store.record_notifier("test", True, "")
+        for n in range(libraries):
+            # Some synced long ago: verdicts and exit codes other than in-sync and 0.
+            last_sync = days_ago(0.2 if n % 3 else 40)
+            enl = build(tmp_path / f"lib{n}", LibrarySpec(refs=synthetic_refs(6, seed=n), last_sync=last_sync))
+            store.record_pass(StoredReport.from_report(check_library(locate(enl)[0])))
+
+
+def test_without_a_state_file_both_paths_say_the_same() -> None:
+    for args in (("status",), ("status", "--json")):
+        stdout, _, code = _same(*args)
+        assert code == 5 and b"endnoted check PATH" in stdout
+
+
+def test_ten_libraries_and_a_live_daemon_print_the_same(tmp_path: Path) -> None:
+    _state(tmp_path, 10)
+    stdout, _, code = _same("status")
+    assert stdout.count(b"My EndNote Library.enl") == 10 and b"/x/Thesis.enl" in stdout
+    json_out, _, json_code = _same("status", "--json")
+    assert json_code == code and b'"pid": 424242' in json_out
+
+
+def test_a_daemon_that_is_gone_or_stopped_prints_the_same(tmp_path: Path) -> None:
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    _state(tmp_path, 3, pid=int(gone.stdout))
+    stdout, _, code = _same("status")
+    assert code == 5 and b"its process is gone" in stdout
+    assert b"/x/Thesis.enl" not in stdout      # the dead daemon's record of EndNote is not shown
+    _same("status", "--json")
+    _state(tmp_path, 0, stopped=True)
+    stdout, _, code = _same("status", "--json")
+    assert code == 5 and b"stopped cleanly" in stdout
+
+
+def test_a_damaged_state_file_fails_the_same_way() -> None:
+    state = paths.state_db()
+    state.parent.mkdir(parents=True)
+    state.write_bytes(b"this is not a database" * 100)
+    for args in (("status",), ("status", "--json")):
+        stdout, stderr, code = _same(*args)
+        assert code != 0 and stderr.startswith(b"Error: ") and b"damaged" in stderr
+    assert b'"error"' in stdout
+
+
+def test_the_lean_path_imports_neither_click_nor_psutil_nor_sqlite_utils(tmp_path: Path) -> None:
+    _state(tmp_path, 2)
+    code = ("import sys\nsys.argv = ['endnoted', 'status']\nfrom endnoted.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'click', 'psutil', 'sqlite_utils'}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.splitlines()[-1] == "[]", done.stderr
+    forced = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "ENDNOTED_LEAN": "0"})
+    assert forced.stdout.splitlines()[-1] == "['click']", forced.stderr   # the test sees a difference

@@ -16,23 +16,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Mapping
 from typing import Any
 
 from endnoted.cli import render
 from endnoted.common import paths
 from endnoted.common.errors import EndnotedError, ExitStatus
 from endnoted.judging.findings import exit_status
-from endnoted.state.status import Status, status
+from endnoted.state.status import Status, scan_endnote, status
 from endnoted.state.store import Store, existing
-
-
-def scan_endnote() -> list[Mapping[str, Any]]:
-    """The EndNote processes running now, scanned (EndNoteProcess.to_json each)."""
-    # Imported here: psutil costs ~14 ms to import and the scan ~13 ms, spent only when the daemon's own
-    # record of EndNote's processes will not do (state.status.endnote_seen).
-    from endnoted.reading.endnote_proc import find_endnote
-    return [process.to_json() for process in find_endnote()]
 
 
 def read(key: str | None) -> Status:

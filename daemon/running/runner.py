@@ -48,6 +48,7 @@ from endnoted.running.sdnotify import sd_notify, watchdog_interval
 from endnoted.running.watcher import Watcher, export_target, library_targets, prefs_target
 from endnoted.state.locking import FileLock
 from endnoted.state.records import StoredReport
+from endnoted.state.status import endnote_for_heartbeat
 from endnoted.state.store import Store, existing
 
 logger = logging.getLogger(__name__)
@@ -152,14 +153,9 @@ class Daemon:
 
     def _beat(self, stopped: bool = False) -> None:
         assert self.store is not None
-        try:   # what `status` shows while we live, so it need not import psutil and scan (issue 16)
-            endnote: list[dict[str, object]] | None = [process.to_json() for process in find_endnote()]
-        except Exception as error:  # a side channel: never sinks the daemon; `status` then scans itself
-            logger.warning("cannot look for EndNote's processes: %s", error)
-            endnote = None
-        with self._store_lock:
+        with self._store_lock:   # with EndNote's processes: `status` then need not scan (issue 16)
             self.store.beat(pid=os.getpid(), started_at=iso_z(self._started), version=__version__, stopped=stopped,
-                            endnote=endnote)
+                            endnote=endnote_for_heartbeat())
         self._write_metrics()
 
     def _write_metrics(self) -> None:

@@ -7,6 +7,7 @@ import hashlib
 import os
 import select
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -144,13 +145,20 @@ def run(*args: str, input: str | None = None) -> Result:
 PROMPT_TIMEOUT = 60
 
 
+def _as_in_a_terminal() -> None:
+    """Ctrl-C at the default, as in a person's terminal. A suite started as a background job (`cmd &` in a
+    script) inherits SIGINT ignored (POSIX), and Python then keeps ignoring it: the Ctrl-C test would
+    pass a signal the wizard never sees."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Wizard:
     """The real `endnoted reset` in a subprocess, answered line by line like a person would."""
 
     def __init__(self, *args: str) -> None:
         self.process = subprocess.Popen([sys.executable, "-m", "endnoted", "reset", *args], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                        env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=_as_in_a_terminal)
         self.seen = ""
 
     def expect(self, text: str, timeout: float = PROMPT_TIMEOUT) -> str:

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from operator import itemgetter
 
 from endnoted.common.words import plural
 from endnoted.judging.findings import LIST_CAP, Finding, RefItem, Severity, ref_list
-from endnoted.judging.matching import extra_copies_keyed, find_extra_copies, known_keys
+from endnoted.judging.matching import extra_copies_keyed, extra_copies_of, known_keys
 from endnoted.probes.base import Context
 from endnoted.reading.model import Snapshot
-
-_FIELDS = itemgetter(5, 2, 3, 4)
 
 
 class DuplicatesProbe:
@@ -24,7 +21,9 @@ class DuplicatesProbe:
         keys = known_keys(snapshot)
         if keys is None:
             live = [row for row in snapshot.rows if not row[1]]
-            extras = find_extra_copies(live, _FIELDS)  # (doi, title, year, authors): surname() takes the first
+            # Columns by one C transposition; surname() takes the first of the authors.
+            columns = list(zip(*live, strict=True)) if live else [()] * 8
+            extras = extra_copies_of(live, columns[5], columns[2], columns[3], columns[4])
         else:
             # The daemon keeps every reference's keys between readings (issue #16): no folding here.
             # Same answer as find_extra_copies (tests/reading/test_incremental.py compares them).

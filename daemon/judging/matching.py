@@ -126,28 +126,38 @@ def coarse_title(title: str) -> str:
 
 
 def find_extra_copies(items: Sequence[T], fields: Callable[[T], tuple[str, str, str, str]]) -> list[T]:
-    """Given records and a function giving (doi, title, year, first author), return every extra copy.
+    """Given records and a function giving (doi, title, year, first author), return every extra copy."""
+    if not items:
+        return []
+    dois, titles, years, authors = zip(*map(fields, items), strict=True)
+    return extra_copies_of(items, dois, titles, years, authors)
+
+
+def extra_copies_of(items: Sequence[T], dois: Sequence[str], titles: Sequence[str], years: Sequence[str],
+                    authors: Sequence[str]) -> list[T]:
+    """Given records and their aligned (raw) DOIs, titles, years and first authors, return every extra copy.
 
     Same answer as extra_copies over all records (tests/judging/test_matching.py), but only the
     records that can match another are looked at, and only those whose title key can decide a match
     are normalised in full. A title key decides only between two records of which at least one
-    lacks a DOI, and equal keys have equal coarse titles; so a record needs its key when its coarse
-    title is shared by another record lacking a DOI, or, lacking one itself, by any other record.
-    A record with a DOI shared by no other and a key that decides nothing is no one's copy.
-    Written as comprehensions and Counters: this runs on every pass over every library.
+    lacks a DOI, and equal keys have equal coarse titles; so the records that need their key are
+    those whose coarse title is shared by two or more records, one of which lacks a DOI. A record
+    with a DOI shared by no other and a key that decides nothing is no one's copy.
+    Written as comprehensions, sets and Counters: this runs on every pass over every library.
     """
-    values = [fields(item) for item in items]
-    dois = [normalise_doi(value[0]) if value[0] else "" for value in values]
-    coarse = coarse_titles([value[1] for value in values])
-    doi_count = Counter(dois)
+    folded = normalise_dois(dois)
+    coarse = coarse_titles(titles)
+    doi_count = Counter(folded)
     coarse_count = Counter(coarse)
-    no_doi_count = Counter([title for doi, title in zip(dois, coarse, strict=True) if not doi])
-    keyed = [n for n, (doi, title) in enumerate(zip(dois, coarse, strict=True))
-             if title and coarse_count[title] > 1 and (not doi or no_doi_count[title])]
-    keys = dict(zip(keyed, title_keys([values[n][1] for n in keyed], [values[n][2] for n in keyed],
-                                      [values[n][3] for n in keyed]), strict=True))
-    chosen = [n for n, doi in enumerate(dois) if (doi and doi_count[doi] > 1) or n in keys]
-    return extra_copies_keyed([items[n] for n in chosen], [dois[n] for n in chosen],
+    shared_dois = {doi for doi, count in doi_count.items() if count > 1 and doi}
+    deciding = {title for doi, title in zip(folded, coarse, strict=True)
+                if not doi and title and coarse_count[title] > 1}
+    keyed = [n for n, title in enumerate(coarse) if title in deciding]
+    keys = dict(zip(keyed, title_keys([titles[n] for n in keyed], [years[n] for n in keyed],
+                                      [authors[n] for n in keyed]), strict=True))
+    chosen = [n for n, (doi, title) in enumerate(zip(folded, coarse, strict=True))
+              if doi in shared_dois or title in deciding]
+    return extra_copies_keyed([items[n] for n in chosen], [folded[n] for n in chosen],
                               [keys.get(n, "") for n in chosen])
 
 
@@ -290,8 +300,9 @@ def title_keys(titles: Sequence[str], years: Sequence[str], authors: Sequence[st
 
 
 def normalise_dois(values: Sequence[str]) -> list[str]:
-    """Given many DOIs, return [normalise_doi(v) for v in values]."""
-    return [normalise_doi(value) if value else "" for value in values]
+    """Given many DOIs, return [normalise_doi(v) for v in values]; normalise_doi's common case inline."""
+    return [value.lower().rstrip(".") if value[:3] == "10." and value.isascii() and " " not in value
+            and "\t" not in value else normalise_doi(value) if value else "" for value in values]
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from pathlib import Path
 
 from endnoted.demo.builder import synthetic_refs
-from endnoted.judging.checker import check_library, run_probes
+from endnoted.judging.checker import check_libraries, check_library, run_probes
 from endnoted.judging.findings import Finding
 from endnoted.probes import builtin_probes
 from endnoted.probes.base import Context
@@ -38,3 +39,26 @@ def test_a_crashing_probe_becomes_a_finding_and_the_rest_still_run(tmp_path: Pat
     assert found[0].code == "probe.crashed" and "boom" in found[0].message
     assert any(f.probe == "sync-ledger" for f in found)
 
+
+
+class _CollectorWatch:
+    """A probe that notes whether the cyclic garbage collector runs while probes run."""
+
+    name = "collector-watch"
+
+    def __init__(self) -> None:
+        self.seen: list[bool] = []
+
+    def check(self, snapshot: Snapshot, context: Context) -> Iterable[Finding]:
+        self.seen.append(gc.isenabled())
+        raise RuntimeError("a probe that fails must not leave the collector paused")
+
+
+def test_the_collector_is_paused_during_a_pass_and_restored_after_it(tmp_path: Path) -> None:
+    enl = library(tmp_path, synthetic_refs(5))
+    watch = _CollectorWatch()
+    assert gc.isenabled()
+    check_library(locate(enl)[0], now=NOW, mounts=(), probes=[watch])
+    check_libraries([locate(enl)[0]], now=NOW, mounts=(), probes=[watch])
+    assert watch.seen == [False, False]
+    assert gc.isenabled()

@@ -13,7 +13,7 @@ import click
 from endnoted.cli import render
 from endnoted.cli.app import _config, _one_library, _store, cli, emit_json, json_option, path_type
 from endnoted.common.errors import ArchiveRejected, ExitStatus, StateStoreError
-from endnoted.common.timefmt import iso_z
+from endnoted.state.records import BackupRow
 
 # Function-local imports below are on purpose: each command imports the core it runs inside its
 # body, so one run loads only its own stages (start-up time of `status` and `--help`, issue 16;
@@ -65,12 +65,7 @@ def backup(library: Path, folder: Path | None, no_attachments: bool, as_folder: 
                              as_folder=as_folder, progress=bar.update, total=total)
     try:
         with _store() as store:
-            store.record_backup({"path": str(result.path), "library": str(target.path),
-                                 "made_at": iso_z(result.made_at),
-                                 "size": result.size, "sha256": result.sha256,
-                                 "references": result.counts.references, "trashed": result.counts.trashed,
-                                 "attachments": result.counts.attachments, "kind": result.kind,
-                                 "warnings": "\n".join(result.warnings)})
+            store.record_backup(result.record(target.path))
     except StateStoreError as error:   # the backup is written and proven: that is what counts (exit 0)
         result = dataclasses.replace(result, warnings=(*result.warnings, f"not recorded in endnoted's state "
                                                        f"({error}); endnoted backups will not list it"))
@@ -116,27 +111,28 @@ def list_backups(library: Path | None, as_json: bool) -> None:
 
     key = str(_one_library(library).path) if library else None
     with _store() as store:
-        rows = store.backups(key)
-        results = []
-        for row in rows:
-            path = Path(row["path"])
-            if row["kind"] == "folder":
-                ok, why = path.is_dir(), "" if path.is_dir() else "folder is gone"
+        results: list[tuple[BackupRow, str | None]] = []   # each backup, and why it fails (None: it proves)
+        for row in store.backups(key):
+            path = Path(row.path)
+            why: str | None
+            if row.kind == "folder":
+                why = None if path.is_dir() else "folder is gone"
             else:
                 try:
                     proof = prove(path)
-                    ok = proof.counts is not None and proof.counts.references == row["references"]
-                    why = "" if ok else "its counts changed"
+                    ok = proof.counts is not None and proof.counts.references == row.references
+                    why = None if ok else "its counts changed"
                 except ArchiveRejected as error:
-                    ok, why = False, str(error)
-            if ok:
-                store.mark_backup_verified(row["id"])
-            results.append({**row, "verifies": ok, "problem": why})
+                    why = str(error)
+            if why is None:
+                store.mark_backup_verified(row)
+            results.append((row, why))
     if as_json:
-        emit_json({"schema": 1, "backups": results})
+        emit_json({"schema": 1, "backups": [{**row.to_json(), "verifies": why is None, "problem": why or ""}
+                                            for row, why in results]})
         return
     click.echo(render.backups(results))
-    if any(not item["verifies"] for item in results):
+    if any(why is not None for _, why in results):
         sys.exit(ExitStatus.DIVERGED)
 
 

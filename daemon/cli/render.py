@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
-from endnoted.common.timefmt import parse_iso, when
+from endnoted.common.timefmt import when
 from endnoted.common.words import plural
 from endnoted.judging.findings import Severity
 from endnoted.judging.verdict import worst_first
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from endnoted.judging.checker import LibraryReport
     from endnoted.judging.compare import Comparison, Ref
     from endnoted.state.history import Entry
+    from endnoted.state.records import BackupRow, ResetRun
     from endnoted.state.status import Status
 
 _MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "·"}
@@ -208,16 +209,16 @@ def history(entries: Sequence[Entry], *, now: datetime | None = None) -> str:
                              for entry in entries]))
 
 
-def backups(items: Sequence[dict[str, Any]], *, now: datetime | None = None) -> str:
+def backups(items: Sequence[tuple[BackupRow, str | None]], *, now: datetime | None = None) -> str:
+    """Given each recorded backup and why it fails to prove itself (None: it proves), the `backups` table."""
     if not items:
         return "No backups recorded yet. Make one with: endnoted backup LIBRARY"
     # Backups of two libraries that share a name share a file name too: the LIBRARY column tells them apart.
-    names = short_names({item["library"] for item in items})
+    names = short_names({row.library for row, _ in items})
     rows = [["MADE", "LIBRARY", "REFS", "PROOF", "BACKUP"]]
-    for item in items:
-        state = "proven" if item["verifies"] else f"FAILS: {item['problem']}"
-        rows.append([when(parse_iso(item["made_at"]), now), names[item["library"]], str(item["references"] or 0),
-                     state, str(Path(item["path"]))])
+    for row, problem in items:
+        state = "proven" if problem is None else f"FAILS: {problem}"
+        rows.append([when(row.made_at, now), names[row.library], str(row.references), state, str(Path(row.path))])
     return "\n".join(_table(rows))
 
 
@@ -267,12 +268,12 @@ def bundle_written(path: Path) -> str:
             "your home folder is shown as ~.")
 
 
-def reset_run(library: Path, data: Mapping[str, Any]) -> str:
-    """Given `reset --status` data, the run waiting on a library and the steps seen so far."""
-    if data["step"] is None:
+def reset_run(library: Path, run: ResetRun | None) -> str:
+    """Given the run waiting on a library (None: none), what `reset --status` says: the steps seen so far."""
+    if run is None:
         return f"No reset is running for {library}."
-    lines = [f"Reset of {library}: situation {data['situation']}, waiting on step {data['step']}."]
-    lines += [f"  step {item['step']:>2}  {item['how']:<12} {item['detail']}" for item in data["observed"]]
+    lines = [f"Reset of {library}: situation {run.situation}, waiting on step {run.step}."]
+    lines += [f"  step {item['step']:>2}  {item['how']:<12} {item['detail']}" for item in run.observed]
     return "\n".join(lines)
 
 

@@ -103,7 +103,7 @@ class TerminalWizard:
             say(f"Started a reset of {engine.library.name} ({SITUATIONS[situation]}).")
         else:
             say(f"Resuming the reset of {engine.library.name} at step {engine.run_step()} "
-                f"({SITUATIONS[engine.run['situation']]}).")
+                f"({SITUATIONS[str(engine.run.situation)]}).")
         while (step := engine.step) is not None:
             on = engine.on(step)
             say(f"\nStep {step.number} of {LAST_STEP}: {step.title}" +
@@ -238,21 +238,19 @@ def reset(library: Path | None, situation: str | None, new_library: Path | None,
     with _store() as store:
         if show_status and library is None:
             # Every run under way (README: `reset --status` with no library).
-            runs = [wizard.run_status(store, Path(path)) for path in dict.fromkeys(run.library for run in
-                                                                                  store.open_resets())]
+            paths = [Path(path) for path in dict.fromkeys(run.library for run in store.open_resets())]
             if as_json:
-                emit_json({"schema": 1, "runs": runs})
+                emit_json({"schema": 1, "runs": [wizard.run_status(store, path) for path in paths]})
             else:
-                click.echo("\n".join(render.reset_run(Path(run["library"]), run) for run in runs)
+                click.echo("\n".join(render.reset_run(path, store.active_reset(str(path))) for path in paths)
                            or "No reset is under way.")
             return
         target = _one_library(library) if library else _reset_library(store)
         if show_status:
-            data = wizard.run_status(store, target.path)
             if as_json:
-                emit_json({"schema": 1, **data})
+                emit_json({"schema": 1, **wizard.run_status(store, target.path)})
             else:
-                click.echo(render.reset_run(target.path, data))
+                click.echo(render.reset_run(target.path, store.active_reset(str(target.path))))
             return
         if abandon:
             ended = wizard.abandon(store, target.path)

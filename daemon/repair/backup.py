@@ -61,6 +61,7 @@ from endnoted.repair.backup_files import (
     write_enlx,
     write_folder,
 )
+from endnoted.state.records import BackupRow
 
 logger = logging.getLogger(__name__)
 TEMP_PREFIX = ".endnoted-partial-"
@@ -90,6 +91,12 @@ class BackupResult:
                            "attachments": self.counts.attachments, "groups": self.counts.groups},
                 "attachment_files": self.attachment_files, "warnings": list(self.warnings),
                 "seconds": round(self.seconds, 3), "retries": self.retries, "enl_references": self.enl_references}
+
+    def record(self, library: Path) -> BackupRow:
+        """What the state file keeps of this backup of `library` (cli, web and the reset wizard record it)."""
+        return BackupRow(path=str(self.path), library=str(library), made_at=self.made_at, size=self.size,
+                         sha256=self.sha256, references=self.counts.references, trashed=self.counts.trashed,
+                         attachments=self.counts.attachments, kind=self.kind, warnings=self.warnings)
 
 
 @dataclass(frozen=True)

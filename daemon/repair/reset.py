@@ -11,10 +11,9 @@ backup, comes before anything else. It reads libraries only; the user changes th
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from endnoted.reading.snapshot import take
 from endnoted.repair.backup import make_backup
 from endnoted.repair.reset_steps import LAST_STEP, RESET_TEXT, STEPS, Step
 from endnoted.state.locking import FileLock
+from endnoted.state.records import ResetRun
 from endnoted.state.store import Store
 
 logger = logging.getLogger(__name__)
@@ -62,17 +62,15 @@ def run_status(store: Store, library: Path) -> dict[str, Any]:
     run = store.active_reset(str(library))
     if run is None:
         return {"library": str(library), "situation": None, "step": None, "observed": []}
-    return {"library": run["library"], "situation": run["situation"], "step": run["step"],
-            "observed": json.loads(run["observed"] or "[]"), "target": run.get("target"),
-            "started_at": run["started_at"], "backup": run["backup"]}
+    return run.progress_json()
 
 
 def abandon(store: Store, library: Path) -> bool:
     run = store.active_reset(str(library))
     if run is None:
         return False
-    store.update_reset(run["id"], {"ended_at": iso_z(_now()), "outcome": "abandoned"})
-    store.event("reset-abandoned", f"reset abandoned at step {run['step']}; its backup stays", str(library))
+    store.update_reset(replace(run, ended_at=_now(), outcome="abandoned"), ("ended_at", "outcome"))
+    store.event("reset-abandoned", f"reset abandoned at step {run.step}; its backup stays", str(library))
     return True
 
 
@@ -101,7 +99,7 @@ class ResetEngine:
         self.export_folders = export_folders
         self.export = export
         self.now = now
-        self.run: dict[str, Any] | None = None
+        self.run: ResetRun | None = None
         self.target = library
         self.load()
 
@@ -111,35 +109,35 @@ class ResetEngine:
         digest = hashlib.sha256(str(self.library.path).encode()).hexdigest()[:16]
         return FileLock(paths.state_dir() / f"reset-{digest}.lock", f"a reset wizard for {self.library.name}")
 
-    def load(self) -> dict[str, Any] | None:
+    def load(self) -> ResetRun | None:
         """Read the run waiting on this library (None: none); take the restart baseline a step needs."""
         self.run = self.store.active_reset(str(self.library.path))
         if self.run is None:
             self.target = self.library
             return None
-        if self.run["library"] != str(self.library.path):   # named by situation B's target: act on the run's library
-            self.library = locate(Path(self.run["library"]))[0]
-        self.target = locate(Path(self.run["target"]))[0] if self.run.get("target") else self.library
+        if self.run.library != str(self.library.path):   # named by situation B's target: act on the run's library
+            self.library = locate(Path(self.run.library))[0]
+        self.target = locate(Path(self.run.target))[0] if self.run.target else self.library
         step = self.step
-        if step is not None and step.check == "restarted" and self.run.get("endnote_start") is None:
-            self._set({"endnote_start": self._endnote_start()})
+        if step is not None and step.check == "restarted" and self.run.endnote_start is None:
+            self._set(endnote_start=self._endnote_start())
         return self.run
 
     @property
     def step(self) -> Step | None:
         """The step the run waits on; None when there is no run or every step is done."""
-        if self.run is None or self.run["step"] > LAST_STEP:
+        if self.run is None or self.run.step > LAST_STEP:
             return None
-        return STEPS[int(self.run["step"])]
+        return STEPS[self.run.step]
 
     def on(self, step: Step) -> Library:
         """The library a step is about."""
         return self.target if step.on == "target" else self.library
 
     def observed(self) -> list[dict[str, Any]]:
-        return list(json.loads((self.run or {}).get("observed") or "[]"))
+        return [] if self.run is None else [dict(item) for item in self.run.observed]
 
-    def begin(self, situation: str, new_library: Path | None = None) -> dict[str, Any]:
+    def begin(self, situation: str, new_library: Path | None = None) -> ResetRun:
         """Start a run for situation A (desktop-right) or B (new-library); web-right is `decline`."""
         if self.load() is not None:
             raise UsageError(f"a reset of {self.library.name} is already under way (step {self.run_step()})")
@@ -153,7 +151,7 @@ class ResetEngine:
         return self.run
 
     def run_step(self) -> int | None:
-        return None if self.run is None else int(self.run["step"])
+        return None if self.run is None else self.run.step
 
     def decline(self) -> None:
         """The Web copy is right: record that no reset happens (the front end shows WEB_RIGHT)."""
@@ -171,9 +169,9 @@ class ResetEngine:
 
     def finish(self) -> bool:
         """Close the run once every step is done; True when it was closed now."""
-        if self.run is None or self.run["step"] <= LAST_STEP:
+        if self.run is None or self.run.step <= LAST_STEP:
             return False
-        self._set({"ended_at": iso_z(self.now()), "outcome": "done"})
+        self._set(ended_at=self.now(), outcome="done")
         self.store.event("reset-done", "reset finished: EndNote Web matches the library", str(self.target.path))
         return True
 
@@ -182,10 +180,11 @@ class ResetEngine:
         return (f"Stopped at {where}; nothing is lost. To go on: endnoted reset \"{self.library.path}\" "
                 f"(or endnoted open \"{self.library.path}\" for the window).")
 
-    def _set(self, fields: dict[str, Any]) -> None:
+    def _set(self, **changes: Any) -> None:
+        """Change the run here and in the store (only the columns named)."""
         assert self.run is not None
-        self.store.update_reset(self.run["id"], fields)
-        self.run.update(fields)
+        self.run = replace(self.run, **changes)
+        self.store.update_reset(self.run, changes)
 
     # --- what the user is shown before choosing -------------------------------------------------
 
@@ -225,12 +224,12 @@ class ResetEngine:
     def _fresh_backup(self, library: Library) -> str | None:
         changed = max((p.stat().st_mtime for p in library.files()), default=0.0)
         for row in self.store.backups(str(library.path)):
-            made = parse_iso(row["verified_at"]) or parse_iso(row["made_at"])
-            if made is None or self.now() - made > BACKUP_FRESH or made.timestamp() < changed:
+            made = row.verified_at or row.made_at
+            if self.now() - made > BACKUP_FRESH or made.timestamp() < changed:
                 continue
             try:
-                if row["kind"] == "enlx" and prove(Path(row["path"])).counts is not None:
-                    return str(row["path"])
+                if row.kind == "enlx" and prove(Path(row.path)).counts is not None:
+                    return row.path
             except ArchiveRejected:
                 continue
         return None
@@ -238,7 +237,7 @@ class ResetEngine:
     def backup(self, progress: Callable[[int], None] | None = None,
                total: Callable[[int], None] | None = None) -> BackupOutcome:
         """Step 0: find or make a proven backup of every library involved; advance only when each has one."""
-        assert self.run is not None and self.run["step"] == 0
+        assert self.run is not None and self.run.step == 0
         made: list[str] = []
         lines: list[str] = []
         for library in dict.fromkeys([self.library, self.target]):
@@ -251,14 +250,10 @@ class ResetEngine:
             except (BackupError, EndnotedError) as error:
                 self.record(STEPS[0], "refused", f"no proven backup: {error}")
                 return BackupOutcome(False, tuple(lines), str(error))
-            self.store.record_backup({"path": str(result.path), "library": str(library.path),
-                                      "made_at": iso_z(result.made_at), "size": result.size, "sha256": result.sha256,
-                                      "references": result.counts.references, "trashed": result.counts.trashed,
-                                      "attachments": result.counts.attachments, "kind": result.kind,
-                                      "warnings": "\n".join(result.warnings)})
+            self.store.record_backup(result.record(library.path))
             lines.append(f"✓ proven backup: {result.path} ({plural(result.counts.references, 'reference')})")
             made.append(str(result.path))
-        self._set({"backup": "\n".join(made)})
+        self._set(backup="\n".join(made))
         self.advance(STEPS[0], "seen", "proven backup: " + ", ".join(Path(m).name for m in made))
         return BackupOutcome(True, tuple(lines))
 
@@ -300,18 +295,18 @@ class ResetEngine:
 
     def advance(self, step: Step, how: str, detail: str) -> None:
         observed = self.record(step, how, detail)
-        fields: dict[str, Any] = {"step": step.number + 1, "observed": json.dumps(observed)}
+        fields: dict[str, Any] = {"step": step.number + 1, "observed": tuple(observed)}
         nxt = step.number + 1
         if nxt <= LAST_STEP and STEPS[nxt].check == "restarted":
             fields["endnote_start"] = self._endnote_start()
         if step.number == 12:
             fields["endnote_start"] = None
-        self._set(fields)
+        self._set(**fields)
 
     def record(self, step: Step, how: str, detail: str) -> list[dict[str, Any]]:
         observed = self.observed()
         observed.append({"step": step.number, "at": iso_z(self.now()), "how": how, "detail": detail})
-        self._set({"observed": json.dumps(observed)})
+        self._set(observed=tuple(observed))
         return observed
 
     # --- what the wizard can see ----------------------------------------------------------------
@@ -332,7 +327,7 @@ class ResetEngine:
             if not running:
                 return Observation(False, "EndNote is not running; start it again")
             newest = max(running, key=lambda p: p.started)
-            if abs(newest.started - float(self.run.get("endnote_start") or 0.0)) < 0.5:
+            if abs(newest.started - (self.run.endnote_start or 0.0)) < 0.5:
                 return Observation(False, "EndNote was not restarted (the same EndNote is still running since "
                                           f"{datetime.fromtimestamp(newest.started):%H:%M:%S}); quit it and start it again")
             return Observation(True, f"EndNote restarted (pid {newest.pid})")
@@ -361,7 +356,7 @@ class ResetEngine:
                 return Observation(True, f"EndNote has {library.name} open")
             return Observation(False, f"EndNote has {', '.join(p.name for p in opened)} open, not {library.name}")
         if step.check == "synced":
-            started = parse_iso(self.run["started_at"])
+            started = self.run.started_at
             last = snap.ledger.last_sync
             waiting = snap.ledger.pending + snap.ledger.unsynced
             if last is None or started is None or last <= started:

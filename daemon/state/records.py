@@ -278,7 +278,10 @@ class Heartbeat:
 
 @dataclass(frozen=True)
 class ResetRun:
-    """A reset wizard's run as `status` shows it: which library, which step, since when."""
+    """A reset wizard's run: which library, which step, since when, and what the wizard saw on the way.
+
+    `to_json` is the shape `status` shows; `progress_json` the shape of `reset --status`.
+    """
 
     library: str
     situation: str | None
@@ -286,13 +289,100 @@ class ResetRun:
     started_at: datetime | None
     updated_at: datetime | None
     target: str | None
+    id: int = 0
+    observed: tuple[Mapping[str, Any], ...] = ()   # {"step", "at", "how", "detail"} each, oldest first
+    backup: str | None = None                       # the proven backups of step 0, one path a line
+    endnote_start: float | None = None              # when the running EndNote started, for "restarted" steps
+    ended_at: datetime | None = None
+    outcome: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> ResetRun:
+        start = row.get("endnote_start")
         return cls(library=row["library"], situation=row.get("situation"), step=int(row.get("step") or 0),
                    started_at=parse_iso(row.get("started_at")), updated_at=parse_iso(row.get("updated_at")),
-                   target=row.get("target"))
+                   target=row.get("target"), id=int(row.get("id") or 0),
+                   observed=tuple(json.loads(row.get("observed") or "[]")), backup=row.get("backup"),
+                   endnote_start=None if start is None else float(start), ended_at=parse_iso(row.get("ended_at")),
+                   outcome=row.get("outcome"))
+
+    def columns(self) -> dict[str, Any]:
+        """The run's changeable columns as the state file holds them (the store writes the ones that changed)."""
+        return {"step": self.step, "observed": json.dumps([dict(item) for item in self.observed]),
+                "backup": self.backup, "endnote_start": self.endnote_start, "ended_at": iso_z(self.ended_at),
+                "outcome": self.outcome, "target": self.target}
 
     def to_json(self) -> dict[str, Any]:
         return {"library": self.library, "situation": self.situation, "step": self.step,
                 "started_at": iso_z(self.started_at), "updated_at": iso_z(self.updated_at), "target": self.target}
+
+    def progress_json(self) -> dict[str, Any]:
+        """The run as `reset --status --json` shows it: the steps seen so far and the backup it rests on."""
+        return {"library": self.library, "situation": self.situation, "step": self.step,
+                "observed": [dict(item) for item in self.observed], "target": self.target,
+                "started_at": iso_z(self.started_at), "backup": self.backup}
+
+
+@dataclass(frozen=True)
+class BackupRow:
+    """A proven backup as the state file records it. `id` is 0 until the store has kept it."""
+
+    path: str
+    library: str
+    made_at: datetime
+    size: int
+    sha256: str
+    references: int
+    trashed: int
+    attachments: int
+    kind: str                        # "enlx" or "folder"
+    warnings: tuple[str, ...] = ()
+    verified_at: datetime | None = None
+    id: int = 0
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> BackupRow:
+        made = parse_iso(row["made_at"])
+        assert made is not None
+        return cls(path=row["path"], library=row["library"], made_at=made, size=int(row["size"] or 0),
+                   sha256=row["sha256"] or "", references=int(row["references"] or 0),
+                   trashed=int(row["trashed"] or 0), attachments=int(row["attachments"] or 0), kind=row["kind"],
+                   warnings=tuple(line for line in (row["warnings"] or "").split("\n") if line),
+                   verified_at=parse_iso(row.get("verified_at")), id=int(row.get("id") or 0))
+
+    def columns(self) -> dict[str, Any]:
+        """The row as the state file holds it (no id: the database gives one)."""
+        return {"path": self.path, "library": self.library, "made_at": iso_z(self.made_at), "size": self.size,
+                "sha256": self.sha256, "references": self.references, "trashed": self.trashed,
+                "attachments": self.attachments, "kind": self.kind, "warnings": "\n".join(self.warnings),
+                "verified_at": iso_z(self.verified_at)}
+
+    def to_json(self) -> dict[str, Any]:
+        """The backup as `backups --json` lists it (and the support bundle, a part of it)."""
+        return {"id": self.id, **self.columns()}
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    """A finding as stored with its reading: the support bundle's raw material."""
+
+    id: int
+    snapshot_id: int
+    path: str
+    code: str
+    severity: str
+    message: str
+    count: int | None
+    taken_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> FindingRow:
+        taken = parse_iso(row["taken_at"])
+        assert taken is not None
+        return cls(id=row["id"], snapshot_id=row["snapshot_id"], path=row["path"], code=row["code"],
+                   severity=row["severity"], message=row["message"], count=row["count"], taken_at=taken)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "snapshot_id": self.snapshot_id, "path": self.path, "code": self.code,
+                "severity": self.severity, "message": self.message, "count": self.count,
+                "taken_at": iso_z(self.taken_at)}

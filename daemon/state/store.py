@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,7 +27,9 @@ from endnoted.common.errors import StateStoreError
 from endnoted.common.files import create_private, private_dir, private_file
 from endnoted.common.timefmt import iso_z, now_z
 from endnoted.state.records import (
+    BackupRow,
     Event,
+    FindingRow,
     Heartbeat,
     LibraryRow,
     Notification,
@@ -241,17 +243,20 @@ class Store:
 
     # --- backups --------------------------------------------------------------------------
 
-    def record_backup(self, row: dict[str, Any]) -> None:
+    def record_backup(self, backup: BackupRow) -> None:
+        """Keep a backup just made and proven (proven now, unless the record says when)."""
         with self._writing():
-            self._insert("backups", {**row, "verified_at": row.get("verified_at") or now_z()})
+            self._insert("backups", {**backup.columns(), "verified_at": iso_z(backup.verified_at) or now_z()})
 
-    def backups(self, library: str | None = None) -> list[dict[str, Any]]:
+    def backups(self, library: str | None = None) -> list[BackupRow]:
+        """The recorded backups (all, or one library's), newest first."""
         where, params = ("WHERE library = ?", (library,)) if library else ("", ())
-        return self._rows(f"SELECT * FROM backups {where} ORDER BY made_at DESC", params)
+        return [BackupRow.from_row(row) for row in
+                self._rows(f"SELECT * FROM backups {where} ORDER BY made_at DESC", params)]
 
-    def mark_backup_verified(self, backup_id: int) -> None:
+    def mark_backup_verified(self, backup: BackupRow) -> None:
         with self._writing():
-            self._update("backups", backup_id, {"verified_at": now_z()})
+            self._update("backups", backup.id, {"verified_at": now_z()})
 
     # --- passes ---------------------------------------------------------------------------
 
@@ -320,10 +325,11 @@ class Store:
         return [SnapshotRow.from_row(row) for row in
                 self._rows(f"SELECT * FROM snapshots {where} ORDER BY id DESC LIMIT {int(limit)}", params)]
 
-    def recent_findings(self, limit: int = 500) -> list[dict[str, Any]]:
+    def recent_findings(self, limit: int = 500) -> list[FindingRow]:
         """The latest findings as stored (the support bundle's raw material), newest first."""
-        return self._rows(f"SELECT f.*, s.taken_at FROM findings f JOIN snapshots s ON s.id = f.snapshot_id "
-                          f"ORDER BY f.id DESC LIMIT {int(limit)}")
+        return [FindingRow.from_row(row) for row in
+                self._rows(f"SELECT f.*, s.taken_at FROM findings f JOIN snapshots s ON s.id = f.snapshot_id "
+                           f"ORDER BY f.id DESC LIMIT {int(limit)}")]
 
     def set_library_fields(self, path: str, fields: dict[str, Any]) -> None:
         with self._writing():
@@ -364,17 +370,17 @@ class Store:
 
     # --- reset runs -------------------------------------------------------------------------
 
-    def active_reset(self, library: str) -> dict[str, Any] | None:
+    def active_reset(self, library: str) -> ResetRun | None:
         """The unfinished reset run for a library (as the library reset, or as situation B's target)."""
         rows = self._rows("SELECT * FROM reset_runs WHERE (library = ? OR target = ?) AND ended_at IS NULL "
                           "ORDER BY id DESC LIMIT 1", (library, library))
-        return rows[0] if rows else None
+        return ResetRun.from_row(rows[0]) if rows else None
 
     def open_resets(self) -> list[ResetRun]:
         """Every reset run that has not ended, oldest first."""
         return [ResetRun.from_row(row) for row in self._rows("SELECT * FROM reset_runs WHERE ended_at IS NULL ORDER BY id")]
 
-    def start_reset(self, library: str, situation: str, target: str) -> dict[str, Any]:
+    def start_reset(self, library: str, situation: str, target: str) -> ResetRun:
         with self._writing():
             self._insert("reset_runs", {"library": library, "situation": situation, "step": 0,
                                                 "started_at": now_z(), "updated_at": now_z(), "observed": "[]",
@@ -383,9 +389,11 @@ class Store:
         assert run is not None
         return run
 
-    def update_reset(self, run_id: int, fields: dict[str, Any]) -> None:
+    def update_reset(self, run: ResetRun, changed: Iterable[str]) -> None:
+        """Write the named columns of a run (the ones its front end changed), and when that happened."""
+        columns = run.columns()
         with self._writing():
-            self._update("reset_runs", run_id, {**fields, "updated_at": now_z()})
+            self._update("reset_runs", run.id, {**{name: columns[name] for name in changed}, "updated_at": now_z()})
 
     # --- pruning --------------------------------------------------------------------------
 

@@ -93,10 +93,11 @@ def collect() -> dict[str, Any]:
             with Store(state, readonly=True) as store:
                 data["status"] = without_references(
                     status(store, None, [process.to_json() for process in find_endnote()]).to_json())
-                data["findings"] = store.recent_findings(500)
+                data["findings"] = [finding.to_json() for finding in store.recent_findings(500)]
                 data["events"] = [event.to_json() for event in store.events(limit=500)]
                 data["history"] = [entry.to_json() for entry in timeline(store)]
-                data["backups"] = [{k: row[k] for k in ("path", "made_at", "size", "references", "kind")}
+                data["backups"] = [{k: v for k, v in row.to_json().items()
+                                    if k in ("path", "made_at", "size", "references", "kind")}
                                    for row in store.backups()]
         except StateStoreError as error:   # a damaged state file is exactly when a help desk is asked
             data["status"] = {"error": str(error)}

@@ -25,7 +25,6 @@ from starlette.staticfiles import StaticFiles
 from endnoted.common import paths
 from endnoted.common.config import Config
 from endnoted.common.errors import AlreadyRunning, ArchiveRejected, EndnotedError
-from endnoted.common.timefmt import iso_z
 from endnoted.judging.findings import State
 from endnoted.reading.enlx import prove
 from endnoted.reading.library import Library, locate
@@ -134,11 +133,7 @@ def routes(web: Web) -> list[Route | Mount]:
         def work(job: Job) -> str:
             result = make_backup(target, web.settings.backups_dir, progress=job.advance, total=job.set_total)
             with web.store() as store:
-                store.record_backup({"path": str(result.path), "library": str(target.path),
-                                     "made_at": iso_z(result.made_at), "size": result.size,
-                                     "sha256": result.sha256, "references": result.counts.references,
-                                     "trashed": result.counts.trashed, "attachments": result.counts.attachments,
-                                     "kind": result.kind, "warnings": "\n".join(result.warnings)})
+                store.record_backup(result.record(target.path))
             return t.JOB_DONE.format(references=result.counts.references, path=result.path)
 
         job = web.jobs.start(t.JOB_TITLE.format(name=target.name), f"/library/{key}/backups", work)
@@ -149,19 +144,19 @@ def routes(web: Web) -> list[Route | Mount]:
         wanted = request.state.form.get("path", "")
         with web.store() as store:
             report = views.report_of(store, key)
-            rows = [row for row in store.backups(report["path"])] if report else []
-            row = next((r for r in rows if r["path"] == wanted), None)
+            rows = store.backups(report["path"]) if report else []
+            row = next((r for r in rows if r.path == wanted), None)
             if row is None:
                 return _not_found(web, request)
-            if not Path(row["path"]).exists():
-                return _back(f"/library/{key}/backups", flash=t.BACKUP_MISSING.format(path=row["path"]), tone="bad")
+            if not Path(row.path).exists():
+                return _back(f"/library/{key}/backups", flash=t.BACKUP_MISSING.format(path=row.path), tone="bad")
             try:
-                proof = prove(Path(row["path"]))
+                proof = prove(Path(row.path))
             except (ArchiveRejected, EndnotedError, OSError) as error:
                 return _back(f"/library/{key}/backups", flash=t.BACKUP_BROKEN.format(error=error), tone="bad")
-            store.mark_backup_verified(row["id"])
+            store.mark_backup_verified(row)
         references = proof.counts.references if proof.counts else "?"
-        return _back(f"/library/{key}/backups", flash=t.BACKUP_VERIFIED.format(path=row["path"], references=references))
+        return _back(f"/library/{key}/backups", flash=t.BACKUP_VERIFIED.format(path=row.path, references=references))
 
     def job_page(request: Request) -> Response:
         job = web.jobs.get(request.path_params["job"])

@@ -16,7 +16,7 @@ from endnoted.judging.checker import check_library
 from endnoted.judging.findings import State
 from endnoted.reading.library import Library
 from endnoted.running.notify import Notifier
-from endnoted.state.records import LibraryRow, StoredReport
+from endnoted.state.records import LibraryRow, ResetRun, StoredReport
 from endnoted.state.status import status
 from endnoted.state.store import Store
 from endnoted.web import strings as t
@@ -50,11 +50,11 @@ class Action:
     url: str
 
 
-def action_for(report: dict[str, Any], run: dict[str, Any] | None) -> Action | None:
+def action_for(report: dict[str, Any], run: ResetRun | None) -> Action | None:
     """The next action as a button, where endnoted can lead the way; None: the reason's words suffice."""
     key = key_of(report["path"])
     if run is not None:
-        return Action(t.ACTION_CONTINUE.format(step=run["step"]), f"/library/{key}/reset")
+        return Action(t.ACTION_CONTINUE.format(step=run.step), f"/library/{key}/reset")
     if report["verdict"] == "diverged":
         return Action(t.ACTION_REPAIR, f"/library/{key}/reset")
     if report["verdict"] == "damaged":
@@ -143,9 +143,10 @@ def _reference(ref: Any) -> str:
 def backups(store: Store, path: str) -> list[dict[str, Any]]:
     rows = []
     for row in store.backups(path):
-        rows.append({**row, "made": local(row["made_at"]), "made_ago": ago(row["made_at"]),
-                     "proven": ago(row.get("verified_at")), "size_text": f"{(row['size'] or 0) / 1e6:.1f} MB",
-                     "exists": Path(row["path"]).exists()})
+        data = row.to_json()
+        rows.append({**data, "made": local(data["made_at"]), "made_ago": ago(data["made_at"]),
+                     "proven": ago(data["verified_at"]),
+                     "size_text": f"{row.size / 1e6:.1f} MB", "exists": Path(row.path).exists()})
     return rows
 
 

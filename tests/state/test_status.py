@@ -3,6 +3,7 @@ before the first run; in text and in `--json` (fields only ever added)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from datetime import UTC, datetime, timedelta
@@ -76,7 +77,7 @@ def test_a_reset_under_way_is_shown_with_its_step_and_since_when(tmp_path: Path)
     [enl] = _watched(tmp_path, "Thesis")
     with Store(paths.state_db()) as store:
         started = store.start_reset(str(enl), "desktop-right", str(enl))
-        store.update_reset(started["id"], {"step": 3})
+        store.update_reset(dataclasses.replace(started, step=3), ["step"])
     text = run("status").stdout
     assert "A reset is under way for My EndNote Library.enl: waiting on step 3, situation desktop-right" in text
     assert f'endnoted reset "{enl}"' in text

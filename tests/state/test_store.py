@@ -6,14 +6,17 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
+import sqlite3
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from endnoted.common.timefmt import iso_z
 from endnoted.demo.builder import LibrarySpec, build, days_ago, synthetic_refs
 from endnoted.judging.checker import check_library
 from endnoted.judging.findings import State
 from endnoted.reading.library import locate
-from endnoted.state.records import StoredReport
+from endnoted.state.records import BackupRow, StoredReport
 from endnoted.state.store import Store
 
 
@@ -90,3 +93,63 @@ def test_only_the_store_holds_sql_on_our_state_file() -> None:
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and sql.search(node.value):
                 offenders.append(f"{path.relative_to(root)}:{node.lineno}")
     assert offenders == []
+
+
+def _columns(path: Path, table: str) -> list[str]:
+    with sqlite3.connect(path) as connection:
+        return [row[1] for row in connection.execute(f'PRAGMA table_info("{table}")')]
+
+
+def test_backups_come_back_typed_and_their_json_is_the_row_as_stored(tmp_path: Path) -> None:
+    made = datetime(2026, 12, 2, 17, 51, 29, tzinfo=UTC)
+    backup = BackupRow(path="/b/Thesis-20261202-175129.enlx", library="/l/Thesis.enl", made_at=made, size=2048,
+                       sha256="ab" * 32, references=12, trashed=1, attachments=3, kind="enlx",
+                       warnings=("one attachment is missing", "EndNote was writing"))
+    with Store(tmp_path / "state.db") as store:
+        store.record_backup(backup)
+        store.record_backup(dataclasses.replace(backup, path="/b/Other.enlx", library="/l/Other.enl",
+                                                made_at=made - timedelta(days=1), warnings=()))
+        rows = store.backups()
+        [mine] = store.backups("/l/Thesis.enl")
+        before = mine.verified_at
+        store.mark_backup_verified(mine)
+        [again] = store.backups("/l/Thesis.enl")
+    assert [row.library for row in rows] == ["/l/Thesis.enl", "/l/Other.enl"]   # newest first
+    assert mine.id > 0 and before is not None and again.verified_at is not None and again.verified_at >= before
+    assert dataclasses.replace(mine, id=0, verified_at=None) == backup
+    assert rows[1].warnings == ()
+    data = mine.to_json()
+    assert list(data) == _columns(tmp_path / "state.db", "backups")   # `backups --json` lists the row's columns
+    assert data["made_at"] == "2026-12-02T17:51:29.000000Z"
+    assert data["warnings"] == "one attachment is missing\nEndNote was writing"
+
+
+def test_a_reset_run_comes_back_typed_and_an_update_writes_only_the_columns_named(tmp_path: Path) -> None:
+    with Store(tmp_path / "state.db") as store:
+        run = store.start_reset("/l/Thesis.enl", "new-library", "/l/Fresh.enl")
+        assert store.active_reset("/l/Fresh.enl") == run   # found by situation B's target too
+        seen = ({"step": 0, "at": "2026-12-02T17:51:29.000000Z", "how": "seen", "detail": "proven backup"},)
+        store.update_reset(dataclasses.replace(run, step=1, observed=seen, backup="/b/x.enlx"), ["step", "observed"])
+        now = store.active_reset("/l/Thesis.enl")
+        store.update_reset(dataclasses.replace(run, ended_at=datetime.now(UTC), outcome="done"),
+                           ["ended_at", "outcome"])
+        assert store.active_reset("/l/Thesis.enl") is None and store.open_resets() == []
+    assert run.step == 0 and run.observed == () and run.id > 0 and run.started_at is not None
+    assert now is not None and now.step == 1 and now.observed == seen and now.backup is None   # backup not named
+    assert now.progress_json() == {"library": "/l/Thesis.enl", "situation": "new-library", "step": 1,
+                                   "observed": [dict(seen[0])], "target": "/l/Fresh.enl",
+                                   "started_at": iso_z(run.started_at), "backup": None}
+    assert set(now.to_json()) == {"library", "situation", "step", "started_at", "updated_at", "target"}
+
+
+def test_recent_findings_come_back_typed_with_the_time_of_their_reading(tmp_path: Path) -> None:
+    refs = synthetic_refs(5)
+    refs[0].action = 1
+    enl = build(tmp_path / "lib", LibrarySpec(refs=refs, last_sync=days_ago(0.1)))
+    stored = StoredReport.from_report(check_library(locate(enl)[0]))
+    with Store(tmp_path / "state.db") as store:
+        store.record_pass(stored)
+        found = store.recent_findings()
+    assert sorted(f.code for f in found) == sorted(f["code"] for f in stored.findings) and found
+    assert all(f.taken_at == stored.checked_at and f.path == str(enl) for f in found)
+    assert list(found[0].to_json()) == [*_columns(tmp_path / "state.db", "findings"), "taken_at"]

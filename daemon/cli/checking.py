@@ -43,19 +43,20 @@ def check(paths: tuple[Path, ...], export: Path | None, stale_after: float | Non
     from endnoted.judging.checker import check_libraries
     from endnoted.judging.findings import exit_status
     from endnoted.reading import prefs
-    from endnoted.reading.library import compressed_under, is_library_path, locate
+    from endnoted.reading.library import find
 
     settings = _config()
     found: dict[Path, Any] = {}
     for path in paths:
         try:
-            found.update((library.path, library) for library in locate(path))
+            named = find(path)
         except LibraryNotFound as error:
             if len(paths) == 1:
                 raise
             click.echo(f"Warning: {error}", err=True)   # the other paths are still checked
             continue
-        if path.is_dir() and not is_library_path(path) and (skipped := compressed_under(path)):
+        found.update((library.path, library) for library in named.libraries)
+        if skipped := named.compressed:
             # A folder search leaves .enlx files out (mostly backups); say so rather than pass over them silently.
             click.echo(f"Note: skipped {plural(len(skipped), 'compressed library', 'compressed libraries')} (.enlx) "
                        f"in {path}: name one to check it.", err=True)

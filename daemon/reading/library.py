@@ -129,46 +129,32 @@ def libraries_in(folder: Path, *, strict: bool = False) -> list[Library]:
 LOCATE_DEPTH = 4   # folders below the one named: Documents/Projects/Thesis/Library.enl is depth 2
 
 
-def libraries_under(folder: Path, depth: int = LOCATE_DEPTH) -> list[Library]:
-    """Given a folder, return the libraries in it and in its sub-folders down to `depth`.
+@dataclass(frozen=True)
+class FolderSearch:
+    """What one walk of a folder found: the libraries, and the `.enlx` files it passed over.
 
-    Skips `.Data` folders (a library's insides), `.enlp` packages (read as libraries) and hidden
-    folders; a folder that cannot be listed is passed over.
+    A folder search does not check compressed libraries: they are most often backups (ours and
+    EndNote's), and checking each would unpack every one. `check FOLDER` says how many it skipped.
     """
-    found: dict[Path, Library] = {}
+
+    libraries: tuple[Library, ...]
+    compressed: tuple[Path, ...]
+
+
+def search(folder: Path, depth: int = LOCATE_DEPTH) -> FolderSearch:
+    """Given a folder, return the libraries and the `.enlx` files in it and in its sub-folders down to `depth`.
+
+    Skips `.Data` folders (a library's insides), `.enlp` packages (read as libraries), hidden entries
+    and symbolic links; a folder that cannot be listed is passed over, except the one named.
+    """
+    libraries: dict[Path, Library] = {}
+    compressed: list[Path] = []
     level: list[Path] = [folder]
     for _ in range(depth + 1):
         below: list[Path] = []
         for current in level:
             # The folder the user named must be readable: `check FOLDER` never passes over it silently.
-            found.update((library.path, library) for library in libraries_in(current, strict=current == folder))
-            try:
-                entries = sorted(current.iterdir())
-            except OSError:
-                continue
-            for entry in entries:
-                name = entry.name.lower()
-                try:
-                    if entry.is_dir() and not entry.is_symlink() and not name.startswith(".") \
-                            and not name.endswith((".data", ".enlp")):
-                        below.append(entry)
-                except OSError:
-                    continue
-        level = below
-    return list(found.values())
-
-
-def compressed_under(folder: Path, depth: int = LOCATE_DEPTH) -> list[Path]:
-    """Given a folder, return the `.enlx` files that `libraries_under` passes over (the same folders, same depth).
-
-    A folder search does not check compressed libraries: they are most often backups (ours and
-    EndNote's), and checking each would unpack every one. `check FOLDER` says how many it skipped.
-    """
-    found: list[Path] = []
-    level: list[Path] = [folder]
-    for _ in range(depth + 1):
-        below: list[Path] = []
-        for current in level:
+            libraries.update((library.path, library) for library in libraries_in(current, strict=current == folder))
             try:
                 entries = sorted(current.iterdir())
             except OSError:
@@ -179,13 +165,13 @@ def compressed_under(folder: Path, depth: int = LOCATE_DEPTH) -> list[Path]:
                     if entry.is_symlink() or name.startswith("."):
                         continue
                     if name.endswith(".enlx") and entry.is_file():
-                        found.append(entry)
+                        compressed.append(entry)
                     elif entry.is_dir() and not name.endswith((".data", ".enlp")):
                         below.append(entry)
                 except OSError:
                     continue
         level = below
-    return found
+    return FolderSearch(tuple(libraries.values()), tuple(compressed))
 
 
 def is_library_path(path: Path) -> bool:
@@ -198,25 +184,32 @@ def is_library_path(path: Path) -> bool:
 
 def locate(path: Path) -> list[Library]:
     """Given a path a user typed, return the libraries it names; raise LibraryNotFound (exit 2) if none."""
+    return list(find(path).libraries)
+
+
+def find(path: Path) -> FolderSearch:
+    """Given a path a user typed, return the libraries it names and, when it names a folder to search,
+    the `.enlx` files that search passed over; raise LibraryNotFound (exit 2) if it names no library."""
     path = path.expanduser()
     if not path.exists():
         raise LibraryNotFound(f"nothing at {path}: check the path (quote it if it has spaces)")
     if path.is_file():
         suffix = path.suffix.lower()
         if suffix == ".enlx":
-            return [Library(path.resolve(), path.stem, None, None, Layout.ENLX)]
+            return FolderSearch((Library(path.resolve(), path.stem, None, None, Layout.ENLX),), ())
         if suffix == ".enl":
-            return [_from_enl(path)]
+            return FolderSearch((_from_enl(path),), ())
         if path.name == "sdb.eni" and path.parent.name == "sdb" and _is_library_dir(path.parent.parent):
-            return [_from_data_dir(path.parent.parent)]
+            return FolderSearch((_from_data_dir(path.parent.parent),), ())
         raise LibraryNotFound(f"{path} is not an EndNote library; give the .enl file, "
                               "its .Data folder, a .enlx file or a folder holding libraries")
     if _is_library_dir(path):
-        return [_from_data_dir(path)]
-    found = libraries_under(path)
-    if not found:
+        return FolderSearch((_from_data_dir(path),), ())
+    found = search(path)
+    if not found.libraries:
         compressed = sorted(p.name for p in path.glob("*.enlx"))[:3]
         hint = f"; it holds compressed libraries ({', '.join(compressed)}): name one to check it" if compressed else ""
         raise LibraryNotFound(f"no EndNote library in {path} or its sub-folders (looked for Name.enl with a Name.Data "
                               f"folder, {LOCATE_DEPTH} levels down){hint}")
-    return found
+    # An .enlp package is one library, searched as a folder: its insides are not "compressed libraries skipped".
+    return FolderSearch(found.libraries, ()) if is_library_path(path) else found

@@ -134,7 +134,7 @@ def routes(web: Web) -> list[Route | Mount]:
             result = make_backup(target, web.settings.backups_dir, progress=job.advance, total=job.set_total)
             with web.store() as store:
                 store.record_backup(result.record(target.path))
-            return t.JOB_DONE.format(references=result.counts.references, path=result.path)
+            return t.JOB_DONE.format(references=t.count(result.counts.references, t.REFERENCES), path=result.path)
 
         job = web.jobs.start(t.JOB_TITLE.format(name=target.name), f"/library/{key}/backups", work)
         return _back(f"/jobs/{job.id}")
@@ -155,7 +155,7 @@ def routes(web: Web) -> list[Route | Mount]:
             except (ArchiveRejected, EndnotedError, OSError) as error:
                 return _back(f"/library/{key}/backups", flash=t.BACKUP_BROKEN.format(error=error), tone="bad")
             store.mark_backup_verified(row)
-        references = proof.counts.references if proof.counts else "?"
+        references = t.count(proof.counts.references, t.REFERENCES) if proof.counts else t.REFERENCES_UNKNOWN
         return _back(f"/library/{key}/backups", flash=t.BACKUP_VERIFIED.format(path=row.path, references=references))
 
     def job_page(request: Request) -> Response:

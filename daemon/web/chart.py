@@ -81,11 +81,11 @@ def svg(name: str, snapshots: Sequence[SnapshotRow], syncs: Sequence[SyncEvent])
     for before, after in zip(points, points[1:], strict=False):
         if after.references < before.references:
             cx, cy = x(after.at.timestamp()), y(after.references)
-            drop = escape(t.CHART_DROP.format(count=before.references - after.references))
+            drop = escape(t.CHART_DROP.format(references=t.count(before.references - after.references, t.REFERENCES)))
             parts.append(f'<g class="drop"><line x1="{cx:.1f}" x2="{cx:.1f}" y1="{cy:.1f}" y2="{cy + 22:.1f}"/>'
                          f'<text x="{cx:.1f}" y="{cy + 36:.1f}" text-anchor="{_anchor(cx)}">{drop}</text></g>')
     for p in points:
-        tip = escape(t.CHART_POINT.format(at=f"{p.at.astimezone():%Y-%m-%d %H:%M}", references=p.references,
+        tip = escape(t.CHART_POINT.format(at=f"{p.at.astimezone():%Y-%m-%d %H:%M}", references=t.count(p.references, t.REFERENCES),
                                           trashed=p.trashed, waiting=p.waiting))
         parts.append(f'<circle class="point" cx="{x(p.at.timestamp()):.1f}" cy="{y(p.references):.1f}" r="4">'
                      f'<title>{tip}</title></circle>')

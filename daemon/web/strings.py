@@ -2,12 +2,32 @@
 
 The reset procedure's own words (step titles and instructions, in EndNote's terms) live with the
 procedure in `endnoted.repair.reset_steps`; the engine's observations come from `endnoted.repair.reset`.
-Templates reach these as `t.NAME`; Python code formats the ones with {placeholders}.
+Templates reach these as `t.NAME`; Python code formats the ones with {placeholders}. A count comes
+into a template as a counted phrase, `count(n, REFERENCES)`, so one reads as one ("1 reference").
 """
 
 from __future__ import annotations
 
 from typing import Final
+
+from endnoted.common.words import plural
+
+# Nouns a count comes with: (one, many).
+REFERENCES: Final = ("reference", "references")
+ATTACHED_FILES: Final = ("attached file", "attached files")
+REFERENCES_THAT_ARE: Final = ("reference that is", "references that are")
+THEY: Final = ("It", "They")
+
+
+def count(number: int, noun: tuple[str, str]) -> str:
+    """A count with its noun agreeing: "1 reference", "2 references"."""
+    return plural(number, *noun)
+
+
+def one_or_many(number: int, forms: tuple[str, str]) -> str:
+    """The word that agrees with a count, without the count: "It" for one, "They" for more."""
+    return forms[0] if number == 1 else forms[1]
+
 
 APP: Final = "endnoted"
 TAGLINE: Final = "Is your EndNote library still in sync with EndNote Web?"
@@ -36,7 +56,7 @@ COL_COUNTS: Final = "References"
 COL_ACTION: Final = "What to do"
 NEVER: Final = "never"
 UNKNOWN_TIME: Final = "not known"
-COUNTS: Final = "{references} references, {trashed} in the trash, {attachments} attached files"
+COUNTS: Final = "{references}, {trashed} in the trash, {attachments}"
 CHECKED: Final = "checked {ago}"
 OPEN_LIBRARY: Final = "Details"
 ACTION_REPAIR: Final = "Start the guided repair"
@@ -63,9 +83,9 @@ CHART_REFERENCES: Final = "references"
 CHART_TRASH: Final = "in the trash"
 CHART_WAITING: Final = "waiting to sync"
 CHART_SYNC: Final = "sync"
-CHART_DROP: Final = "−{count} references"
+CHART_DROP: Final = "−{references}"
 CHART_EMPTY: Final = "No readings yet: the history starts once the daemon has read this library."
-CHART_POINT: Final = "{at}: {references} references, {trashed} in the trash, {waiting} waiting"
+CHART_POINT: Final = "{at}: {references}, {trashed} in the trash, {waiting} waiting"
 READINGS_TABLE: Final = "Every reading as a table ({count})"
 LIBRARY_BACKUPS: Final = "Backups"
 LIBRARY_PATH: Final = "File"
@@ -76,7 +96,8 @@ BACKUPS_NONE: Final = "No backup of this library yet."
 BACKUP_NOW: Final = "Make a proven backup now"
 BACKUP_WHERE: Final = "New backups go to {folder}."
 BACKUP_VERIFY: Final = "Verify"
-BACKUP_VERIFIED: Final = "Verified: {path} opens and holds {references} references."
+BACKUP_VERIFIED: Final = "Verified: {path} opens and holds {references}."
+REFERENCES_UNKNOWN: Final = "? references"
 BACKUP_BROKEN: Final = "This backup does not prove itself: {error}"
 BACKUP_MISSING: Final = "The file is gone: {path}"
 COL_MADE: Final = "Made"
@@ -85,7 +106,7 @@ COL_SIZE: Final = "Size"
 COL_PROVEN: Final = "Last proven"
 JOB_TITLE: Final = "Making a proven backup of {name}"
 JOB_RUNNING: Final = "Copying and proving… keep EndNote as it is."
-JOB_DONE: Final = "Done: a proven backup of {references} references is at {path}."
+JOB_DONE: Final = "Done: a proven backup of {references} is at {path}."
 JOB_FAILED: Final = "No backup was made: {error}. Nothing that looks like a backup was left behind."
 JOB_BACK: Final = "Back"
 JOB_PROGRESS: Final = "Backup progress"
@@ -111,7 +132,7 @@ WIZARD_LOSS_NONE_KNOWN: Final = ("endnoted has no Web export to compare, so it c
                                  "references this library lacks. To know first: save an export from EndNote Web into "
                                  "your Downloads folder while endnoted runs (it compares every new export), then "
                                  "reload this page.")
-WIZARD_LOSS: Final = ("Steps 2-4 delete {count} references that are on EndNote Web but NOT in {name}. They will be "
+WIZARD_LOSS: Final = ("Steps 2-4 delete {references} on EndNote Web but NOT in {name}. {they} will be "
                       "gone from EndNote Web:")
 WIZARD_NO_LOSS: Final = "The latest Web export holds nothing that this library lacks."
 WIZARD_TYPE_NAME: Final = "Type the library's name ({name}) to go on"

@@ -66,8 +66,8 @@ def _counts(report: dict[str, Any]) -> str:
     counts = report.get("counts") or {}
     if counts.get("references") is None:
         return t.UNKNOWN_TIME
-    return t.COUNTS.format(references=counts["references"], trashed=counts.get("trashed") or 0,
-                           attachments=counts.get("attachments") or 0)
+    return t.COUNTS.format(references=t.count(counts["references"], t.REFERENCES), trashed=counts.get("trashed") or 0,
+                           attachments=t.count(counts.get("attachments") or 0, t.ATTACHED_FILES))
 
 
 def _labels(paths: list[str]) -> dict[str, str]:

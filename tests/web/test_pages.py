@@ -160,7 +160,7 @@ def test_the_history_chart_has_a_point_per_reading_a_sync_and_a_drop(tmp_path: P
     assert len(points) == len(readings)
     assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart line.sync")) == 1
     drop = browser.find_element(By.CSS_SELECTOR, "svg.chart .drop text")
-    assert drop.text == strings.CHART_DROP.format(count=12)
+    assert drop.text == strings.CHART_DROP.format(references=strings.count(12, strings.REFERENCES)) == "−12 references"
     heights = [float(p.get_attribute("cy")) for p in points]
     assert heights[2] > heights[1]                                  # fewer references: lower on the chart
     screenshot(browser, "library-history")
@@ -189,6 +189,6 @@ def test_a_backup_made_from_the_page_is_proven(tmp_path: Path, real_copy: Callab
     assert "48" in row.text
     row.find_element(By.XPATH, f'.//button[text()="{strings.BACKUP_VERIFY}"]').click()
     note = wait_until(lambda: browser.find_element(By.CSS_SELECTOR, "p.note[role=status]"), 10, "the verdict")
-    assert note.text == strings.BACKUP_VERIFIED.format(path=made, references=48)
+    assert note.text == strings.BACKUP_VERIFIED.format(path=made, references="48 references")
     screenshot(browser, "backups")
     assert tree_hash(enl.parent) == before

@@ -34,6 +34,19 @@ class LibraryNotFound(UsageError):
     """No EndNote library (.enl + .Data folder, or .enlx) where we were told to look."""
 
 
+class LibraryVanished(LibraryNotFound):
+    """The library was moved, renamed or deleted while endnoted read it (exit as for a missing library).
+
+    Not damage: the file was sound a moment ago and is simply no longer at its path. The daemon
+    takes it as "gone" (it finds the library again under its new name on its next pass).
+    """
+
+    def __init__(self, path: object, doing: str = "read it", after: str = "") -> None:
+        super().__init__(f"{path} went away while endnoted {doing} (moved, renamed or deleted){after}; "
+                         "check where the library is now and name it again")
+        self.path = path
+
+
 class ConfigError(EndnotedError):
     """The configuration file is unreadable or holds bad values (all of them are listed)."""
 

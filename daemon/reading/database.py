@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from endnoted.common.errors import DatabaseBusy, DatabaseUnreadable, InterruptedWrite
+from endnoted.common.errors import DatabaseBusy, DatabaseUnreadable, InterruptedWrite, LibraryVanished
 
 # Re-exported for the reading stage: the one "regular file" test lives in common/files.py.
 from endnoted.common.files import NotRegular as NotRegular
@@ -262,6 +262,17 @@ def _private_copy(path: Path, *, attempts: int = COPY_ATTEMPTS,
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def gone(path: Path) -> bool:
+    """True when nothing is at the path any more (moved, renamed, deleted); an unreadable folder is not "gone"."""
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def _shown(error: Exception, real: Path, shown: Path) -> str:
     return str(error).replace(str(real), str(shown))
 
@@ -276,21 +287,43 @@ def read_transaction(path: Path, *, attempts: int = 6, pause: float = 0.2,
     copy. A database that stays locked for `attempts` tries raises DatabaseBusy; one that cannot be
     read raises DatabaseUnreadable.
     """
+    try:
+        with _route(path, attempts=attempts, pause=pause, sleep=sleep) as connection:
+            yield connection
+    except (DatabaseBusy, DatabaseUnreadable) as error:
+        # A library moved or deleted mid-read says "unable to open" or "kept changing": it is not
+        # damaged, it is elsewhere now (the daemon calls it gone; check exits as for a missing one).
+        if isinstance(error, InterruptedWrite) or not gone(path):
+            raise
+        raise LibraryVanished(path) from error
+
+
+@contextmanager
+def _route(path: Path, *, attempts: int, pause: float,
+           sleep: Callable[[float], None]) -> Iterator[sqlite3.Connection]:
     if problem := header_problem(path):
         raise DatabaseUnreadable(f"{path} {problem}")
     if reason := private_copy_reason(path):
         logger.debug("reading %s through a private copy: %s", path, reason)
-        with _private_copy(path, sleep=sleep) as copy:
-            try:
-                with _transaction(copy, attempts=1, pause=pause, sleep=sleep) as connection:
-                    yield connection
-            except InterruptedWrite as error:
-                raise interrupted_write_of(path) from error
-            except (DatabaseBusy, DatabaseUnreadable) as error:
-                raise type(error)(_shown(error, copy, path)) from error
-        return
-    with _transaction(path, attempts=attempts, pause=pause, sleep=sleep) as connection:
-        yield connection
+    else:
+        try:
+            with _transaction(path, attempts=attempts, pause=pause, sleep=sleep, watch=True) as connection:
+                yield connection
+            return
+        except _StrayAppeared as appeared:   # raised before the yield: nothing was read yet
+            logger.debug("reading %s through a private copy: %s appeared as it was opened", path, appeared)
+    with _private_copy(path, sleep=sleep) as copy:
+        try:
+            with _transaction(copy, attempts=1, pause=pause, sleep=sleep) as connection:
+                yield connection
+        except InterruptedWrite as error:
+            raise interrupted_write_of(path) from error
+        except (DatabaseBusy, DatabaseUnreadable) as error:
+            raise type(error)(_shown(error, copy, path)) from error
+
+
+class _StrayAppeared(Exception):
+    """A `-wal` or `-shm` came beside the database between the look and the open (internal: read a copy instead)."""
 
 
 def interrupted_write_of(path: Path) -> InterruptedWrite:
@@ -299,19 +332,35 @@ def interrupted_write_of(path: Path) -> InterruptedWrite:
 
 
 @contextmanager
-def _transaction(path: Path, *, attempts: int, pause: float,
-                 sleep: Callable[[float], None]) -> Iterator[sqlite3.Connection]:
+def _transaction(path: Path, *, attempts: int, pause: float, sleep: Callable[[float], None],
+                 watch: bool = False) -> Iterator[sqlite3.Connection]:
+    """Open `path` read-only and begin one read transaction (retrying while it is locked); yield the connection.
+
+    `watch` (a library read in place): a `-wal` that another program creates after the look and
+    before the first read would send SQLite into WAL mode, which creates `-shm` beside the library.
+    EXCLUSIVE locking mode keeps SQLite's WAL index in memory, so it never creates `-shm`
+    (https://www.sqlite.org/wal.html §"Use of WAL Without Shared-Memory"; a read-only connection
+    never checkpoints or deletes the `-wal`); and a `-wal` or `-shm` found beside the database once
+    the transaction began (or when it failed) raises _StrayAppeared: the caller reads a private copy.
+    """
     connection = connect_readonly(path)
     try:
+        if watch:
+            connection.execute("PRAGMA locking_mode=EXCLUSIVE")   # a flag: touches no file
         for attempt in range(attempts):
             try:
                 connection.execute("BEGIN")
                 names = schema_collations(connection)
                 _register_stand_ins(connection, names)
+                if watch and (stray := _beside(path)):
+                    connection.execute("ROLLBACK")
+                    raise _StrayAppeared(stray)
                 break
             except sqlite3.OperationalError as error:
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
+                if watch and (stray := _beside(path)):
+                    raise _StrayAppeared(stray) from error
                 if _is_busy(error) and attempt + 1 < attempts:
                     logger.debug("database %s busy, retrying", path)
                     sleep(pause)
@@ -321,6 +370,8 @@ def _transaction(path: Path, *, attempts: int, pause: float,
                                        f"for about {attempts * (pause + 0.25):.0f} s") from error
                 raise interrupted_write(error, path) or DatabaseUnreadable(f"{path} cannot be read: {error}") from error
             except sqlite3.DatabaseError as error:
+                if watch and (stray := _beside(path)):
+                    raise _StrayAppeared(stray) from error
                 raise DatabaseUnreadable(f"{path} cannot be read: {error}") from error
         try:
             yield connection

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from endnoted.common.errors import DatabaseBusy, DatabaseUnreadable, InterruptedWrite
+from endnoted.common.errors import DatabaseBusy, DatabaseUnreadable, InterruptedWrite, LibraryVanished
 from endnoted.reading.database import header_problem, read_transaction, table_names
 
 EnlRow = tuple[int, str, str, str, str]   # (id, title, year, first author, doi) of a non-trashed reference
@@ -120,7 +120,7 @@ def read_enl(enl: Path, live_ids: AbstractSet[int] | None = None) -> EnlCopy:
                 except (ValueError, OverflowError, OSError):
                     last = None
                 db_id = _text(misc.get((14, 0))) or None
-    except (DatabaseBusy, DatabaseUnreadable, InterruptedWrite):
+    except (DatabaseBusy, DatabaseUnreadable, InterruptedWrite, LibraryVanished):
         return EnlCopy(enl, EnlKind.UNREADABLE, size)
     kind = EnlKind.ENL_REFS if table == "enl_refs" else EnlKind.FULL if count else EnlKind.EMPTY
     return EnlCopy(enl, kind, size, rows, last, db_id, count)

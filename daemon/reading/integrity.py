@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from endnoted.common import paths
+from endnoted.common.errors import LibraryVanished
 from endnoted.common.files import create_private, private_dir
 from endnoted.reading.database import open_regular
 
@@ -27,7 +28,11 @@ MAX_AGE_SECONDS = 24 * 3600
 
 
 def identity(database: Path) -> list[int]:
-    fd = open_regular(database)   # never blocks on a FIFO swapped in for the database
+    """Given a database, return what changes whenever it is written; raise LibraryVanished if it is no longer there."""
+    try:
+        fd = open_regular(database)   # never blocks on a FIFO swapped in for the database
+    except FileNotFoundError as error:   # moved or deleted while it was being read: gone, not damaged
+        raise LibraryVanished(database) from error
     try:
         stat = os.fstat(fd)
         counter = int.from_bytes(os.pread(fd, 4, 24) if hasattr(os, "pread") else _read_at(fd, 24, 4), "big")

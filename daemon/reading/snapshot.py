@@ -20,11 +20,17 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from pathlib import Path
 
-from endnoted.common.errors import ArchiveRejected, DatabaseBusy, DatabaseUnreadable, InterruptedWrite
+from endnoted.common.errors import (
+    ArchiveRejected,
+    DatabaseBusy,
+    DatabaseUnreadable,
+    InterruptedWrite,
+    LibraryVanished,
+)
 from endnoted.common.gcpause import gc_paused
 from endnoted.common.words import plural
 from endnoted.reading.archive import extract_member, open_archive
-from endnoted.reading.database import header_problem, lenient_text, read_transaction, table_names
+from endnoted.reading.database import gone, header_problem, lenient_text, read_transaction, table_names
 from endnoted.reading.enl_copy import read_enl
 from endnoted.reading.fold import as_int, as_text, fold
 from endnoted.reading.integrity import IntegrityMemo, identity
@@ -240,6 +246,8 @@ def _take(library: Library, *, integrity: bool, now: datetime | None, memo: Inte
         return Snapshot(library, taken_at, Status.MISSING,
                         f"{library.data_dir} holds no database (no sdb/sdb.eni and no rdb folder)")
     if problem := header_problem(database):
+        if gone(database):   # moved or deleted since it was found: elsewhere now, not damaged
+            raise LibraryVanished(database)
         enl = read_enl(library.enl) if library.enl is not None else None
         return replace(_damaged(library, taken_at, f"{database} {problem}"), enl_copy=enl)
     snap = snapshot_database(library, database, integrity=integrity, now=taken_at, memo=memo, reuse=reuse)
@@ -251,4 +259,6 @@ def _take(library: Library, *, integrity: bool, now: datetime | None, memo: Inte
     # Which listed files are gone is a fact about the library on disk: read here, so probes open no file.
     missing = tuple(item for item in snap.attachments if not (pdf / item.path).is_file()) \
         if pdf is not None and snap.ok else ()
+    if gone(database):   # moved while read: its .enl and files were "missing" only because they had moved
+        raise LibraryVanished(database)
     return replace(snap, enl_copy=enl, missing_files=missing)

@@ -41,13 +41,14 @@ from endnoted.common.errors import (
     DatabaseBusy,
     DatabaseUnreadable,
     InterruptedWrite,
+    LibraryVanished,
     UsageError,
 )
 from endnoted.common.files import private_dir, rename_noreplace
 from endnoted.common.words import plural
 from endnoted.reading.archive import ENLX_MAX_BYTES, ENLX_MAX_FILES
 from endnoted.reading.attachments import missing_attachment_paths
-from endnoted.reading.database import read_transaction
+from endnoted.reading.database import gone, read_transaction
 from endnoted.reading.enl_copy import EnlKind, read_enl
 from endnoted.reading.library import Layout, Library
 from endnoted.reading.model import Counts, Snapshot, Status
@@ -267,6 +268,7 @@ def make_backup(library: Library, folder: Path, *, attachments: bool = True, as_
         raise _io_error(error, folder) from error
     if total:
         total(layout.total_bytes * 2)   # written once, read back once
+    had_enl = library.enl is not None and library.enl.is_file()
     try:
         with _scratch(folder) as scratch:
             data = scratch / "copy.Data"
@@ -292,7 +294,12 @@ def make_backup(library: Library, folder: Path, *, attachments: bool = True, as_
             else:
                 written, kept, unreadable = write_enlx(library.name, layout.attachments, data, scratch, progress, enl_copy)
             prove_written(written, counts, kept, as_folder, progress, enl_rows)
+            if _went_away(library, had_enl):
+                # Its attachments and .enl were read from a place it had left: the backup would lack them.
+                raise LibraryVanished(library.path)
             final = _publish(written, folder, library.name, now, "" if as_folder else ".enlx")
+    except LibraryVanished as error:
+        raise LibraryVanished(library.path, "backed it up", "; nothing was kept") from error
     except OSError as error:
         raise _io_error(error, folder) from error
     except ArchiveRejected as error:
@@ -333,6 +340,12 @@ def _copy_enl(library: Library, live: Snapshot, scratch: Path, *, whole: bool) -
         shutil.copyfile(library.enl, target)
     rows = len(enl.rows) if enl.kind in (EnlKind.ENL_REFS, EnlKind.FULL) else None
     return target, rows
+
+
+def _went_away(library: Library, had_enl: bool) -> bool:
+    """True when the library's database, or the .enl it had when the backup began, is no longer at its path."""
+    return (library.database is not None and gone(library.database)) or \
+        (had_enl and library.enl is not None and gone(library.enl))
 
 
 def _inside(folder: Path, data_dir: Path) -> bool:

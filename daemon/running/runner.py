@@ -24,7 +24,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from endnoted import __version__
 from endnoted.common import paths
 from endnoted.common.config import Config
-from endnoted.common.errors import EndnotedError, ExportError
+from endnoted.common.errors import EndnotedError, ExportError, LibraryVanished
 from endnoted.common.timefmt import iso_z
 from endnoted.common.words import plural
 from endnoted.judging.checker import LibraryReport, check_library
@@ -266,6 +266,9 @@ class Daemon:
                 logger.warning("checking %s with its export failed (%s); checking without it", key, error)
                 report = check_library(library, stale_after_seconds=self.config.stale_after_seconds,
                                        mounts=self._mounts, peers=peers, previous=previous, snapshot=snap)
+        except LibraryVanished:   # moved or deleted while read: gone (the next pass finds its new name)
+            self._gone(key, library)
+            return None
         except Exception:  # one library's trouble must never stop the daemon
             logger.exception("checking %s failed", key)
             self._event_log("check-failed", "the check raised an error; see the log", key)

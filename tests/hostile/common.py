@@ -111,3 +111,43 @@ def members_of(archive: Path) -> list[tuple[str, bytes, int, int, int, int]]:
             data = source.read(info)
             out.append((info.filename, deflated(data), zipfile.ZIP_DEFLATED, zlib.crc32(data), len(data), 0))
     return out
+
+
+# Another program acting at one exact moment of a real run: an audit hook (PEP 578) in the child
+# process watches the events Python raises for its own file operations ("open" for every open and
+# os.open, "sqlite3.connect", "os.listdir", ...) and, on the `nth` event whose name is `event` and
+# whose first argument contains `needle`, runs `action` (Python source with `os`, `shutil` and
+# `Path` at hand) once. No function of ours is replaced: the hook only observes, and the action does
+# what a user or another program would do to the files at that instant (rename, delete, create).
+_RACE = """
+import os, runpy, shutil, sys
+from pathlib import Path
+event, needle, nth, action = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+seen = [0]
+def hook(name, args):
+    if seen[0] < 0 or name != event or not args or needle not in str(args[0]):
+        return
+    seen[0] += 1
+    if seen[0] == nth:
+        seen[0] = -1
+        exec(action, {"os": os, "shutil": shutil, "Path": Path})
+        print("endnoted-race: acted", file=sys.stderr, flush=True)
+sys.addaudithook(hook)
+sys.argv = ["endnoted", *sys.argv[5:]]
+runpy.run_module("endnoted", run_name="__main__", alter_sys=True)
+"""
+
+
+def endnoted_racing(event: str, needle: str, action: str, *args: str, nth: int = 1,
+                    timeout: float = 60) -> tuple[Outcome, bool]:
+    """Run `python -m endnoted ARGS` while "another program" runs `action` at the chosen moment.
+
+    Return the outcome (its stderr without the hook's own line) and whether the action ran.
+    """
+    import time
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", _RACE, event, needle, str(nth), action, *args],
+                          capture_output=True, text=True, timeout=timeout)
+    marker = "endnoted-race: acted"
+    stderr = "".join(line for line in done.stderr.splitlines(keepends=True) if line.strip() != marker)
+    return Outcome(done.returncode, done.stdout, stderr, time.monotonic() - started), marker in done.stderr

@@ -251,12 +251,11 @@ class Daemon:
         library = self.libraries.get(key)
         if library is None or self._stopping.is_set():
             return None
-        if not library.path.exists():
-            self._gone(key, library)
-            return None
         previous = self._previous(key)
         peers = tuple(peer for path, peer in self._identities.items() if path in self.libraries)
         try:
+            if not library.path.exists():
+                raise LibraryVanished(library.path)
             snap = self._read(key, library, full)
             try:
                 report = check_library(library, stale_after_seconds=self.config.stale_after_seconds,
@@ -266,7 +265,7 @@ class Daemon:
                 logger.warning("checking %s with its export failed (%s); checking without it", key, error)
                 report = check_library(library, stale_after_seconds=self.config.stale_after_seconds,
                                        mounts=self._mounts, peers=peers, previous=previous, snapshot=snap)
-        except LibraryVanished:   # moved or deleted while read: gone (the next pass finds its new name)
+        except LibraryVanished:   # moved or deleted, before or while read: gone (found again by its new name)
             self._gone(key, library)
             return None
         except Exception:  # one library's trouble must never stop the daemon

@@ -138,23 +138,26 @@ DAEMON_READ = """
 import sys, time
 from pathlib import Path
 from endnoted.judging.checker import check_library
-from endnoted.judging.matching import carry_keys, library_keys
-from endnoted.reading.incremental import Carry
+from endnoted.judging.matching import LibraryKeys, hashed_keys
+from endnoted.reading import incremental
 from endnoted.reading.integrity import IntegrityMemo
 from endnoted.reading.library import locate
+from endnoted.state.refcache import RefCache
+from endnoted.state.store import Store
 library = locate(Path(sys.argv[1]))[0]
 memo = IntegrityMemo(Path(sys.argv[2]))
-carry = Carry()
-# What Daemon._read and check_one run: the first reading is full and seeds the keys.
-library_keys(check_library(library, mounts=(), snapshot=carry.read(library, memo=memo)).snapshot)
+Store(Path(sys.argv[3])).close()
+cache, enl = RefCache(Path(sys.argv[3])), incremental.EnlMemo()
+def reading():                                   # what Daemon._read and check_one run
+    done = incremental.read(library, cache, hashed_keys, memo=memo, enl=enl)
+    done.snapshot.memo["keys"] = LibraryKeys(done.dois, done.titles, hashed=True)
+    check_library(library, mounts=(), snapshot=done.snapshot)
+    return done.mode
+reading()                                        # the first reading is full and stores the keys
 for line in sys.stdin:                           # one line per edit made by the benchmark
     started = time.perf_counter()
-    before = carry.snapshot
-    snap = carry.read(library, memo=memo)        # incremental: only the changed rows are read
-    if before is not None and carry.mode.startswith("incremental"):
-        carry_keys(snap, before)
-    check_library(library, mounts=(), snapshot=snap)
-    print(f"{time.perf_counter() - started:.4f} {carry.mode}", flush=True)
+    mode = reading()                             # incremental: only the changed rows are read
+    print(f"{time.perf_counter() - started:.4f} {mode}", flush=True)
 """
 
 
@@ -162,7 +165,9 @@ def bench_daemon(size: int, enl: Path, runs: int, check: float, scratch: Path) -
     """The daemon's reading after one edit, in a warm process as the daemon runs it, against a full check."""
     database = enl.with_suffix(".Data") / "sdb" / "sdb.eni"
     memo = scratch / f"memo-daemon-{size}.json"
-    reader = subprocess.Popen([sys.executable, "-c", DAEMON_READ, str(enl), str(memo)], stdin=subprocess.PIPE,
+    state = scratch / f"daemon-read-{size}" / "state.db"
+    shutil.rmtree(state.parent, ignore_errors=True)
+    reader = subprocess.Popen([sys.executable, "-c", DAEMON_READ, str(enl), str(memo), str(state)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
     assert reader.stdin is not None and reader.stdout is not None
     times = []

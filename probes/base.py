@@ -12,8 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from endnoted.judging.findings import Finding, RefItem, ref_list
-from endnoted.reading.model import Snapshot
+from endnoted.judging.findings import LIST_CAP, Finding, RefItem, ref_list
+from endnoted.reading.model import Snapshot, named_rows
 
 if TYPE_CHECKING:
     from endnoted.judging.compare import Comparison
@@ -65,7 +65,10 @@ def references_named(snapshot: Snapshot, ids: Collection[int]) -> tuple[tuple[Re
     # Raw rows (id, trash, title, year, authors, …), as Snapshot.references reads them, without
     # building a record for every reference of the library to name a few.
     chosen = sorted((row for row in snapshot.rows if row[0] in ids), key=lambda row: row[0]) if ids else []
-    return ref_list(RefItem(row[0], row[2] or "", row[3] or "", (row[4] or "").split("\r", 1)[0]) for row in chosen)
+    # Texts for the named ones only: the daemon's incremental reading reads them by id (model.named_rows).
+    shown = named_rows(snapshot, chosen[:LIST_CAP])
+    return ref_list((RefItem(row[0], row[2] or "", row[3] or "", (row[4] or "").split("\r", 1)[0]) for row in shown),
+                    len(chosen))
 
 
 class Probe(Protocol):

@@ -8,7 +8,7 @@ from endnoted.common.words import plural
 from endnoted.judging.findings import LIST_CAP, Finding, RefItem, Severity, ref_list
 from endnoted.judging.matching import extra_copies_keyed, extra_copies_of, known_keys
 from endnoted.probes.base import Context
-from endnoted.reading.model import Snapshot
+from endnoted.reading.model import Snapshot, named_rows
 
 
 class DuplicatesProbe:
@@ -34,7 +34,7 @@ class DuplicatesProbe:
             ids = ", ".join(f"#{row[0]}" for row in extras[:5]) + (" …" if len(extras) > 5 else "")
             # Records for the few that are named only: a library may hold tens of thousands of copies.
             refs, more = ref_list((RefItem(row[0], row[2], row[3], row[4].split("\r", 1)[0])
-                                   for row in extras[:LIST_CAP]), len(extras))
+                                   for row in named_rows(snapshot, extras[:LIST_CAP])), len(extras))
             yield Finding(self.name, "duplicates.desktop", Severity.INFO,
                           f"{plural(len(extras), 'reference is an extra copy', 'references are extra copies')} of others in this library ({ids}); "
                           "use EndNote's Library → Find Duplicates before they spread to EndNote Web.",

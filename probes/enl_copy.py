@@ -29,8 +29,11 @@ class EnlCopyProbe:
         # the costly part, are computed only when there are some, and then once per reading.
         live_ids = {row[0] for row in snapshot.rows}
         candidates = [row for row in copy.rows if row[0] not in live_ids]
-        live_keys = set(library_keys(snapshot).titles) if candidates else set()
-        lacking = [row for row in candidates if title_key(row[1], row[2], row[3]) not in live_keys]
+        keys = library_keys(snapshot) if candidates else None
+        live_keys = set(keys.titles) if keys is not None else set()
+        # The daemon's keys are one-way hashes (state/refcache.py): compare a candidate's in the same form.
+        lacking = [row for row in candidates
+                   if keys is None or keys.comparable(title_key(row[1], row[2], row[3])) not in live_keys]
         kind = "a full copy" if copy.kind is EnlKind.FULL else "a copy of the references (enl_refs)"
         if lacking:
             refs, more = ref_list(RefItem(row[0], row[1], row[2], row[3]) for row in lacking)

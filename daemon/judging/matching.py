@@ -12,16 +12,16 @@ the XML reader.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from operator import is_
 from typing import TypeVar
 
-from endnoted.reading.model import Snapshot
+from endnoted.reading.model import RefRow, Snapshot
 
 T = TypeVar("T")
 
@@ -311,6 +311,27 @@ class LibraryKeys:
 
     dois: list[str]
     titles: list[str]     # title_key(title, year, first author); '' for an untitled reference
+    hashed: bool = False  # the daemon's keys: one-way hashes of both (key_hash), as its state file keeps them
+
+    def comparable(self, key: str) -> str:
+        """Given a key computed from a record, return it in the form these keys are held (hashed or not)."""
+        return key_hash(key) if self.hashed else key
+
+
+def key_hash(key: str) -> str:
+    """Given a match key, return a one-way hash of it ('' for no key): enough to group duplicates.
+
+    The daemon keeps every reference's keys in its state file between readings (state/refcache.py);
+    a title key holds the first author's surname, personal data that must not be stored there.
+    """
+    return hashlib.blake2b(key.encode(), digest_size=8, person=b"endnoted-key").hexdigest() if key else ""
+
+
+def hashed_keys(rows: Sequence[RefRow]) -> tuple[list[str], list[str]]:
+    """Given refs rows as read, return their (DOI, title) keys hashed with key_hash, aligned with the rows."""
+    dois = normalise_dois([row[5] for row in rows])
+    titles = title_keys([row[2] for row in rows], [row[3] for row in rows], [row[4] for row in rows])
+    return [key_hash(doi) for doi in dois], [key_hash(title) for title in titles]
 
 
 def library_keys(snapshot: Snapshot) -> LibraryKeys:
@@ -328,43 +349,3 @@ def known_keys(snapshot: Snapshot) -> LibraryKeys | None:
     """The snapshot's keys if this reading has computed (or carried) them already, else None."""
     keys = snapshot.memo.get("keys")
     return keys if isinstance(keys, LibraryKeys) else None
-
-
-def carry_keys(snapshot: Snapshot, previous: Snapshot) -> LibraryKeys:
-    """Given a reading and the previous reading of the same library, return (and keep) the new one's keys,
-    computing only those of rows that differ from the previous reading's (issue #16, incremental readings).
-
-    A row equal to the previous reading's row of the same id has the same keys: they depend on its
-    title, year, author and DOI only. Without keys in the previous reading, all are computed.
-    """
-    old = known_keys(previous)
-    if old is None:
-        return library_keys(snapshot)
-    before = previous.rows
-    rows = snapshot.rows
-    # The common case, an edit: the same ids in the same places, and (carried by the reader) the
-    # very same row objects but for the few that changed. Found with C-speed identity tests.
-    todo = [n for n, same in enumerate(map(is_, rows, before)) if not same] if len(rows) == len(before) else None
-    if todo is not None and all(rows[n][0] == before[n][0] for n in todo):
-        dois, titles = list(old.dois), list(old.titles)
-    else:
-        position = {row[0]: n for n, row in enumerate(before)}
-        dois = [""] * len(rows)
-        titles = [""] * len(rows)
-        todo = []
-        for n, row in enumerate(rows):
-            m = position.get(row[0])
-            if m is not None and (before[m] is row or before[m] == row):
-                dois[n] = old.dois[m]
-                titles[n] = old.titles[m]
-            else:
-                todo.append(n)
-    if todo:
-        new_dois = normalise_dois([rows[n][5] for n in todo])
-        new_titles = title_keys([rows[n][2] for n in todo], [rows[n][3] for n in todo], [rows[n][4] for n in todo])
-        for n, doi, title in zip(todo, new_dois, new_titles, strict=True):
-            dois[n] = doi
-            titles[n] = title
-    keys = LibraryKeys(dois, titles)
-    snapshot.memo["keys"] = keys
-    return keys

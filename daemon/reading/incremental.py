@@ -1,26 +1,30 @@
-"""Incremental readings (issue #16 item 3): after a save, read only the references that changed.
+"""Incremental readings (issue #16 item 3): after a save, read in full only the references that changed.
 
-A `Carry` is what one library's last reading leaves for the next, kept in the daemon's memory:
-every refs row as read (raw, by id; a row's fingerprint is its id, trash state and
-record_last_updated), and the `.enl` copy with the file identity and live ids it was read for.
-The daemon keeps one only for a library saved recently (running/runner.py). The next reading reads
-the fingerprints of all rows in SQL (integers only, in id order) and fetches in full only
+The daemon keeps, per library, each reference's fingerprint (id, trash state, record_last_updated)
+and its two match keys as one-way hashes in its state file (state/refcache.py, through the
+`KeyCache` protocol below), with a `Meta` saying what the last reading was taken from. Nothing of
+a library is kept in memory between readings but the `.enl` memo (a few values). A reading after
+a save reads the fingerprints of all rows (integers only, in id order) and reads in full only
 
-- rows whose fingerprint is new or differs (an edit, an insertion, a trash move),
+- rows whose fingerprint is new or differs from the stored one (an edit, an insertion, a trash move),
 - rows whose record_last_updated is within RECENT_SECONDS of the previous reading or later: the
   column holds whole seconds, so a second edit in the second of a reading keeps the fingerprint;
-  and a time in the future (another clock) is fetched every time rather than trusted;
+  and a time in the future (another clock) is read every time rather than trusted;
 
-and drops the ids that are gone. Everything else of the reading (misc, the sync ledger, attachments,
-groups, the counts) is read and folded exactly as a full reading does, by the same code
-(snapshot._build): the Snapshot is equal to a full one (tests/reading/test_incremental.py).
+and drops the stored rows whose id is gone. Every other row is in the Snapshot without its texts
+(title, year, authors and DOI are ''), its keys come from the store, and `Snapshot.fill` reads the
+texts of the few references a finding names, by id (model.named_rows). Everything else (misc, the
+sync ledger, attachments, groups, the counts) is read and folded as a full reading does, by the
+same code (snapshot._build): the findings and the verdict equal a full reading's
+(tests/reading/test_incremental.py).
 
-A full reading runs instead when there is no usable carry (first reading, the last one was not
-OK, the caller asks: the daemon's periodic pass), when the library was replaced (the database
-file's device/inode changed or it shrank, its database id — misc 14 — or its tables changed, the
-refs AUTOINCREMENT counter went back), or when anything disagrees (rows not in id order, a
-fetched row missing). The structural check (`PRAGMA quick_check`) runs on full readings only; an
-incremental one carries the last full reading's result (the daemon's full pass repeats it).
+A full reading runs instead when nothing is stored (first reading, the last one was not OK), when
+the caller asks (the daemon's periodic pass; a Web export to compare, which needs every title),
+when the library was replaced (the database file's device/inode changed or it shrank, its database
+id — misc 14 — or its tables changed, the refs AUTOINCREMENT counter went back), or when anything
+disagrees (a row to read is missing). A full reading stores the keys of every row again. The
+structural check (`PRAGMA quick_check`) runs on full readings only; an incremental one carries the
+last full reading's result (the daemon's full pass repeats it).
 
 The assumption behind it: whenever EndNote changes a reference's fields (an edit, a sync that
 brings a change from the Web) it gives record_last_updated a value other than the one it had:
@@ -31,94 +35,142 @@ time, or a Web change stamped the very second of the previous one, is seen at th
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
 import time
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
-from operator import lt
+from operator import itemgetter, lt
 from pathlib import Path
+from typing import NamedTuple, Protocol
 
+from endnoted.common.errors import DatabaseBusy, DatabaseUnreadable, InterruptedWrite
+from endnoted.reading.database import lenient_text, read_transaction
 from endnoted.reading.enl_copy import EnlCopy, read_enl
 from endnoted.reading.integrity import IntegrityMemo, identity
 from endnoted.reading.library import Layout, Library
-from endnoted.reading.model import Snapshot, Status
+from endnoted.reading.model import RefRow, Snapshot, Status
 from endnoted.reading.snapshot import _REFS_SQL, _int_sql, take
 
 RECENT_SECONDS = 2
-RawRow = tuple[int, int, str, str, str, str, int, int]
-Print = tuple[int, int | None, int | None]
-# The same conversions as _REFS_SQL's columns 1 and 7, so a fingerprint equals (row[0], row[1], row[7]).
-_PRINTS_SQL = (f"SELECT id, {_int_sql('trash_state', '0', 'NULL')}, {_int_sql('record_last_updated', '0', 'NULL')} "
-               "FROM refs ORDER BY id")
+Keyed = tuple[int, int | None, int | None, str, str]   # id, trash_state, record_last_updated, DOI hash, title hash
+# Given refs rows as read, return their hashed (DOI, title) keys: judging/matching.hashed_keys.
+KeyFunction = Callable[[Sequence[RefRow]], tuple[list[str], list[str]]]
+# A row without its texts: the same conversions as _REFS_SQL's columns 1, 6 and 7.
+_SLIM_SQL = (f"SELECT id, {_int_sql('trash_state', '0', 'NULL')}, '', '', '', '', "
+             f"{_int_sql('added_to_library', '0', 'NULL')}, {_int_sql('record_last_updated', '0', 'NULL')} "
+             "FROM refs ORDER BY id")
 _CHANGED_SQL = f"{_REFS_SQL} WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id"
+_PRINT = itemgetter(0, 1, 7)           # a row's fingerprint: id, trash_state, record_last_updated
+_STORED_PRINT = itemgetter(0, 1, 2)    # the same, of a stored Keyed row
+_ID = itemgetter(0)
+
+
+class Meta(NamedTuple):
+    """What a stored reading was taken from: enough to tell the library was replaced since."""
+
+    file: tuple[str, int, int, int]   # database path, st_dev, st_ino, st_size
+    db_id: str | None
+    tables: tuple[str, ...]
+    refs_sequence: int | None
+    integrity: str                    # the last full reading's structural check
+    since: float                      # rows updated at or after this time are read again
+
+    def dumps(self) -> str:
+        return json.dumps(self._asdict())
+
+    @classmethod
+    def loads(cls, text: str) -> Meta:
+        data = json.loads(text)
+        file = data["file"]
+        return cls((str(file[0]), int(file[1]), int(file[2]), int(file[3])), data["db_id"],
+                   tuple(data["tables"]), data["refs_sequence"], str(data["integrity"]), float(data["since"]))
+
+
+class KeyCache(Protocol):
+    """Where the keys live between readings (state/refcache.RefCache)."""
+
+    def load(self, library: str) -> tuple[Meta, list[Keyed]] | None: ...
+
+    def save(self, library: str, meta: Meta, changed: Sequence[Keyed], gone: Sequence[int]) -> None: ...
+
+    def forget(self, library: str) -> None: ...
+
+
+@dataclass
+class EnlMemo:
+    """The `.enl` copy last read for a library, the file and the live ids it was read for (in memory:
+    it holds only the rows the live database lacks, usually none)."""
+
+    key: tuple[str, tuple[int, ...]] | None = None
+    live: bytes = b""
+    copy: EnlCopy | None = None
+
+
+@dataclass(frozen=True)
+class Reading:
+    snapshot: Snapshot
+    mode: str                          # "full (why)" or "incremental (n rows read)"
+    dois: list[str] | None = None      # hashed keys aligned with snapshot.rows; None when none were kept
+    titles: list[str] | None = None
 
 
 class Inconsistent(Exception):
-    """The carried rows and the database disagree in a way an incremental reading cannot explain."""
+    """The stored rows and the database disagree in a way an incremental reading cannot explain."""
 
 
-class Carry:
-    """What one library's last reading leaves for the next (in memory; see the module doc)."""
-
-    def __init__(self) -> None:
-        self.mode = "none"        # how the last reading was taken: "full (why)" or "incremental (n rows)"
-        self.clear()
-
-    def clear(self) -> None:
-        """Forget everything: the next reading is a full one."""
-        self.snapshot: Snapshot | None = None
-        self.file: tuple[str, int, int, int] | None = None   # database path, st_dev, st_ino, st_size
-        self.by_id: dict[int, RawRow] = {}
-        self.since: float = 0.0
-        self.enl_key: tuple[str, tuple[int, ...]] | None = None
-        self.enl_live: frozenset[int] = frozenset()
-        self.enl_copy: EnlCopy | None = None
-
-    def read(self, library: Library, *, full: bool = False, now: datetime | None = None,
-             memo: IntegrityMemo | None = None, why: str = "asked") -> Snapshot:
-        """Given the library this carry belongs to, return a Snapshot equal to a full reading's.
-
-        Reads incrementally when it safely can, in full otherwise; keeps what the next reading needs.
-        """
-        started = time.time()
-        database = library.database if library.layout is Layout.SQLITE else None
-        file = _file(database)
-        previous = self.snapshot
-        reason = why if full else _full_reason(previous, self.file, file)
-        if reason is None and previous is not None:
-            reuse = _Incremental(self)
-            try:
-                snap = take(library, now=now, memo=memo, reuse=reuse)
-            except Inconsistent as error:
-                reason = f"inconsistent: {error}"
-            else:
-                if snap.status in (Status.BUSY, Status.INTERRUPTED):
-                    self.mode = f"incremental ({snap.status.value})"
-                    return snap     # a full reading would wait for the same lock: the carry stays good
-                reason = _replaced(previous, snap)
-                if reason is None and snap.ok:
-                    self._keep(snap, file, reuse.by_id, started)
-                    self.mode = f"incremental ({reuse.fetched} rows read)"
-                    return snap
-        full_reuse = _Full(self)
-        snap = take(library, now=now, memo=memo, reuse=full_reuse if database is not None else None)
-        if snap.ok and database is not None and full_reuse.in_order:
-            self._keep(snap, file, full_reuse.by_id, started)
-        else:
-            self.clear()
-        self.mode = f"full ({reason or 'first reading'})"
-        return snap
-
-    def _keep(self, snap: Snapshot, file: tuple[str, int, int, int] | None, by_id: dict[int, RawRow],
-              started: float) -> None:
-        self.snapshot, self.file, self.by_id = snap, file, by_id
-        self.since = started - RECENT_SECONDS
-
-
-def _file(database: Path | None) -> tuple[str, int, int, int] | None:
+def read(library: Library, cache: KeyCache, keys: KeyFunction, *, full: bool = False, now: datetime | None = None,
+         memo: IntegrityMemo | None = None, why: str = "asked", enl: EnlMemo | None = None) -> Reading:
+    """Given a library, where its keys are kept and how to compute keys, return a Reading whose findings equal
+    a full reading's: incremental when it safely can be, full otherwise; the store is brought up to date."""
+    started = time.time()
+    name = str(library.path)
+    enl = enl if enl is not None else EnlMemo()
+    database = library.database if library.layout is Layout.SQLITE else None
     if database is None:
-        return None
+        cache.forget(name)
+        return Reading(take(library, now=now, memo=memo), "full (not a SQLite library)")
+    file = _file(database)
+    loaded = cache.load(name)
+    reason = why if full else _full_reason(loaded, file)
+    if reason is None and loaded is not None and file is not None:
+        meta, stored = loaded
+        partial = _Incremental(meta, stored, keys, enl)
+        try:
+            snap = take(library, now=now, memo=memo, reuse=partial)
+        except Inconsistent as error:
+            reason = f"inconsistent: {error}"
+        else:
+            if snap.status in (Status.BUSY, Status.INTERRUPTED):
+                return Reading(snap, f"incremental ({snap.status.value})")   # a full one would wait too
+            reason = _replaced(meta, snap)
+            if reason is None:
+                cache.save(name, _meta(file, snap, started), partial.changed, partial.gone)
+                return Reading(replace(snap, fill=_filler(database)), f"incremental ({partial.fetched} rows read)",
+                               partial.dois, partial.titles)
+    whole = _Full(keys, enl)
+    snap = take(library, now=now, memo=memo, reuse=whole)
+    if snap.ok and file is not None and whole.in_order:
+        old = {row[0]: row for row in loaded[1]} if loaded is not None else {}
+        changed = [row for row in whole.keyed if old.get(row[0]) != row]
+        gone = sorted(old.keys() - {row[0] for row in whole.keyed})
+        cache.save(name, _meta(file, snap, started), changed, gone)
+        return Reading(snap, f"full ({reason or 'first reading'})", whole.dois, whole.titles)
+    cache.forget(name)
+    return Reading(snap, f"full ({reason or 'first reading'})")
+
+
+def _meta(file: tuple[str, int, int, int], snap: Snapshot, started: float) -> Meta:
+    return Meta(file, snap.db_id, tuple(sorted(snap.tables)), snap.refs_sequence, snap.integrity,
+                started - RECENT_SECONDS)
+
+
+def _file(database: Path) -> tuple[str, int, int, int] | None:
     try:
         stat = os.stat(database)
     except OSError:
@@ -126,11 +178,11 @@ def _file(database: Path | None) -> tuple[str, int, int, int] | None:
     return (str(database), stat.st_dev, stat.st_ino, stat.st_size)
 
 
-def _full_reason(previous: Snapshot | None, before: tuple[str, int, int, int] | None,
-                 now: tuple[str, int, int, int] | None) -> str | None:
+def _full_reason(loaded: tuple[Meta, list[Keyed]] | None, now: tuple[str, int, int, int] | None) -> str | None:
     """Why this reading must be a full one, or None when an incremental one is safe to try."""
-    if previous is None or before is None:
+    if loaded is None:
         return "no previous reading to build on"
+    before = loaded[0].file
     if now is None:
         return "the database cannot be looked at"
     if now[:3] != before[:3]:
@@ -140,88 +192,135 @@ def _full_reason(previous: Snapshot | None, before: tuple[str, int, int, int] | 
     return None
 
 
-def _replaced(previous: Snapshot, snap: Snapshot) -> str | None:
-    """Given the previous and an incremental reading, say why the library looks replaced (or None)."""
+def _replaced(meta: Meta, snap: Snapshot) -> str | None:
+    """Given what the stored reading was taken from and an incremental reading, say why the library looks replaced."""
     if not snap.ok:
         return f"the reading is {snap.status.value}"
-    if snap.db_id != previous.db_id:
+    if snap.db_id != meta.db_id:
         return "the database id (misc 14) changed"
-    if snap.tables != previous.tables:
+    if tuple(sorted(snap.tables)) != meta.tables:
         return "the database's tables changed"
-    if previous.refs_sequence is not None and (snap.refs_sequence is None or snap.refs_sequence < previous.refs_sequence):
+    if meta.refs_sequence is not None and (snap.refs_sequence is None or snap.refs_sequence < meta.refs_sequence):
         return "the refs counter went back"
     return None
 
 
+def _digest(ids: list[int]) -> bytes:
+    """The live ids in a few bytes: the `.enl` memo is good while they are the same."""
+    return hashlib.blake2b(array("q", ids).tobytes(), digest_size=16).digest()
+
+
 class _Full:
-    """A full reading that also remembers what the next incremental one needs."""
+    """A full reading that also computes every row's keys for the store."""
 
     integrity: str | None = None   # check the structure now
 
-    def __init__(self, carry: Carry) -> None:
-        self.carry = carry
-        self.by_id: dict[int, RawRow] = {}
+    def __init__(self, keys: KeyFunction, enl: EnlMemo) -> None:
+        self.keys, self.memo = keys, enl
+        self.keyed: list[Keyed] = []
+        self.dois: list[str] = []
+        self.titles: list[str] = []
         self.in_order = False
+        self.live = b""
 
-    def refs(self, connection: sqlite3.Connection) -> list[RawRow]:
-        rows: list[RawRow] = connection.execute(_REFS_SQL).fetchall()
-        ids = [row[0] for row in rows]
-        # The incremental reading puts rows in id order: a full one must read them in that order too.
+    def refs(self, connection: sqlite3.Connection) -> list[RefRow]:
+        rows: list[RefRow] = connection.execute(_REFS_SQL).fetchall()
+        ids = list(map(_ID, rows))
+        # Stored rows are compared in id order: keep them only when the table gives that order.
         self.in_order = all(map(lt, ids, ids[1:]))
-        self.by_id = dict(zip(ids, rows, strict=True))
+        self.dois, self.titles = self.keys(rows)
+        self.keyed = [(row[0], row[1], row[7], doi, title) for row, doi, title in zip(rows, self.dois, self.titles,
+                                                                                       strict=True)]
+        self.live = _digest(ids)
         return rows
 
     def enl(self, enl: Path, live_ids: set[int]) -> EnlCopy:
-        return _read_enl(self.carry, enl, live_ids, reuse=False)
+        return _read_enl(self.memo, enl, live_ids, self.live, reuse=False)
 
 
 class _Incremental:
-    """Reads the fingerprints, fetches the changed rows, and rebuilds the rest from the carry."""
+    """Reads the fingerprints, reads in full the rows that changed, and takes the others' keys from the store."""
 
-    def __init__(self, carry: Carry) -> None:
-        self.carry = carry
-        assert carry.snapshot is not None
-        self.integrity: str | None = carry.snapshot.integrity
-        self.by_id: dict[int, RawRow] = {}
+    def __init__(self, meta: Meta, stored: list[Keyed], keys: KeyFunction, enl: EnlMemo) -> None:
+        self.meta, self.stored, self.keys, self.memo = meta, stored, keys, enl
+        self.integrity: str | None = meta.integrity
+        self.changed: list[Keyed] = []
+        self.gone: list[int] = []
+        self.dois: list[str] = []
+        self.titles: list[str] = []
         self.fetched = 0
+        self.live = b""
 
-    def refs(self, connection: sqlite3.Connection) -> list[RawRow]:
-        carry = self.carry
-        prints: list[Print] = connection.execute(_PRINTS_SQL).fetchall()
-        old, since = carry.by_id, carry.since
-        # A row's fingerprint is its carried row's (id, row[1], row[7]): no second copy is kept.
-        changed = [ref_id for ref_id, trash, updated in prints
-                   if (row := old.get(ref_id)) is None or row[1] != trash or row[7] != updated
-                   or (updated is not None and updated >= since)]
-        by_id = dict(old)
-        ids = [item[0] for item in prints]
-        for gone in by_id.keys() - set(ids):
-            del by_id[gone]
-        if changed:
-            rows: list[RawRow] = connection.execute(_CHANGED_SQL, (json.dumps(changed),)).fetchall()
-            if len(rows) != len(changed):
-                raise Inconsistent(f"{len(changed)} changed rows, {len(rows)} read")
-            for row in rows:
-                by_id[row[0]] = row
-            self.fetched = len(rows)
-        if len(by_id) != len(ids):
-            raise Inconsistent("the carried rows and the refs table differ in number")
-        self.by_id = by_id
-        return [by_id[ref_id] for ref_id in ids]
+    def refs(self, connection: sqlite3.Connection) -> list[RefRow]:
+        rows: list[RefRow] = connection.execute(_SLIM_SQL).fetchall()
+        stored, since = self.stored, self.meta.since
+        prints = list(map(_PRINT, rows))
+        ids = list(map(_ID, rows))
+        stored_ids = list(map(_ID, stored))
+        same_ids = ids == stored_ids
+        by_id = None
+        if same_ids and prints == list(map(_STORED_PRINT, stored)):
+            todo = set()   # the common case of a quiet library: C-speed list comparisons only
+        else:
+            by_id = {row[0]: row for row in stored}
+            todo = {ref_id for ref_id, trash, updated in prints
+                    if (old := by_id.get(ref_id)) is None or old[1] != trash or old[2] != updated}
+            self.gone = sorted(by_id.keys() - set(ids))
+        todo.update(ref_id for ref_id, _trash, updated in prints if updated is not None and updated >= since)
+        wanted = sorted(todo)
+        full: list[RefRow] = connection.execute(_CHANGED_SQL, (json.dumps(wanted),)).fetchall() if wanted else []
+        if len(full) != len(wanted):
+            raise Inconsistent(f"{len(wanted)} changed rows, {len(full)} read")
+        if same_ids:
+            dois, titles = [row[3] for row in stored], [row[4] for row in stored]
+        else:
+            assert by_id is not None
+            empty = (0, 0, 0, "", "")
+            dois = [by_id.get(ref_id, empty)[3] for ref_id in ids]
+            titles = [by_id.get(ref_id, empty)[4] for ref_id in ids]
+        new_dois, new_titles = self.keys(full)
+        changed: list[Keyed] = []
+        for row, doi, title in zip(full, new_dois, new_titles, strict=True):
+            at = bisect_left(ids, row[0])
+            rows[at] = row
+            dois[at], titles[at] = doi, title
+            changed.append((row[0], row[1], row[7], doi, title))
+        self.changed, self.dois, self.titles, self.fetched = changed, dois, titles, len(full)
+        self.live = _digest(ids)
+        return rows
 
     def enl(self, enl: Path, live_ids: set[int]) -> EnlCopy:
-        return _read_enl(self.carry, enl, live_ids, reuse=True)
+        return _read_enl(self.memo, enl, live_ids, self.live, reuse=True)
 
 
-def _read_enl(carry: Carry, enl: Path, live_ids: set[int], *, reuse: bool) -> EnlCopy:
-    """The `.enl` copy: the carried one while the file and the live ids are those it was read for."""
+def _read_enl(memo: EnlMemo, enl: Path, live_ids: set[int], live: bytes, *, reuse: bool) -> EnlCopy:
+    """The `.enl` copy: the remembered one while the file and the live ids are those it was read for."""
     try:
         key: tuple[str, tuple[int, ...]] | None = (str(enl), tuple(identity(enl)))
     except OSError:
         key = None
-    if reuse and key is not None and key == carry.enl_key and carry.enl_copy is not None \
-            and carry.enl_live == live_ids:
-        return carry.enl_copy
+    if reuse and key is not None and key == memo.key and memo.copy is not None and memo.live == live:
+        return memo.copy
     copy = read_enl(enl, live_ids)
-    carry.enl_key, carry.enl_live, carry.enl_copy = key, frozenset(live_ids), copy
+    memo.key, memo.live, memo.copy = key, live, copy
     return copy
+
+
+def _filler(database: Path) -> Callable[[Sequence[RefRow]], list[RefRow]]:
+    """For an incremental reading's Snapshot: given rows, return them with their texts read from the library by id.
+
+    Only the references a finding names come here (at most a few dozen). A row gone since the
+    reading keeps its empty texts; a library that cannot be read now gives the rows back as they are.
+    """
+    def fill(rows: Sequence[RefRow]) -> list[RefRow]:
+        if not rows:
+            return []
+        try:
+            with read_transaction(database, attempts=2) as connection:
+                connection.text_factory = lenient_text   # as the full reading's retry does for text that is not UTF-8
+                found = {row[0]: row for row in connection.execute(_CHANGED_SQL, (json.dumps([r[0] for r in rows]),))}
+        except (DatabaseBusy, DatabaseUnreadable, InterruptedWrite, sqlite3.Error, OSError):
+            return list(rows)
+        return [row if (text := found.get(row[0])) is None else (row[0], row[1], text[2], text[3], text[4], text[5],
+                                                                 row[6], row[7]) for row in rows]
+    return fill

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 import sqlite3
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -149,6 +150,9 @@ class Snapshot:
     # Derived facts computed once per reading by later stages (the match keys, judging/matching.py),
     # so every probe and the comparison share them. Not part of the reading's identity.
     memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+    # The daemon's incremental reading (reading/incremental.py) holds the texts of the rows it read
+    # only; `fill` reads the texts of the few references a finding names, by id (`named_rows`).
+    fill: Callable[[Sequence[RefRow]], list[RefRow]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -161,3 +165,11 @@ class Snapshot:
         return tuple(Reference(ref_id, bool(trash), title or "", year or "", (author or "").split("\r", 1)[0],
                                doi or "", added or 0, updated or 0, ref_id in synced, ref_id in pending)
                      for ref_id, trash, title, year, author, doi, added, updated in self.rows)
+
+
+def named_rows(snapshot: Snapshot, rows: Sequence[RefRow]) -> list[RefRow]:
+    """Given some of the snapshot's rows (the few a finding names), return them with their texts.
+
+    A full reading holds every text already; the daemon's incremental reading reads them by id.
+    """
+    return list(rows) if snapshot.fill is None or not rows else snapshot.fill(rows)

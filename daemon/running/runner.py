@@ -30,13 +30,12 @@ from endnoted.common.words import plural
 from endnoted.judging.checker import LibraryReport, check_library
 from endnoted.judging.export_owner import export_owner
 from endnoted.judging.findings import Severity
-from endnoted.judging.matching import carry_keys, library_keys
+from endnoted.judging.matching import LibraryKeys, hashed_keys
 from endnoted.judging.verdict import State
 from endnoted.probes.base import Peer, Reading
-from endnoted.reading import prefs
+from endnoted.reading import incremental, prefs
 from endnoted.reading.discovery import discover
 from endnoted.reading.endnote_proc import find_endnote
-from endnoted.reading.incremental import Carry
 from endnoted.reading.integrity import IntegrityMemo
 from endnoted.reading.library import Library
 from endnoted.reading.locations import mount_table
@@ -48,14 +47,12 @@ from endnoted.running.sdnotify import sd_notify, watchdog_interval
 from endnoted.running.watcher import Watcher, export_target, library_targets, prefs_target
 from endnoted.state.locking import FileLock
 from endnoted.state.records import StoredReport
+from endnoted.state.refcache import RefCache
 from endnoted.state.status import endnote_for_heartbeat
 from endnoted.state.store import Store, existing
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5.0
-# A library saved this recently keeps its last reading in memory (about 1 KB per reference) so the
-# next save reads only what changed; a quiet library's is dropped at the full pass (idle memory).
-ACTIVE_SECONDS = 30 * 60.0
 
 
 @dataclass
@@ -75,11 +72,10 @@ class Daemon:
         self._sync_pref: Path | None = None   # EndNote's sync library, re-read on every full pass
         self._identities: dict[str, Peer] = {}  # each library's identity at its last reading: copies are told apart
         self._last_pending: dict[str, tuple[datetime | None, frozenset[int]]] = {}  # last sync, pending refs
-        # Each library's last reading, kept so a reading after a save reads only what changed (issue #16).
-        # In memory only: see _read.
-        self._carries: dict[str, Carry] = {}
-        self._saved: dict[str, float] = {}   # when each library's last save-triggered reading ran (monotonic)
+        # Each library's `.enl` copy as last read (a few values): its keys live in the state file (_read).
+        self._enl: dict[str, incremental.EnlMemo] = {}
         self.store: Store | None = None
+        self.refcache: RefCache | None = None
         # Set first on shutdown: a pass stops between libraries, and no job starts on a closing store.
         self._stopping = threading.Event()
         # Work handed to the scheduler and not started yet (by job id), and work running now: together
@@ -95,6 +91,7 @@ class Daemon:
         existing(self.state_db)   # a state folder that cannot be one: say so in one line before the lock trips on it
         lock = FileLock(self.state_db.parent / "daemon.lock", "the endnoted daemon").acquire()
         self.store = Store(self.state_db)
+        self.refcache = RefCache(self.state_db)   # after the Store: its migrations make the tables
         debouncer = Debouncer(self._changed, quiet=self.config.quiet_seconds, max_wait=self.config.max_wait_seconds)
         watcher = Watcher(self._event, mounts=self._mounts, poll_seconds=self.config.poll_seconds)
         scheduler = BackgroundScheduler(
@@ -133,6 +130,8 @@ class Daemon:
                 scheduler.shutdown(wait=True)
             self._beat(stopped=True)
             self._event_log("daemon-stopped", "clean stop")
+            if self.refcache is not None:
+                self.refcache.close()
             self.store.close()
             lock.release()
 
@@ -256,10 +255,11 @@ class Daemon:
         try:
             if not library.path.exists():
                 raise LibraryVanished(library.path)
-            snap = self._read(key, library, full)
+            export = self._export_for(key)
+            snap = self._read(key, library, full, compare=export is not None)
             try:
                 report = check_library(library, stale_after_seconds=self.config.stale_after_seconds,
-                                       export=self._export_for(key), sync_library_pref=self._sync_pref,
+                                       export=export, sync_library_pref=self._sync_pref,
                                        mounts=self._mounts, peers=peers, previous=previous, snapshot=snap)
             except EndnotedError as error:  # e.g. the remembered export went bad: check without it
                 logger.warning("checking %s with its export failed (%s); checking without it", key, error)
@@ -284,39 +284,32 @@ class Daemon:
         self._write_metrics()
         return report
 
-    def _read(self, key: str, library: Library, full: bool) -> Snapshot:
-        """Read the library, incrementally when its carry allows, and carry each reference's keys over.
+    def _read(self, key: str, library: Library, full: bool, *, compare: bool = False) -> Snapshot:
+        """Read the library, incrementally when it can be (reading/incremental.py), with every reference's keys.
 
-        The carry (rows, fingerprints, keys) lives in this process only, not in the state store: a
-        Snapshot needs every reference's title and authors, which the state file must not hold
-        (personal data), so the first reading after a start is a full one in any case. It is kept only
-        for a library saved within ACTIVE_SECONDS: the first save after a quiet spell reads in full.
+        The keys and fingerprints live in the state file (state/refcache.py, hashed: no titles or
+        names), so nothing of a library stays in memory between readings, and the first save after a
+        restart or a quiet spell is read incrementally too. A Web export to compare needs every
+        title: that reading is a full one, as is the periodic pass.
         """
-        now = time.monotonic()
-        if not full:
-            self._saved[key] = now
-        active = key in self._saved and now - self._saved[key] < ACTIVE_SECONDS
-        carry = self._carries.get(key) or Carry()
-        before = carry.snapshot
-        snap = carry.read(library, full=full, memo=IntegrityMemo(),
-                          why="the periodic full pass" if full else "asked")
-        if not active:
-            self._carries.pop(key, None)   # a quiet library: its rows are not worth their memory
-        elif snap.ok and carry.snapshot is snap:
-            self._carries[key] = carry
-            # Keys computed once for the carried rows; then only changed rows are folded again.
-            if before is not None and carry.mode.startswith("incremental"):
-                carry_keys(snap, before)
-            else:
-                library_keys(snap)
-        logger.debug("%s: %s reading", key, carry.mode)
-        return snap
+        if self.refcache is None:   # opened by run(); a caller that set only the store gets one here
+            assert self.store is not None
+            self.refcache = RefCache(self.store.path)
+        why = "the periodic full pass" if full else "a Web export is compared" if compare else "asked"
+        reading = incremental.read(library, self.refcache, hashed_keys, full=full or compare, memo=IntegrityMemo(),
+                                   why=why, enl=self._enl.setdefault(key, incremental.EnlMemo()))
+        if reading.dois is not None and reading.titles is not None:
+            # Shared by the duplicates and .enl probes: no key is computed again for this reading.
+            reading.snapshot.memo["keys"] = LibraryKeys(reading.dois, reading.titles, hashed=True)
+        logger.debug("%s: %s reading", key, reading.mode)
+        return reading.snapshot
 
     def _gone(self, key: str, library: Library) -> None:
         """The library is no longer where it was (moved, renamed or deleted): say so once, never call it damaged."""
         del self.libraries[key]
-        self._carries.pop(key, None)
-        self._saved.pop(key, None)
+        self._enl.pop(key, None)
+        if self.refcache is not None:
+            self.refcache.forget(key)
         gone = StoredReport.gone(key, library.name, datetime.now(UTC))
         assert self.store is not None
         with self._store_lock:

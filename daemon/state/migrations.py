@@ -82,6 +82,16 @@ def m006_endnote_seen(db: Database) -> None:
     db.table("heartbeat").add_column("endnote_at", str)
 
 
+@migrations()
+def m007_reference_keys(db: Database) -> None:
+    # Each reference's fingerprint and one-way hashed match keys, per library (state/refcache.py), so a
+    # reading after a save reads only the references that changed, even after a restart (issue 16).
+    # No titles, no author names: the keys are stored as hashes (personal data stays in the library).
+    db.execute("CREATE TABLE ref_libraries (num INTEGER PRIMARY KEY, library TEXT NOT NULL UNIQUE, meta TEXT)")
+    db.execute("CREATE TABLE ref_keys (lib INTEGER NOT NULL, id INTEGER NOT NULL, trash INTEGER, updated INTEGER, "
+               "doi TEXT NOT NULL, title TEXT NOT NULL, PRIMARY KEY (lib, id)) WITHOUT ROWID")
+
+
 @functools.cache
 def expected_columns() -> dict[str, set[str]]:
     """Every table and column the migrations create, read off a fresh in-memory database."""

@@ -4,9 +4,12 @@ EndNote's part is played by a real sqlite3 writer on a copy of a library (a real
 from ../shared/realworld, and a synthetic one from the demo builder): seeded random edits,
 insertions, deletions, trash moves (with and without a new record_last_updated), duplicates,
 sync rows going pending and back, and a new last-sync time. After each round an incremental
-reading (reading/incremental.py, keys carried by judging/matching.carry_keys as the daemon does)
-must equal a full reading: the same Snapshot, the same findings, the same verdict. The reader
-never writes: the library is hashed after the writer's round and again after both readings.
+reading (reading/incremental.py, its keys kept in a real state file by state/refcache.py, as the
+daemon runs it) must give what a full reading gives: the same Snapshot but for the texts of rows it
+did not read, the same findings (whose named references it reads by id), the same verdict. Every
+few rounds the daemon "restarts" (a fresh RefCache on the same file, no memory), and once the
+library is replaced by another file. The reader never writes: the library is hashed after the
+writer's round and again after both readings. The state file never holds a title or a name.
 """
 
 from __future__ import annotations
@@ -16,18 +19,19 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from endnoted.demo.builder import LibrarySpec, RefSpec, build, edit
-from endnoted.judging.checker import check_library
-from endnoted.judging.matching import carry_keys, known_keys, library_keys
-from endnoted.probes.base import Context
-from endnoted.probes.duplicates import DuplicatesProbe
-from endnoted.reading.incremental import Carry
+from endnoted.judging.checker import LibraryReport, check_library
+from endnoted.judging.matching import LibraryKeys, hashed_keys, known_keys
+from endnoted.reading import incremental
 from endnoted.reading.library import Library, locate
 from endnoted.reading.model import Snapshot
 from endnoted.reading.snapshot import take
+from endnoted.state.refcache import RefCache
+from endnoted.state.store import Store
 from tests.conftest import tree_hash
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
@@ -92,63 +96,109 @@ def _one_change(writer: sqlite3.Connection, rng: random.Random, columns: list[st
         writer.execute("UPDATE misc SET value = ? WHERE code = 6 AND subcode = 41", (str(now * 1000),))
 
 
-def _read_both(library: Library, carry: Carry) -> tuple[Snapshot, Snapshot]:
-    before = carry.snapshot
-    incremental = carry.read(library, now=NOW)
-    if before is not None and carry.mode.startswith("incremental"):
-        carry_keys(incremental, before)
-    else:
-        library_keys(incremental)
-    return incremental, take(library, now=NOW)
+class Daemon:
+    """What Daemon._read does (running/runner.py), with a state file of its own: restartable."""
+
+    def __init__(self, state: Path) -> None:
+        self.state = state
+        Store(state).close()   # the migrations make the tables
+        self.start()
+
+    def start(self) -> None:
+        self.cache = RefCache(self.state)
+        self.enl = incremental.EnlMemo()
+
+    def restart(self) -> None:
+        self.cache.close()
+        self.start()
+
+    def read(self, library: Library, *, full: bool = False) -> incremental.Reading:
+        reading = incremental.read(library, self.cache, hashed_keys, full=full, now=NOW, enl=self.enl)
+        if reading.dois is not None and reading.titles is not None:
+            reading.snapshot.memo["keys"] = LibraryKeys(reading.dois, reading.titles, hashed=True)
+        return reading
 
 
-def _rounds(enl: Path, seed: int) -> None:
+def _fetched(reading: incremental.Reading) -> int:
+    assert reading.mode.startswith("incremental"), reading.mode
+    return int(reading.mode.split("(")[1].split()[0])
+
+
+def _same(partial: Snapshot, full: Snapshot) -> None:
+    """The incremental Snapshot is the full one but for the texts of the rows it did not read."""
+    assert replace(partial, rows=(), fill=None) == replace(full, rows=())
+    assert [row[:2] + row[6:] for row in partial.rows] == [row[:2] + row[6:] for row in full.rows]
+    for row, whole in zip(partial.rows, full.rows, strict=True):
+        assert row == whole or row[2:6] == ("", "", "", ""), (row, whole)
+
+
+def _reports(library: Library, partial: Snapshot, full: Snapshot) -> tuple[LibraryReport, LibraryReport]:
+    inc_report = check_library(library, now=NOW, mounts=(), snapshot=partial)
+    full_report = check_library(library, now=NOW, mounts=(), snapshot=full)
+    keys = known_keys(full)
+    assert keys is None or not keys.hashed   # the full reading's probes folded the titles themselves
+    assert inc_report.findings == full_report.findings
+    assert inc_report.verdict == full_report.verdict
+    assert inc_report.to_json() == full_report.to_json()
+    return inc_report, full_report
+
+
+def _rounds(enl: Path, state: Path, seed: int) -> None:
     library = locate(enl)[0]
     database = _database(enl)
-    carry = Carry()
-    carry.read(library, now=NOW)
-    library_keys(carry.snapshot) if carry.snapshot is not None else None
-    assert carry.mode.startswith("full")
+    daemon = Daemon(state)
+    assert daemon.read(library).mode == "full (no previous reading to build on)"
     rng = random.Random(seed)
     with sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True) as probe:
         columns = [row[1] for row in probe.execute("PRAGMA table_info(refs)")]
+        titles = [row[0] for row in probe.execute("SELECT title FROM refs WHERE length(title) > 12 LIMIT 20")]
     probe.close()
+    older = database.with_name("older.eni")
     done: dict[str, int] = {}
     seen: set[str] = set()
-    fetched_less = 0
-    for _round in range(ROUNDS):
+    restarts = 0
+    for number in range(ROUNDS):
+        if number == 5:
+            shutil.copyfile(database, older)   # a backup the user will put back later
         with edit(database) as writer:
             for _change in range(rng.randint(1, 4)):
                 _one_change(writer, rng, columns, done)
         writer.close()
+        if number == ROUNDS // 2:   # the library replaced by another file: an older copy restored
+            older.replace(database)
+        if number % 7 == 3:   # the daemon restarts: nothing but the state file survives
+            daemon.restart()
+            restarts += 1
         written = tree_hash(enl.parent)
-        incremental, full = _read_both(library, carry)
+        reading = daemon.read(library)
+        full = take(library, now=NOW)
         assert tree_hash(enl.parent) == written, "a reading wrote to the library"
-        assert carry.mode.startswith("incremental"), carry.mode
-        fetched_less += int(carry.mode.split("(")[1].split()[0]) < len(full.rows)
-        assert incremental == full   # every fact of the Snapshot (memo excepted)
-        assert known_keys(incremental) is not None
-        inc_report = check_library(library, now=NOW, mounts=(), snapshot=incremental)
-        full_report = check_library(library, now=NOW, mounts=(), snapshot=full)
-        assert inc_report.findings == full_report.findings
-        # The duplicates probe with carried keys says what it says folding every title itself.
-        unkeyed = take(library, now=NOW)
-        assert list(DuplicatesProbe().check(unkeyed, Context(now=NOW))) == \
-            [finding for finding in inc_report.findings if finding.probe == "duplicates"]
-        assert known_keys(unkeyed) is None
-        assert inc_report.verdict == full_report.verdict
+        if number == ROUNDS // 2:
+            assert reading.mode == "full (the database file was replaced)"
+        else:
+            assert _fetched(reading) < len(full.rows) / 2, reading.mode
+        _same(reading.snapshot, full)
+        inc_report, full_report = _reports(library, reading.snapshot, full)
         seen.update(finding.code for finding in full_report.findings)
-    # The rounds were not vacuous: every kind of change happened, and the findings the carried
-    # facts feed (duplicates, the .enl copy, the ledger) came and were equal.
+    # The rounds were not vacuous: every kind of change happened, and the findings the stored keys
+    # feed (duplicates, the .enl copy, the ledger, which name references) came and were equal.
     assert set(done) >= {"edit", "insert", "delete", "trash", "trash-quiet", "duplicate", "pending", "edit-same-second"}
     assert {"duplicates.desktop", "enl.holds-missing-references"} <= seen, seen
-    assert fetched_less == ROUNDS
+    assert restarts >= 5
+    # The periodic pass reads in full, and stores what an incremental reading would then build on.
+    assert daemon.read(library, full=True).mode == "full (asked)"
+    assert daemon.cache.stored(str(library.path)) == len(take(library, now=NOW).rows)
+    daemon.cache.close()
+    # No title and no author name in the state file: keys are one-way hashes.
+    raw = state.read_bytes() + (state.with_name(state.name + "-wal").read_bytes()
+                                if state.with_name(state.name + "-wal").exists() else b"")
+    assert titles and not [title for title in titles if title.encode() in raw]
 
 
-def test_incremental_equals_full_on_a_real_library(real_copy: Callable[[str], Path]) -> None:
+def test_incremental_equals_full_on_a_real_library(real_copy: Callable[[str], Path], tmp_path: Path) -> None:
     enl = real_copy("utsmok-endnote-exporter/en21-synced") / "MyLibrary.enl"
     _full_enl_copy(enl)
-    _rounds(enl, seed=16)
+    _rounds(enl, tmp_path / "state.db", seed=16)
 
 
 def test_incremental_equals_full_on_a_synthetic_library(tmp_path: Path) -> None:
@@ -156,7 +206,7 @@ def test_incremental_equals_full_on_a_synthetic_library(tmp_path: Path) -> None:
                     synced=n % 11 != 0, authors=(f"Author{n % 40}, A.",)) for n in range(150)]
     enl = build(tmp_path / "synth", LibrarySpec(refs=refs, last_sync=NOW), seed=3)
     _full_enl_copy(enl)
-    _rounds(enl, seed=3)
+    _rounds(enl, tmp_path / "state.db", seed=3)
 
 
 def test_a_replaced_or_renamed_database_is_read_in_full(tmp_path: Path) -> None:
@@ -164,24 +214,28 @@ def test_a_replaced_or_renamed_database_is_read_in_full(tmp_path: Path) -> None:
     enl = build(tmp_path / "lib", LibrarySpec(refs=refs, last_sync=NOW), seed=1)
     library = locate(enl)[0]
     database = _database(enl)
-    carry = Carry()
-    carry.read(library, now=NOW)
-    carry.read(library, now=NOW)
-    assert carry.mode.startswith("incremental")
+    daemon = Daemon(tmp_path / "state.db")
+    daemon.read(library)
+    assert daemon.read(library).mode == "incremental (0 rows read)"
     # Another file put in its place (a restore, a copy from another machine): a new inode.
     replacement = database.with_name("new.eni")
     shutil.copyfile(database, replacement)
     replacement.replace(database)
-    snap = carry.read(library, now=NOW)
-    assert carry.mode == "full (the database file was replaced)"
-    assert snap == take(library, now=NOW)
+    reading = daemon.read(library)
+    assert reading.mode == "full (the database file was replaced)"
+    assert reading.snapshot == take(library, now=NOW)
     # The same file, but another library's database id (misc 14).
     with edit(database) as writer:
         writer.execute("UPDATE misc SET value = 'anotherdb000000000000000000000000' WHERE code = 14")
     writer.close()
-    snap = carry.read(library, now=NOW)
-    assert carry.mode == "full (the database id (misc 14) changed)"
-    assert snap == take(library, now=NOW)
-    # The daemon's periodic pass asks for a full reading.
-    carry.read(library, now=NOW, full=True, why="the periodic full pass")
-    assert carry.mode == "full (the periodic full pass)"
+    reading = daemon.read(library)
+    assert reading.mode == "full (the database id (misc 14) changed)"
+    assert reading.snapshot == take(library, now=NOW)
+    # The daemon's periodic pass asks for a full reading; a restart reads incrementally from the file.
+    assert daemon.read(library, full=True).mode == "full (asked)"
+    daemon.restart()
+    assert daemon.read(library).mode == "incremental (0 rows read)"
+    # A library forgotten (gone from the daemon's list) is read in full next time.
+    daemon.cache.forget(str(library.path))
+    assert daemon.cache.stored(str(library.path)) == 0
+    assert daemon.read(library).mode == "full (no previous reading to build on)"

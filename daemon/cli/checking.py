@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
+from endnoted.cli import render
 from endnoted.cli.app import _config, _locate_all, cli, emit_json, json_option, path_type, verbosity
 from endnoted.common.errors import EndnotedError, ExitStatus, ExportError, LibraryNotFound, UsageError
-from endnoted.common.words import plural
 
 # Function-local imports below are on purpose: each command imports the core it runs inside its
 # body, so one run loads only its own stages (start-up time of `status` and `--help`, issue 16;
@@ -39,7 +39,6 @@ def check(paths: tuple[Path, ...], export: Path | None, stale_after: float | Non
       endnoted check ~/Documents
       endnoted check "My EndNote Library.enl" --json
     """
-    from endnoted.cli.render import reports
     from endnoted.judging.checker import check_libraries
     from endnoted.judging.findings import exit_status
     from endnoted.reading import prefs
@@ -58,8 +57,7 @@ def check(paths: tuple[Path, ...], export: Path | None, stale_after: float | Non
         found.update((library.path, library) for library in named.libraries)
         if skipped := named.compressed:
             # A folder search leaves .enlx files out (mostly backups); say so rather than pass over them silently.
-            click.echo(f"Note: skipped {plural(len(skipped), 'compressed library', 'compressed libraries')} (.enlx) "
-                       f"in {path}: name one to check it.", err=True)
+            click.echo(render.skipped_compressed(len(skipped), path), err=True)
     if not found:
         raise LibraryNotFound("no EndNote library in any of the paths given")
     libraries = list(found.values())
@@ -72,7 +70,7 @@ def check(paths: tuple[Path, ...], export: Path | None, stale_after: float | Non
     if as_json:
         emit_json({"schema": 1, "libraries": [item.to_json() for item in results]})
     else:
-        click.echo(reports(results, verbosity=verbosity(), all_findings=all_findings))
+        click.echo(render.reports(results, verbosity=verbosity(), all_findings=all_findings))
     sys.exit(exit_status(item.verdict.state for item in results))
 
 
@@ -95,7 +93,6 @@ def compare(library: Path, other: Path, as_json: bool, limit: int, force: bool) 
       endnoted compare "My EndNote Library.enl" ~/Downloads/export.xml
       endnoted compare "My EndNote Library.enl" "From the Web.enl"
     """
-    from endnoted.cli.render import comparison
     from endnoted.judging.compare import compare as run_compare
     from endnoted.judging.compare import compare_library
     from endnoted.reading import snapshot as snapshots
@@ -130,7 +127,7 @@ def compare(library: Path, other: Path, as_json: bool, limit: int, force: bool) 
     if as_json:
         emit_json(result.to_json())
     else:
-        click.echo(comparison(result, limit=limit))
+        click.echo(render.comparison(result, limit=limit))
     if result.anything_missing:
         sys.exit(ExitStatus.DIVERGED)
     sys.exit(ExitStatus.ATTENTION if result.duplicates_web or result.duplicates_desktop else ExitStatus.SUCCESS)
@@ -163,7 +160,6 @@ def demo(keep: Path | None, clean: bool, as_json: bool) -> None:
       endnoted demo
       endnoted demo --clean
     """
-    from endnoted.cli.render import reports
     from endnoted.demo.sample import clean_demo, make_demo
     from endnoted.judging.checker import check_library
     from endnoted.reading.library import locate
@@ -173,7 +169,7 @@ def demo(keep: Path | None, clean: bool, as_json: bool) -> None:
         if as_json:
             emit_json({"schema": 1, "removed": str(removed) if removed else None})
         else:
-            click.echo(f"Removed the demo library at {removed}." if removed else "No demo library to remove.")
+            click.echo(render.demo_removed(removed))
         return
     enl = make_demo(keep)
     result = check_library(locate(enl)[0])
@@ -182,11 +178,4 @@ def demo(keep: Path | None, clean: bool, as_json: bool) -> None:
         emit_json({"schema": 1, "libraries": [result.to_json()], "library": str(enl),
                    "commands": [command for command, _ in commands]})
         return
-    click.echo(f"Built a demo EndNote library at {enl}\n(last synced 3 days ago; some references never "
-               "reached EndNote Web). Checking it, exactly as the check command checks yours:\n")
-    click.echo(reports([result], all_findings=True))
-    width = max(len(command) for command, _ in commands)
-    click.echo(f"\nThe demo library stays at {enl.parent}. Try:")
-    for command, what in commands:
-        click.echo(f"  {command.ljust(width)}   {what}")
-    click.echo("\nOn your own libraries: endnoted check ~/Documents   (exit codes: README)")
+    click.echo(render.demo(enl, render.reports([result], all_findings=True), commands))

@@ -6,10 +6,9 @@ import sys
 
 import click
 
+from endnoted.cli import render
 from endnoted.cli.app import cli, emit_json, json_option
 from endnoted.common.errors import ExitStatus
-
-_LABEL = {"ok": "ok", "warning": "warning", "problem": "PROBLEM"}
 
 
 def _page_problem() -> str | None:
@@ -39,6 +38,7 @@ def doctor(as_json: bool, no_ask: bool) -> None:
       endnoted doctor
       endnoted doctor --json --no-ask
     """
+    # Imported here: the checks load the notifier, autostart and config (about 50 ms) that other commands skip.
     from endnoted.support.doctor import Machine, all_hold, run_checks, to_json
 
     def ask(question: str) -> bool:
@@ -49,11 +49,5 @@ def doctor(as_json: bool, no_ask: bool) -> None:
     if as_json:
         emit_json(to_json(checks))
     else:
-        # Text for this one command is formatted here: its rows are the checks, nothing else shares them.
-        width = max(len(check.name) for check in checks)
-        for check in checks:
-            click.echo(f"{_LABEL[check.status]:<8} {check.name:<{width}}  {check.detail}")
-            if check.fix and check.status != "ok":
-                click.echo(f"{'':<8} {'':<{width}}  fix: {check.fix}")
-        click.echo("All checks hold." if all_hold(checks) else "Something needs fixing (see PROBLEM above).")
+        click.echo(render.doctor(checks, all_hold(checks)))
     sys.exit(ExitStatus.SUCCESS if all_hold(checks) else ExitStatus.ATTENTION)

@@ -1,4 +1,5 @@
-"""Every text the CLI prints, formatted here. Functions return strings; commands print them.
+"""Every text the CLI prints, formatted here (the man pages' roff: `render_manpage`). Functions return strings;
+commands print them.
 
 Conventions (issue 14): times in local time with their offset and an age, never bare UTC; a
 library is named by the shortest end of its path that tells it apart from the others shown; counts
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from endnoted.state.history import Entry
     from endnoted.state.records import BackupRow, ResetRun
     from endnoted.state.status import Status
+    from endnoted.support.doctor import Check
 
 _MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "·"}
 QUIET, NORMAL, VERBOSE = -1, 0, 1
@@ -330,3 +332,70 @@ def service_state(report: Any) -> str:
 
     return (f"installed: {word(report.installed)} ({report.path})\nenabled:   {word(report.enabled)}\n"
             f"running:   {word(report.running)}")
+
+
+# --- doctor, demo, service, window and other one-off lines -------------------------------------
+
+_DOCTOR_LABEL = {"ok": "ok", "warning": "warning", "problem": "PROBLEM"}
+
+
+def doctor(checks: Sequence[Check], holds: bool) -> str:
+    """Given doctor's checks, one row each (and the fix under what does not hold), then the outcome."""
+    width = max(len(check.name) for check in checks)
+    lines = []
+    for check in checks:
+        lines.append(f"{_DOCTOR_LABEL[check.status]:<8} {check.name:<{width}}  {check.detail}")
+        if check.fix and check.status != "ok":
+            lines.append(f"{'':<8} {'':<{width}}  fix: {check.fix}")
+    lines.append("All checks hold." if holds else "Something needs fixing (see PROBLEM above).")
+    return "\n".join(lines)
+
+
+def skipped_compressed(count: int, folder: Path) -> str:
+    """What `check FOLDER` says of the .enlx files its search passed over."""
+    return (f"Note: skipped {plural(count, 'compressed library', 'compressed libraries')} (.enlx) in {folder}: "
+            "name one to check it.")
+
+
+def demo(enl: Path, checked: str, commands: Sequence[tuple[str, str]]) -> str:
+    """Given the demo library, its check as `check` prints it and the commands to try, what `demo` says."""
+    width = max(len(command) for command, _ in commands)
+    return "\n".join([f"Built a demo EndNote library at {enl}\n(last synced 3 days ago; some references never "
+                      "reached EndNote Web). Checking it, exactly as the check command checks yours:\n",
+                      checked, f"\nThe demo library stays at {enl.parent}. Try:",
+                      *(f"  {command.ljust(width)}   {what}" for command, what in commands),
+                      "\nOn your own libraries: endnoted check ~/Documents   (exit codes: README)"])
+
+
+def demo_removed(removed: Path | None) -> str:
+    return f"Removed the demo library at {removed}." if removed else "No demo library to remove."
+
+
+def service_plan(planned: Any, other_platform: bool) -> str:
+    """Given a dry run's plan, the file it would write (in full) and the commands it would run, as comments."""
+    lines = ["# for another platform: replace the <PLACEHOLDERS> with that machine's values"] if other_platform else []
+    lines += [f"# would write {planned.path}", planned.content]
+    lines += ["# would run: " + " ".join(command) for command in planned.would_run or ()]
+    return "\n".join(lines)
+
+
+SERVICE_INSTALLED = "endnoted now runs in the background and alerts you when a library needs attention."
+
+
+def window_opening(url: str, browser: bool) -> str:
+    """What `open` says while its window serves: where, and when it stops."""
+    first = (f"Opening endnoted's window in your browser. If nothing opens, visit {url}" if browser
+             else f"endnoted's window is at {url}")
+    return first + "\nIt stops after 30 minutes without use or when you press Close on the page (Ctrl-C stops it here)."
+
+
+def window_stopped(why: str) -> str:
+    return f"endnoted's window stopped: {why}."
+
+
+def reset_abandoned(ended: bool, library: Path) -> str:
+    return "Reset abandoned; its backup stays." if ended else f"No reset is running for {library}."
+
+
+def manpages_written(count: int, folder: Path) -> str:
+    return f"Wrote {plural(count, 'man page')} to {folder}."

@@ -254,7 +254,7 @@ def reset(library: Path | None, situation: str | None, new_library: Path | None,
             return
         if abandon:
             ended = wizard.abandon(store, target.path)
-            click.echo("Reset abandoned; its backup stays." if ended else f"No reset is running for {target.path}.")
+            click.echo(render.reset_abandoned(ended, target.path))
             return
         if new_library is not None and situation not in (None, "new-library"):
             raise UsageError("--new-library goes with --situation new-library")

@@ -63,18 +63,13 @@ def service_install(platform: str | None, dry_run: bool, as_json: bool) -> None:
         if as_json:
             _service_report(planned, as_json)
             return
-        if target != autostart.current_platform():
-            click.echo("# for another platform: replace the <PLACEHOLDERS> with that machine's values")
-        click.echo(f"# would write {planned.path}")
-        click.echo(planned.content)
-        for command in planned.would_run or ():
-            click.echo("# would run: " + " ".join(command))
+        click.echo(render.service_plan(planned, target != autostart.current_platform()))
         return
     autostart.refuse_other_platform(target, "install")
     report = autostart.install(target, home=_home())
     _service_report(report, as_json)
     if not as_json:
-        click.echo("endnoted now runs in the background and alerts you when a library needs attention.")
+        click.echo(render.SERVICE_INSTALLED)
 
 
 @service.command("uninstall")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from endnoted.cli import render
 from endnoted.cli.app import _config, _one_library, _store, cli, path_type
 
 
@@ -39,10 +40,6 @@ def open_window(library: Path | None, no_browser: bool, port: int) -> None:
     idle = float(os.environ.get("ENDNOTED_WEB_IDLE_SECONDS", server.IDLE_SECONDS))
     local = server.LocalServer(settings, port=port, idle_seconds=idle)
     url = local.url(first)
-    if no_browser:
-        click.echo(f"endnoted's window is at {url}")
-    else:
-        click.echo(f"Opening endnoted's window in your browser. If nothing opens, visit {url}")
-    click.echo("It stops after 30 minutes without use or when you press Close on the page (Ctrl-C stops it here).")
+    click.echo(render.window_opening(url, browser=not no_browser))
     why = local.serve(None if no_browser else server.open_browser, first)
-    click.echo(f"endnoted's window stopped: {why}.")
+    click.echo(render.window_stopped(why))

@@ -58,7 +58,7 @@ class Folders:
 def _windows_lookup(csidl: str) -> str | None:  # pragma: no cover - needs the Windows shell API
     # platformdirs asks SHGetKnownFolderPath / SHGetFolderPathW, which answer with the redirected
     # folder (OneDrive\Documents) when the user or their organisation moved it.
-    from platformdirs.windows import get_win_folder
+    from platformdirs.windows import get_win_folder  # here: it loads ctypes and winreg, Windows only
     try:
         return get_win_folder(csidl)
     except (OSError, ValueError, NotImplementedError):

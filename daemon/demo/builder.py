@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import sqlite3
+import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -172,7 +173,6 @@ def build(folder: Path, spec: LibrarySpec, *, seed: int = 0) -> Path:
 
 
 def _empty_pdb() -> bytes:
-    import tempfile
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "pdb.eni"
         with sqlite3.connect(path) as connection:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,6 @@ def _strings(value: Any) -> Iterator[str]:
 def _as_path(text: str) -> Path | None:
     text = text.strip()
     if text.startswith("file://"):
-        from urllib.parse import unquote, urlparse
         text = unquote(urlparse(text).path)
     return Path(text) if text.lower().endswith(".enl") and (text.startswith("/") or text[1:3] == ":\\") else None
 
@@ -78,7 +78,7 @@ def read_plist(path: Path) -> EndNotePrefs:
 def _read_registry() -> EndNotePrefs:  # pragma: no cover - Windows only
     if sys.platform != "win32":  # also lets type checkers elsewhere skip the winreg calls
         return EndNotePrefs()
-    import winreg
+    import winreg  # here: the module exists on Windows only
 
     found: list[Path] = []
     for sub in ("Recent Libraries", "Preferences"):

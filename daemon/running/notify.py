@@ -325,7 +325,7 @@ class NullNotifier:
 
 
 def _has_desktop_notifier() -> bool:
-    try:
+    try:   # an optional dependency outside Windows: whether it imports is the answer
         import desktop_notifier  # noqa: F401
     except ImportError:
         return False

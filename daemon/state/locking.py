@@ -18,6 +18,7 @@ WINDOWS_LOCK_OFFSET = 1 << 20
 
 def _lock(handle: IO[str]) -> None:
     """Take the OS lock on `handle` without waiting; raise OSError when someone else holds it."""
+    # Each lock module exists on its own platform only, so each is imported where it is used.
     if sys.platform.startswith("win"):  # pragma: no cover - Windows only
         import msvcrt
         handle.seek(WINDOWS_LOCK_OFFSET)

@@ -11,9 +11,9 @@ from typing import Any
 import click
 
 from endnoted.cli import render
+from endnoted.cli import render_reset as words
 from endnoted.cli.app import _config, _one_library, _store, cli, emit_json, json_option, path_type
 from endnoted.common.errors import ExitStatus, UsageError, WizardStopped
-from endnoted.common.words import plural
 from endnoted.judging.findings import State
 
 # Function-local imports below are on purpose: each command imports the core it runs inside its
@@ -91,34 +91,31 @@ class TerminalWizard:
             situation = self.situation or self._ask_situation()
             if situation == "web-right":
                 engine.decline()
-                say("Then do not reset: " + WEB_RIGHT[0][0].lower() + WEB_RIGHT[0][1:])
-                for number, line in enumerate(WEB_RIGHT[1:], 1):
-                    say(f"  {number}. {line.format(name=engine.library.name, path=engine.library.path)}")
+                for line in words.do_not_reset(list(WEB_RIGHT), engine.library.name, engine.library.path):
+                    say(line)
                 return ExitStatus.SUCCESS
             new_library = self.new_library
             while situation == "new-library" and new_library is None:
-                answer = self.console.ask("Path of the library that should become the synced one (its .enl):")
+                answer = self.console.ask(words.NEW_LIBRARY)
                 new_library = Path(answer.strip().strip('"')).expanduser() if answer.strip() else None
             engine.begin(situation, new_library)
-            say(f"Started a reset of {engine.library.name} ({SITUATIONS[situation]}).")
+            say(words.started(engine.library.name, SITUATIONS[situation]))
         else:
-            say(f"Resuming the reset of {engine.library.name} at step {engine.run_step()} "
-                f"({SITUATIONS[str(engine.run.situation)]}).")
+            say(words.resuming(engine.library.name, engine.run_step(), SITUATIONS[str(engine.run.situation)]))
         while (step := engine.step) is not None:
             on = engine.on(step)
-            say(f"\nStep {step.number} of {LAST_STEP}: {step.title}" +
-                (f"  (library: {on.name})" if engine.target.path != engine.library.path else ""))
+            say(words.step_heading(step.number, LAST_STEP, step.title,
+                                   on.name if engine.target.path != engine.library.path else None))
             for line in step.lines:
-                say(f"  • {line}")
+                say(words.bullet(line))
             if step.number == 0:
-                say(f"  Making a proven backup in {engine.backup_dir} …")
+                say(words.making_backup(engine.backup_dir))
                 outcome = engine.backup()
                 for line in outcome.lines:
-                    say(f"  {line}")
+                    say(words.indented(line))
                 if not outcome.ok:
-                    say(f"  ✗ No proven backup could be made: {outcome.error}")
-                    say("  The reset will not go further without one. Fix the cause (or give "
-                        "--backup-dir on another disk) and run endnoted reset again.")
+                    for line in words.no_backup(outcome.error):
+                        say(line)
                     return ExitStatus.ERROR
                 continue
             if engine.name_needed():
@@ -127,83 +124,70 @@ class TerminalWizard:
                 self._reset_text()
             self._until_done(step)
         engine.finish()
-        say(f"\nDone. {engine.target.name} and EndNote Web hold the same references again. endnoted keeps watching.")
+        say(words.done(engine.target.name))
         return ExitStatus.SUCCESS
 
     def _ask_situation(self) -> str:
         engine, say = self.engine, self.console.say
-        say(f"Resetting sync for {engine.library.path}.")
+        say(words.resetting(engine.library.path))
         for line in engine.evidence():
-            say(f"  {line}")
-        say("Which copy is right?\n  d  the Desktop library is right; EndNote Web is wrong\n"
-            "  n  another Desktop library should become the synced one\n"
-            "  w  the EndNote Web copy is right\n"
-            "(q at any question stops; the run keeps its place.)")
+            say(words.indented(line))
+        say(words.SITUATIONS_MENU)
         choices = {"d": "desktop-right", "n": "new-library", "w": "web-right"}
         while True:
-            answer = self.console.ask("Your choice [d/n/w]:").strip().lower()
+            answer = self.console.ask(words.CHOICE).strip().lower()
             if answer in choices:
                 return choices[answer]
             if answer in choices.values():
                 return answer
-            say("Please answer d, n or w.")
+            say(words.CHOICE_AGAIN)
 
     def _until_done(self, step: Any) -> None:
         engine, ask, say = self.engine, self.console.ask, self.console.say
         if step.check is None:
-            while ask("Done? [yes/no]:").strip().lower() not in ("y", "yes"):
-                say("Take your time; answer yes when the step is done (q stops here).")
+            while ask(words.DONE).strip().lower() not in ("y", "yes"):
+                say(words.TAKE_YOUR_TIME)
             engine.confirm()
             return
-        ask("Press Enter when it is done:")
+        ask(words.PRESS_ENTER)
         while True:
             export = self._export_path() if step.check == "export-matches" else None
             seen = engine.check(export)
             if seen is None:
-                if ask("endnoted cannot see this here. Done? [yes/no]:").strip().lower() in ("y", "yes"):
-                    engine.confirm("the user confirmed (not observable here)")
+                if ask(words.NOT_OBSERVABLE).strip().lower() in ("y", "yes"):
+                    engine.confirm(words.CONFIRMED_BLIND)
                     return
-                ask("Press Enter when it is done:")
+                ask(words.PRESS_ENTER)
                 continue
             if seen.ok:
-                say(f"  ✓ {seen.detail}")
+                say(words.seen(seen.detail))
                 return
-            say(f"  ✗ Not yet: {seen.detail}")
+            say(words.not_yet(seen.detail))
             # One key to look again: Enter re-checks at once.
-            ask("Press Enter to look again, or type q to stop here (run endnoted reset later to continue):")
+            ask(words.LOOK_AGAIN)
 
     def _export_path(self) -> Path | None:
         found = self.engine.newest_export()
-        prompt = f"The Web export to compare [{found}]:" if found else "Path of the Web export you saved:"
-        answer = self.console.ask(prompt).strip().strip('"')
+        answer = self.console.ask(words.export_prompt(found)).strip().strip('"')
         return Path(answer).expanduser() if answer else found
 
     def _confirm_loss(self) -> None:
         engine, say = self.engine, self.console.say
         lost = engine.web_only()
         if lost is None:
-            say("  ! endnoted has no Web export to compare, so it cannot tell whether EndNote Web holds "
-                "references this library lacks. To know first: save an export from EndNote Web and "
-                "run endnoted reset --export FILE.")
+            say(words.NO_EXPORT)
         elif lost[0]:
-            say(f"  ! Steps 2-4 delete {plural(lost[0], 'reference that is', 'references that are')} on EndNote Web but NOT in "
-                f"{engine.library.name}. They will be gone from EndNote Web:")
-            for title in lost[1]:
-                say(f"      - {title[:90]}")
+            for line in words.web_only(lost[0], engine.library.name, list(lost[1])):
+                say(line)
         else:
-            say("  The latest Web export holds nothing that this library lacks.")
-        while not engine.accept_name(self.console.ask(
-                f"Type the library's name ({engine.library.name}) to go on, or q to stop:")):
-            say("That is not the library's name.")
+            say(words.NOTHING_LOST)
+        while not engine.accept_name(self.console.ask(words.name_prompt(engine.library.name))):
+            say(words.NOT_THE_NAME)
 
     def _reset_text(self) -> None:
         from endnoted.repair.reset_steps import RESET_TEXT
-        answer = self.console.ask("Type your EndNote account e-mail to see the exact text to enter "
-                                  "(it is not stored), or press Enter to skip:").strip()
-        if answer:
-            self.console.say(f"  Enter exactly:  {answer}{RESET_TEXT}")
-        else:
-            self.console.say(f"  Append exactly:  {RESET_TEXT}")
+        answer = self.console.ask(words.EMAIL).strip()
+        self.console.say(words.reset_text(answer, RESET_TEXT))
 
 
 @cli.command()

@@ -16,7 +16,7 @@ from endnoted.cli.app import PathParam
 from endnoted.demo.builder import LibrarySpec, build, days_ago, synthetic_refs
 from tests.conftest import ROOT, run
 
-NOT_FAMILIES = {"__init__", "app", "render", "render_manpage", "quick"}   # quick: the lean `status` path, no commands
+NOT_FAMILIES = {"__init__", "app", "render", "render_manpage", "render_reset", "quick"}   # quick: the lean `status` path, no commands
 
 
 def test_every_command_family_module_is_listed() -> None:

@@ -53,3 +53,4 @@ def test_ages_over_two_months_read_in_months_or_years_everywhere(tmp_path: Path)
     assert "the last sync was 3 months ago" in text
     for shown in (text, data):
         assert not re.search(r"\d+\.\d+ days|\b\d{3,} days", shown), shown
+

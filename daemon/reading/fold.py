@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from itertools import compress, repeat
+from operator import countOf, eq
 
 from endnoted.reading.library import Library
 from endnoted.reading.model import Attachment, Counts, Ledger, Snapshot, Status
@@ -76,65 +78,55 @@ def fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tupl
     configured = has_sync and (6, 41) in misc
     last_sync_s = last_sync_ms / 1000.0 if last_sync_ms is not None else None
 
-    synced_refs: set[int] = set()
+    stuck_limit = None if last_sync_s is None else last_sync_s - MISSED_SLACK_SECONDS
+    # A library holds about one sync row per reference, almost all of them idle ones of references:
+    # those are counted by C-level passes (countOf, compress, set algebra), and only the busy rows
+    # and the rows of other kinds (a few hundred) one by one.
+    usns = [row[3] for row in sync_rows]
+    busy_rows = [row for row in sync_rows if row[4] or row[5]]   # action or status set: pending
     pending_refs: set[int] = set()
-    synced_files: set[tuple[int, str]] = set()
-    synced_groups: set[int] = set()
     stuck_refs: set[int] = set()
-    pending = stuck_rows = unnumbered = 0
+    stuck_rows = 0
     pending_since: int | None = None
     stuck_since: int | None = None
-    stuck_limit = None if last_sync_s is None else last_sync_s - MISSED_SLACK_SECONDS
-    max_usn: int | None = None
-    for kind, item_id, item_id2, usn, action, status, stamp in sync_rows:
-        busy = bool(action) or bool(status)
-        pending += busy
-        stuck = busy and bool(stamp) and stuck_limit is not None and stamp < stuck_limit
+    for kind, item_id, _item_id2, _usn, _action, _status, stamp in busy_rows:
+        stuck = bool(stamp) and stuck_limit is not None and stamp < stuck_limit
         stuck_rows += stuck
-        unnumbered += not busy and usn == 0
-        if busy and stamp and not stuck:
-            pending_since = stamp if pending_since is None else min(pending_since, stamp)
         if stuck:
             stuck_since = stamp if stuck_since is None else min(stuck_since, stamp)
-        if usn is not None and (max_usn is None or usn > max_usn):
-            max_usn = usn
+        elif stamp:
+            pending_since = stamp if pending_since is None else min(pending_since, stamp)
         if kind == SYNC_TYPE_REFERENCE:
-            synced_refs.add(item_id)
-            if busy:
-                pending_refs.add(item_id)
+            pending_refs.add(item_id)
             if stuck:
                 stuck_refs.add(item_id)
-        elif kind == SYNC_TYPE_ATTACHMENT:
-            synced_files.add((item_id, item_id2))
-        elif kind == SYNC_TYPE_GROUP:
-            synced_groups.add(item_id)
+    unnumbered = countOf(usns, 0) - sum(1 for row in busy_rows if row[3] == 0)
+    max_usn = max(usns, default=None) if None not in usns else max((usn for usn in usns if usn is not None),
+                                                                     default=None)
+    ref_items = list(compress([row[1] for row in sync_rows], map(eq, [row[0] for row in sync_rows],
+                                                                    repeat(SYNC_TYPE_REFERENCE))))
+    synced_refs = set(ref_items)
+    others = [row for row in sync_rows if row[0] != SYNC_TYPE_REFERENCE]
+    synced_files = {(row[1], row[2]) for row in others if row[0] == SYNC_TYPE_ATTACHMENT}
+    synced_groups = {row[1] for row in others if row[0] == SYNC_TYPE_GROUP}
 
-    live = trashed = 0
-    edited: list[int] = []
-    unsynced: list[int] = []
-    missed: list[int] = []
+    ids = [row[0] for row in ref_rows]
+    trashed = len(ids) - countOf([row[1] for row in ref_rows], 0)
+    live = len(ids) - trashed
+    unsynced = [ref_id for ref_id in ids if ref_id not in synced_refs]
     edit_limit = None if last_sync_s is None else last_sync_s + EDIT_SLACK_SECONDS
     missed_limit = None if last_sync_s is None else last_sync_s - MISSED_SLACK_SECONDS
-    for ref_id, trash_state, _title, _year, _author, _doi, added, updated in ref_rows:
-        if ref_id not in synced_refs:
-            unsynced.append(ref_id)
-            if missed_limit is not None and (added or 0) < missed_limit:
-                missed.append(ref_id)
-        if trash_state:
-            trashed += 1
-        else:
-            live += 1
-            if edit_limit is not None and (updated or 0) > edit_limit and ref_id in synced_refs \
-                    and ref_id not in pending_refs:
-                edited.append(ref_id)
+    missed = [] if missed_limit is None or not unsynced else \
+        [row[0] for row in ref_rows if row[0] not in synced_refs and (row[6] or 0) < missed_limit]
+    edited = [] if edit_limit is None else \
+        [row[0] for row in ref_rows if (row[7] or 0) > edit_limit and not row[1] and row[0] in synced_refs
+         and row[0] not in pending_refs]
 
-    ref_ids = {row[0] for row in ref_rows}
+    ref_ids = set(ids)
+    orphans = 0 if synced_refs <= ref_ids else sum(1 for item_id in ref_items if item_id not in ref_ids)
     file_keys = set(file_rows)
-    orphans = 0
-    for kind, item_id, item_id2, *_rest in sync_rows:
-        if kind == SYNC_TYPE_REFERENCE:
-            orphans += item_id not in ref_ids
-        elif kind == SYNC_TYPE_ATTACHMENT:
+    for kind, item_id, item_id2, *_rest in others:
+        if kind == SYNC_TYPE_ATTACHMENT:
             orphans += (item_id, item_id2) not in file_keys
         elif kind == SYNC_TYPE_GROUP:
             orphans += item_id not in group_kinds
@@ -150,10 +142,10 @@ def fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tupl
         has_sync_table=has_sync, configured=configured,
         last_sync=None if last_sync_ms is None else datetime.fromtimestamp(last_sync_ms / 1000.0, UTC),
         last_usn=last_usn, max_usn=max_usn,
-        pending=pending, edited_after_sync=len(edited), unsynced=len(unsynced), missed=len(missed),
+        pending=len(busy_rows), edited_after_sync=len(edited), unsynced=len(unsynced), missed=len(missed),
         orphan_rows=orphans, sync_rows=len(sync_rows),
         misc_marks=frozenset(sub for code, sub in misc if code == 6 and sub in (39, 41, 42)),
-        numbered_rows=sum(1 for row in sync_rows if row[3]))
+        numbered_rows=len(usns) - countOf(usns, 0) - countOf(usns, None))
     return Snapshot(
         library=library, taken_at=taken_at, status=Status.OK,
         counts=Counts(live, trashed, len(file_rows), len(group_kinds)), ledger=ledger,

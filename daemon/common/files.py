@@ -33,7 +33,8 @@ PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 
 
-def _kind(mode: int) -> str:
+def kind_of(mode: int) -> str:
+    """Given a stat mode that is not a regular file's, name what it is ("a FIFO", "a character device")."""
     for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
                        (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")):
         if test(mode):
@@ -57,7 +58,7 @@ def open_regular(path: Path) -> int:
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise NotRegular(f"is {_kind(mode)}, not a regular file")
+            raise NotRegular(f"is {kind_of(mode)}, not a regular file")
         if hasattr(os, "O_NONBLOCK"):
             os.set_blocking(fd, True)
         return fd
@@ -115,9 +116,24 @@ def private_file(path: Path) -> Path:
 
 
 def create_private(path: Path) -> None:
-    """Given a file path, create the file empty and 0600 if it does not exist, or make it 0600 if it does."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0), PRIVATE_FILE)
-    os.close(fd)
+    """Given a file path, create the file empty and 0600 if it does not exist, or make it 0600 if it does.
+
+    Raise NotRegular when something else is at the path (a FIFO would block a plain open for ever):
+    opened non-blocking, a FIFO without a reader fails at once (ENXIO), anything else is judged open.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0),
+                     PRIVATE_FILE)
+    except OSError as error:
+        if error.errno == errno.ENXIO:
+            raise NotRegular(f"is {kind_of(os.stat(path).st_mode)}, not a regular file") from error
+        raise
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegular(f"is {kind_of(mode)}, not a regular file")
+    finally:
+        os.close(fd)
     _chmod(path, PRIVATE_FILE)
 
 

@@ -19,9 +19,10 @@ import stat
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from endnoted.common.errors import ArchiveRejected
+from endnoted.common.files import PRIVATE_FILE
 from endnoted.reading.database import NotRegular, open_regular
 
 # EndNote cannot open a compressed library over 4 GB or 65,535 files (ENDNOTE-FORMAT.md §4).
@@ -39,18 +40,41 @@ SUPPORTED_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflat
 CHUNK = 1 << 20
 
 
+# No EndNote archive comes near these (the real samples: 3 levels, 44 characters); a member past them
+# is hostile, and a path thousands of levels deep would exhaust Python's recursion as it is resolved.
+MAX_MEMBER_DEPTH = 32
+MAX_COMPONENT_BYTES = 255    # one path component on every filesystem
+
+
 def unsafe_member(info: zipfile.ZipInfo) -> str | None:
-    """Given a member, return why it could escape the folder it is restored into, or None."""
+    """Given a member, return why restore could not write it as named (or it could escape its folder), or None.
+
+    The one rule for `verify`, `check X.enlx` and `restore`: a member name is taken exactly as the
+    archive spells it, so it must be spelled one way only: no `.` or empty part (`./sdb/sdb.eni`,
+    `sdb//sdb.eni` would be `sdb/sdb.eni` once written), no part longer than a file name may be, no
+    more than MAX_MEMBER_DEPTH levels.
+    """
     name = info.filename
     if "\x00" in name or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        return f"member {name!r} has an absolute path"
-    parts = PurePosixPath(name.replace("\\", "/")).parts
+        return f"member {_short(name)!r} has an absolute path"
+    parts = name.replace("\\", "/").removesuffix("/").split("/")
     if ".." in parts:
-        return f"member {name!r} climbs out of the folder (..)"
+        return f"member {_short(name)!r} climbs out of the folder (..)"
+    if "" in parts or "." in parts:
+        return f"member {_short(name)!r} is not spelled as one plain path (an empty or . part)"
+    if len(parts) > MAX_MEMBER_DEPTH:
+        return f"member {_short(name)!r} is {len(parts)} folders deep (EndNote's are a few)"
+    if any(len(part.encode("utf-8", "surrogateescape")) > MAX_COMPONENT_BYTES for part in parts):
+        return f"member {_short(name)!r} has a name longer than a file name may be ({MAX_COMPONENT_BYTES} bytes)"
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
-        return f"member {name!r} is a symbolic link"
+        return f"member {_short(name)!r} is a symbolic link"
     return None
+
+
+def _short(name: str) -> str:
+    """A member name fit for one line: a hostile one may be thousands of characters long."""
+    return name if len(name) <= 80 else f"{name[:40]}…{name[-30:]} ({len(name)} characters)"
 
 
 def _check_members(archive: zipfile.ZipFile, path: Path) -> list[zipfile.ZipInfo]:
@@ -61,23 +85,35 @@ def _check_members(archive: zipfile.ZipFile, path: Path) -> list[zipfile.ZipInfo
         raise ArchiveRejected(f"{path} was refused: {len(infos)} members, more than EndNote opens ({ENLX_MAX_FILES})")
     expanded = 0
     seen: set[str] = set()
+    files: dict[str, str] = {}      # key of every file member -> its name
+    folders: set[str] = set()       # key of every folder a member lies in (or names)
     for info in infos:
         if problem := unsafe_member(info):
             raise ArchiveRejected(f"{path} was refused: {problem}")
         key = info.filename.replace("\\", "/").rstrip("/").casefold()
         if key in seen:
-            raise ArchiveRejected(f"{path} was refused: member {info.filename!r} appears twice (which one is real?)")
+            raise ArchiveRejected(f"{path} was refused: member {_short(info.filename)!r} appears twice "
+                                  "(which one is real?)")
         seen.add(key)
+        parts = key.split("/")
+        folders.update("/".join(parts[:n]) for n in range(1, len(parts)))
+        if info.is_dir():
+            folders.add(key)
+        else:
+            files[key] = info.filename
         if info.flag_bits & 0x1:
-            raise ArchiveRejected(f"{path} was refused: member {info.filename!r} is encrypted; EndNote never "
+            raise ArchiveRejected(f"{path} was refused: member {_short(info.filename)!r} is encrypted; EndNote never "
                                   "encrypts a compressed library")
         if info.compress_type not in SUPPORTED_METHODS:
-            raise ArchiveRejected(f"{path} was refused: member {info.filename!r} uses compression method "
+            raise ArchiveRejected(f"{path} was refused: member {_short(info.filename)!r} uses compression method "
                                   f"{info.compress_type}, which EndNote does not write (only stored and deflate)")
         expanded += info.file_size
         if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise ArchiveRejected(f"{path} was refused: member {info.filename!r} expands {info.file_size >> 20} MB "
+            raise ArchiveRejected(f"{path} was refused: member {_short(info.filename)!r} expands {info.file_size >> 20} MB "
                                   f"from {info.compress_size >> 10} KB (a zip bomb?)")
+    if both := sorted(folders & files.keys()):
+        raise ArchiveRejected(f"{path} was refused: member {_short(files[both[0]])!r} is both a file and a folder "
+                              "of other members (which one is real?)")
     if expanded > MAX_EXPANDED_BYTES:
         raise ArchiveRejected(f"{path} was refused: it expands to {expanded >> 30} GB")
     size = path.stat().st_size
@@ -125,7 +161,9 @@ def extract_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path
         raise ArchiveRejected(f"{path}: not enough room to unpack {info.filename!r} ({info.file_size >> 20} MB, "
                               f"{free >> 20} MB free in {target.parent})")
     try:
-        with archive.open(info) as member, target.open("xb") as sink:
+        # 0600 whatever the umask, like every file endnoted writes: a library holds the account e-mail.
+        sink_fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), PRIVATE_FILE)
+        with os.fdopen(sink_fd, "wb") as sink, archive.open(info) as member:
             shutil.copyfileobj(member, sink, CHUNK)
     except zipfile.BadZipFile as error:
         raise ArchiveRejected(f"{path}: member {info.filename!r} is corrupt ({error})") from error

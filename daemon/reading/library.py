@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from endnoted.common.errors import LibraryNotFound
+from endnoted.common.files import kind_of
 
 
 class Layout(enum.Enum):
@@ -205,6 +206,9 @@ def find(path: Path) -> FolderSearch:
                               "its .Data folder, a .enlx file or a folder holding libraries")
     if _is_library_dir(path):
         return FolderSearch((_from_data_dir(path),), ())
+    if not path.is_dir():   # a FIFO or a device, linked or not: nothing to open, nothing to look into
+        raise LibraryNotFound(f"{path} is {kind_of(path.stat().st_mode)}, not a regular file or a folder; "
+                              "give the .enl file, its .Data folder or a .enlx file")
     found = search(path)
     if not found.libraries:
         compressed = sorted(p.name for p in path.glob("*.enlx"))[:3]

@@ -137,13 +137,31 @@ class PathParam(click.Path):
     """The type of every path argument and option: a Path, and never "" (which would quietly mean this folder)."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        name = "/".join(param.opts) if isinstance(param, click.Option) else \
+            param.human_readable_name if param is not None else "a path"
         if isinstance(value, str) and value == "":
-            if isinstance(param, click.Option):
-                name = "/".join(param.opts)
-            else:
-                name = param.human_readable_name if param is not None else "a path"
             raise UsageError(f"{name} is an empty path, which names nothing; give a file or folder (. is this folder)")
+        if isinstance(value, str) and (problem := too_long(value)):
+            raise UsageError(f"{name} is a path too long for the filesystem ({problem}); give a shorter one")
         return super().convert(value, param, ctx)
+
+
+def too_long(path: str) -> str | None:
+    """Given a path, return why the OS refuses it as too long (a name over 255 bytes, a path over its limit), or None.
+
+    Asked of the OS itself (ENAMETOOLONG), so each platform's own limits hold. Said as a usage error
+    with the path shortened: a 5000-character path does not fit in one clear line.
+    """
+    import errno
+    try:
+        os.lstat(path)
+    except OSError as error:
+        if error.errno == errno.ENAMETOOLONG:
+            shown = path if len(path) <= 80 else f"{path[:40]}…{path[-30:]}"
+            return f"{len(path)} characters: {shown}"
+    except ValueError:   # a NUL byte: click's own check says so
+        pass
+    return None
 
 
 def path_type(**settings: Any) -> PathParam:

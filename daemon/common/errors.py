@@ -55,6 +55,14 @@ class StateStoreError(EndnotedError):
     """Our own SQLite state file cannot be opened, migrated or written."""
 
 
+class StateDiskFull(StateStoreError):
+    """The disk holding endnoted's state folder is full: nothing can be recorded until there is room."""
+
+    def __init__(self, folder: object) -> None:
+        super().__init__(f"the disk holding endnoted's state folder {folder} is full; free some space there "
+                         "(or set ENDNOTED_STATE_DIR to a folder on another disk)")
+
+
 class DatabaseUnreadable(EndnotedError):
     """A library database is present but cannot be opened or read (damaged)."""
 

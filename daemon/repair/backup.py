@@ -67,6 +67,7 @@ from endnoted.state.records import BackupRow
 logger = logging.getLogger(__name__)
 TEMP_PREFIX = ".endnoted-partial-"
 
+SQLITE_FULL = 13            # "database or disk is full": the copy being written, never the read-only source
 LOCK_ATTEMPTS = 10          # × (0.5 s pause + 0.25 s busy wait) ≈ 8 s, the bound the README states
 
 
@@ -108,6 +109,7 @@ class Plan:
     attachments: tuple[tuple[Path, str, int], ...]   # (file, path relative to PDF/, size)
     total_bytes: int
     unreadable_folders: tuple[str, ...] = ()           # folders under PDF/ that could not be listed
+    links: tuple[str, ...] = ()                        # symbolic links in PDF/ (or PDF itself): not followed
 
     @property
     def files(self) -> int:
@@ -125,16 +127,24 @@ def plan(library: Library, *, attachments: bool = True) -> Plan:
         raise BackupError(f"cannot back up {library.path}: {kinds.get(library.layout, 'unsupported layout')}")
     files: list[tuple[Path, str, int]] = []
     unreadable: list[str] = []
+    links: list[str] = []
     pdf = library.data_dir / "PDF"
-    if attachments and pdf.is_dir():
+    if attachments and pdf.is_symlink():
+        links.append("PDF")   # a link to / once had the backup walk the whole disk: never leave the library
+    elif attachments and pdf.is_dir():
         def note(error: OSError) -> None:
             unreadable.append(str(error.filename))
-        for root, dirs, names in os.walk(pdf, onerror=note):
+        for root, dirs, names in os.walk(pdf, onerror=note):   # os.walk does not descend into linked folders
             dirs.sort()
+            links.extend((Path(root) / name).relative_to(pdf).as_posix() for name in dirs
+                         if (Path(root) / name).is_symlink())
             for name in sorted(names):
                 path = Path(root) / name
                 try:
-                    if path.is_symlink() or not path.is_file():
+                    if path.is_symlink():
+                        links.append(path.relative_to(pdf).as_posix())
+                        continue
+                    if not path.is_file():
                         continue
                     files.append((path, path.relative_to(pdf).as_posix(), path.stat().st_size))
                 except OSError:
@@ -143,7 +153,8 @@ def plan(library: Library, *, attachments: bool = True) -> Plan:
         database_bytes = library.database.stat().st_size
     except OSError as error:
         raise DatabaseUnreadable(f"{library.database} cannot be read ({error.strerror or error})") from error
-    return Plan(library, tuple(files), database_bytes + sum(size for *_, size in files), tuple(unreadable))
+    return Plan(library, tuple(files), database_bytes + sum(size for *_, size in files), tuple(unreadable),
+                tuple(links))
 
 
 def _clean_leftovers(folder: Path) -> None:
@@ -186,6 +197,10 @@ def copy_database(source: Path, target: Path, *, attempts: int = LOCK_ATTEMPTS) 
             writer = sqlite3.connect(target)
             try:
                 reader.backup(writer)   # one step, under the read transaction: one consistent view
+            except sqlite3.Error as error:
+                if getattr(error, "sqlite_errorcode", None) == SQLITE_FULL:   # the copy's disk, never the library's
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target)) from error
+                raise
             finally:
                 writer.close()
     except InterruptedWrite as error:
@@ -309,6 +324,12 @@ def make_backup(library: Library, folder: Path, *, attachments: bool = True, as_
         unread = len(unreadable) + len(layout.unreadable_folders)
         warnings.append(f"{plural(unread, 'attachment file or folder', 'attachment files or folders')} could "
                         f"not be read (no permission?) and {'is' if unread == 1 else 'are'} not in the backup")
+    if layout.links:
+        what = "the PDF folder is a symbolic link" if layout.links == ("PDF",) else \
+            f"{plural(len(layout.links), 'link', 'links')} in the PDF folder ({', '.join(layout.links[:3])}"\
+            f"{', …' if len(layout.links) > 3 else ''})"
+        warnings.append(f"{what} to elsewhere: not followed, so what it points to is not in the backup "
+                        "(endnoted never reads outside the library)")
     if missing:
         warnings.append(f"{plural(len(missing), 'attachment listed in the library has', 'attachments listed in the library have')} "
                         "no file in its PDF folder (see endnoted check); "

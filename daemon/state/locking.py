@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from endnoted.common.errors import AlreadyRunning
-from endnoted.common.files import create_private, private_dir
+from endnoted.common.errors import AlreadyRunning, StateDiskFull, StateStoreError
+from endnoted.common.files import NotRegular, create_private, private_dir
 
 # Windows locks byte ranges, and a locked range cannot even be read by others: lock one byte far
 # past the pid, so a second instance can still read who holds the lock and say "already running".
@@ -48,21 +50,37 @@ class FileLock:
             return "another process"
 
     def acquire(self) -> FileLock:
-        private_dir(self.path.parent)
-        create_private(self.path)   # 0600 whatever the umask: it names our pid, nothing more, but it is ours
-        handle = self.path.open("a+", encoding="utf-8")
+        """Take the lock; raise AlreadyRunning if another process holds it, StateStoreError if it cannot be taken."""
+        try:
+            private_dir(self.path.parent)
+            create_private(self.path)   # 0600 whatever the umask: it names our pid, nothing more, but it is ours
+            handle = self.path.open("a+", encoding="utf-8")
+        except NotRegular as error:   # a FIFO there: refused before an open could wait on it
+            raise StateStoreError(f"the lock file {self.path} {error}; move it away") from error
+        except OSError as error:
+            raise self._cannot(error) from error
         try:
             self.locker(handle)
         except OSError as error:
             handle.close()
             raise AlreadyRunning(f"{self.what} is already running (pid {self._holder()}); "
                                  "stop it first or use endnoted status") from error
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+        except OSError as error:
+            with contextlib.suppress(OSError):   # closing flushes the same unwritten bytes again
+                handle.close()
+            raise self._cannot(error) from error
         self._handle = handle
         return self
+
+    def _cannot(self, error: OSError) -> StateStoreError:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return StateDiskFull(self.path.parent)
+        return StateStoreError(f"cannot take the lock {self.path}: {error.strerror or error}")
 
     def release(self) -> None:
         if self._handle is not None:

@@ -13,18 +13,20 @@ damage and never moves anything. The folder is 0700 and the file (hence its `-wa
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import sqlite3
+import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from endnoted.common.errors import StateStoreError
-from endnoted.common.files import create_private, private_dir, private_file
+from endnoted.common.errors import StateDiskFull, StateStoreError
+from endnoted.common.files import create_private, kind_of, private_dir, private_file
 from endnoted.common.timefmt import iso_z, now_z
 from endnoted.state.records import (
     BackupRow,
@@ -46,6 +48,7 @@ logger = logging.getLogger(__name__)
 # SQLite result codes that mean "this file is not a sound state database" (as opposed to busy,
 # read-only, full or unopenable, which are never a reason to move the file aside).
 _SQLITE_ERROR, _SQLITE_CORRUPT, _SQLITE_NOTADB = 1, 11, 26
+_SQLITE_FULL = 13   # the disk is full: not damage, and said as such
 _DAMAGE_CODES = {_SQLITE_ERROR, _SQLITE_CORRUPT, _SQLITE_NOTADB}
 
 
@@ -88,7 +91,7 @@ def existing(path: Path) -> Path | None:
     folder = path.parent
     try:
         os.stat(folder)
-        os.stat(path)
+        mode = os.stat(path).st_mode
     except FileNotFoundError:
         return None
     except NotADirectoryError:
@@ -98,7 +101,15 @@ def existing(path: Path) -> Path | None:
     except OSError as error:
         raise StateStoreError(f"the state folder {folder} cannot be used ({error.strerror or error}); "
                               "fix its permissions, or set ENDNOTED_STATE_DIR to a folder of yours") from None
+    if not stat.S_ISREG(mode):   # a FIFO there would block every open of it for ever
+        raise StateStoreError(f"the state file {path} is {kind_of(mode)}, not a regular file; move it away, "
+                              "or set ENDNOTED_STATE_DIR to another folder")
     return path
+
+
+def _disk_full(error: Exception) -> bool:
+    return getattr(error, "sqlite_errorcode", None) == _SQLITE_FULL or \
+        getattr(error, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
 
 
 class Store:
@@ -127,13 +138,15 @@ class Store:
                     self.event("state-reset", f"the state file was damaged ({error}); it was moved aside to "
                                               f"{self.moved_aside.name} and this one started fresh")
                 self.conn = self.db.conn
-        except (sqlite3.Error, DamagedState) as error:
+        except (sqlite3.Error, DamagedState, OSError) as error:
+            if _disk_full(error):
+                raise StateDiskFull(path.parent) from error
+            if isinstance(error, OSError):
+                raise StateStoreError(f"cannot open state file {path}: {error.strerror or error}") from error
             if readonly and _is_damage(error):
                 raise StateStoreError(f"the state file {path} is damaged ({error}); endnoted run (or any "
                                       "backup) moves it aside and starts a fresh one") from error
             raise StateStoreError(f"cannot open state file {path}: {error}") from error
-        except OSError as error:
-            raise StateStoreError(f"cannot open state file {path}: {error.strerror or error}") from error
 
     @staticmethod
     def _open_readonly(path: Path) -> sqlite3.Connection:
@@ -188,6 +201,8 @@ class Store:
             with self.conn:
                 yield
         except sqlite3.Error as error:
+            if _disk_full(error):
+                raise StateDiskFull(self.path.parent) from error
             raise StateStoreError(f"cannot write state file {self.path}: {error}") from error
 
     def _rows(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:

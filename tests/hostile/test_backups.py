@@ -7,9 +7,9 @@ the reason). Permission cases run without root's file-mode override (see common.
 from __future__ import annotations
 
 import os
-import subprocess
+import shutil
 import sys
-from collections.abc import Iterator
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -79,21 +79,6 @@ def test_a_backup_proven_with_an_unwritable_state_folder_exits_0_with_a_warning(
     assert len(list((tmp_path / "out").glob("*.enlx"))) == 1
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root (CI runs as root)")
-    mount = tmp_path / "small"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True)
-    if done.returncode:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
 def test_a_full_backup_disk_leaves_no_partial_file(tmp_path: Path, small_disk: Path) -> None:
     enl = _library(tmp_path, attachments=8)
     untouched = Untouched(enl.parent)
@@ -101,6 +86,63 @@ def test_a_full_backup_disk_leaves_no_partial_file(tmp_path: Path, small_disk: P
     assert "nothing was kept" in one_line_error(outcome, 1)
     assert list(small_disk.iterdir()) == []
     untouched.check()
+
+
+def test_a_backup_disk_already_full_is_named_never_the_library(tmp_path: Path, small_disk: Path) -> None:
+    # The database copy itself meets the full disk: SQLite says "database or disk is full" while
+    # writing the copy, which once came out as the library "cannot be read".
+    enl = _library(tmp_path, attachments=0)
+    untouched = Untouched(enl.parent)
+    filler = small_disk / "filler"
+    filler.write_bytes(bytes(max(0, shutil.disk_usage(small_disk).free - (24 << 10))))   # ~24 KB left
+    line = one_line_error(endnoted("backup", "--to", str(small_disk), str(enl), timeout=120), 1)
+    assert f"the disk holding {small_disk} is full" in line and "cannot be read" not in line, line
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
+    untouched.check()
+
+
+def test_a_pdf_folder_linked_outside_the_library_is_not_followed(tmp_path: Path) -> None:
+    # Data/PDF a link to elsewhere (here a folder holding someone else's file; a link to / walked the
+    # whole disk): the backup never reads outside the library, and says what it left out.
+    enl = _library(tmp_path, attachments=0)
+    outside = tmp_path / "elsewhere"
+    (outside / "123").mkdir(parents=True)
+    (outside / "123" / "secret.pdf").write_bytes(b"%PDF-1.4 not the library's")
+    pdf = enl.with_suffix(".Data") / "PDF"
+    pdf.symlink_to(outside, target_is_directory=True)
+    untouched = Untouched(enl.parent)
+    outcome = endnoted("backup", "--to", str(tmp_path / "out"), str(enl), timeout=120)
+    assert outcome.code == 0, outcome.stderr
+    assert "link" in outcome.stdout and "not followed" in outcome.stdout, outcome.stdout
+    (backup,) = (tmp_path / "out").glob("*.enlx")
+    with zipfile.ZipFile(backup) as archive:
+        assert not [name for name in archive.namelist() if "secret" in name]
+    untouched.check()
+
+
+def test_a_pdf_folder_linked_to_the_root_is_not_walked(tmp_path: Path) -> None:
+    enl = _library(tmp_path, attachments=0)
+    (enl.with_suffix(".Data") / "PDF").symlink_to("/", target_is_directory=True)
+    outcome = endnoted("backup", "--to", str(tmp_path / "out"), str(enl), timeout=60)
+    assert outcome.code == 0 and "not followed" in outcome.stdout, outcome.stderr
+    assert outcome.seconds < 30
+
+
+def test_a_link_inside_the_pdf_folder_is_not_followed(tmp_path: Path) -> None:
+    enl = _library(tmp_path, attachments=2)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "secret.pdf").write_bytes(b"%PDF-1.4 not the library's")
+    (enl.with_suffix(".Data") / "PDF" / "linked").symlink_to(outside, target_is_directory=True)
+    (enl.with_suffix(".Data") / "PDF" / "linked.pdf").symlink_to(outside / "secret.pdf")
+    outcome = endnoted("backup", "--to", str(tmp_path / "out"), str(enl), timeout=120)
+    assert outcome.code == 0, outcome.stderr
+    assert "2 links" in outcome.stdout and "not followed" in outcome.stdout, outcome.stdout
+    (backup,) = (tmp_path / "out").glob("*.enlx")
+    with zipfile.ZipFile(backup) as archive:
+        names = archive.namelist()
+    assert not [name for name in names if "secret" in name or "linked" in name]
+    assert len([name for name in names if name.startswith("PDF/")]) == 2
 
 
 def test_a_full_temp_folder_during_the_proof_leaves_no_partial_file(tmp_path: Path, small_disk: Path) -> None:

@@ -292,3 +292,16 @@ def test_a_synced_library_whose_ledger_lost_a_part_is_unknown(real_copy: Callabl
     reason = next(f["message"] for f in report["findings"] if f["code"] == "sync.ledger-incomplete")
     assert ("sync table is missing" in reason) == (cut == "no sync table")
     assert tree_hash(library) == before
+
+
+@pytest.mark.parametrize("shape", ["one-long-name", "deep"])
+def test_a_path_too_long_for_the_filesystem_is_a_usage_error_in_one_short_line(tmp_path: Path, synced: Path,
+                                                                                shape: str) -> None:
+    from tests.hostile.common import endnoted, one_line_error
+    long = tmp_path / ("a" * 5000) if shape == "one-long-name" else tmp_path.joinpath(*["a"] * 3000)
+    before = tree_hash(synced.parent)
+    for args in (["check", str(long)], ["verify", f"{long}.enlx"], ["backup", "--to", str(long), str(synced)],
+                 ["restore", "--to", str(long), str(long)], ["compare", str(synced), str(long)]):
+        line = one_line_error(endnoted(*args, timeout=60), 2)
+        assert "too long" in line and len(line) < 400, (args[0], line[:300])
+    assert tree_hash(synced.parent) == before

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import stat
 import subprocess
@@ -132,3 +133,44 @@ def test_a_non_ascii_email_in_a_path_is_redacted_from_the_support_bundle(tmp_pat
     with zipfile.ZipFile(bundle) as zipped:
         text = "".join(zipped.read(name).decode("utf-8") for name in zipped.namelist())
     assert "müller" not in text and "uni-köln" not in text and "zoë" not in text
+
+
+# --- the state folder on a full disk, or something other than a file at its paths -------------
+
+def test_run_with_the_state_folder_on_a_full_disk_says_so_in_one_line(tmp_path: Path, small_disk: Path) -> None:
+    enl = build(tmp_path / "lib", LibrarySpec(refs=synthetic_refs(5), last_sync=days_ago(0.1)))
+    (small_disk / "filler").write_bytes(bytes(shutil.disk_usage(small_disk).free))
+    for state in (small_disk / "state", small_disk):   # a new folder (no room for it), and one that exists
+        daemon = endnoted("run", "--no-scan", str(enl), timeout=60, env={"ENDNOTED_STATE_DIR": str(state)})
+        assert daemon.code == 1 and "Traceback" not in daemon.stderr and "unexpectedly" not in daemon.stderr
+        errors = [line for line in daemon.stderr.splitlines() if line.startswith("Error: ")]
+        assert errors == [daemon.stderr.splitlines()[-1]], daemon.stderr
+        assert f"the disk holding endnoted's state folder {state} is full" in errors[0], errors[0]
+
+
+def test_the_state_file_filling_its_disk_while_the_daemon_runs_is_said_not_a_silent_loop(
+        tmp_path: Path, small_disk: Path) -> None:
+    # The state file was made while there was room; then the disk filled. The daemon says why in
+    # one line and exits 1, within a bounded time: never a crash with a traceback, never a hang.
+    enl = build(tmp_path / "lib", LibrarySpec(refs=synthetic_refs(5), last_sync=days_ago(0.1)))
+    env = {"ENDNOTED_STATE_DIR": str(small_disk)}
+    assert endnoted("backup", "--to", str(tmp_path / "out"), str(enl), timeout=120, env=env).code == 0
+    (small_disk / "filler").write_bytes(bytes(shutil.disk_usage(small_disk).free))
+    daemon = endnoted("run", "--no-scan", str(enl), timeout=60, env=env)
+    assert daemon.code == 1 and "Traceback" not in daemon.stderr and "unexpectedly" not in daemon.stderr
+    assert "is full" in daemon.stderr.splitlines()[-1], daemon.stderr
+
+
+@pytest.mark.parametrize("name", ["state.db", "daemon.lock"])
+def test_a_fifo_at_a_state_path_is_refused_never_waited_on(tmp_path: Path, name: str) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    os.mkfifo(state / name)
+    commands = [["status"], ["history"], ["run", "--no-scan", str(tmp_path / "none")]] if name == "state.db" \
+        else [["run", "--no-scan", str(tmp_path / "none")]]
+    for command in commands:
+        outcome = endnoted(*command, timeout=20)
+        assert outcome.code == 1 and "Traceback" not in outcome.stderr, outcome.stderr
+        last = outcome.stderr.splitlines()[-1]
+        assert last.startswith("Error: ") and f"{state / name} is a FIFO, not a regular file" in last, last
+    assert stat.S_ISFIFO((state / name).stat().st_mode)   # left where it was

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
 
 from endnoted.common import console
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:   # annotations only: `status` must not pay for importing typing (start-up time, issue 16)
+    from typing import Any
 
 __all__ = ["cli", "main"]
 

@@ -13,6 +13,7 @@ import click
 from endnoted.cli import quick, render
 from endnoted.cli.app import _config, _one_library, cli, emit_json, json_option, logger, path_type, verbosity
 from endnoted.common.errors import AlreadyRunning, ExitStatus
+from endnoted.state.status import from_view
 
 # Function-local imports below are on purpose: each command imports the core it runs inside its
 # body, so one run loads only its own stages (start-up time of `status` and `--help`, issue 16;
@@ -92,7 +93,7 @@ def status(library: Path | None, as_json: bool) -> None:
     key = str(_one_library(library).path) if library else None
     data = quick.read(key)   # the lean path (`quick.run`) reads, decides and renders through the same code
     if as_json:
-        emit_json(data.to_json())
+        emit_json(from_view(data).to_json())
     else:
         click.echo(render.status(data, verbosity=verbosity()))
     sys.exit(quick.exit_code(data))

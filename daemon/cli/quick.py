@@ -4,8 +4,10 @@ benchmarks/bench_startup.py measures it).
 
 `cli.main` hands a command line here only when it is exactly one of `cli.LEAN`; everything else (options,
 a library argument, --help, mistakes) goes to click. Both paths read and decide through `read` and
-`exit_code` below and format through `render`; only writing and the error lines are done twice, here and
-in `app._Group.invoke`. ENDNOTED_LEAN=0 sends every command line to click: tests/cli/test_quick.py runs
+`exit_code` below (state/glance.py over state/reader.py's queries), render text through
+`status_text.status` and make JSON through `state.status.from_view(...).to_json()`; only writing and the
+error lines are done twice, here and in `app._Group.invoke`. The text path imports no dataclasses,
+typing, pathlib or logging; `--json` loads the typed records, which make its one shape. ENDNOTED_LEAN=0 sends every command line to click: tests/cli/test_quick.py runs
 both paths as real processes and compares stdout, stderr and exit codes byte for byte.
 
 The read path logs nothing at the default verbosity, so this path sets up no logging (the click group does).
@@ -16,29 +18,32 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
 
-from endnoted.cli import render
-from endnoted.common import paths
+from endnoted.cli import status_text
+from endnoted.common import statedir
 from endnoted.common.errors import EndnotedError, ExitStatus
-from endnoted.judging.findings import exit_status
-from endnoted.state.status import Status, scan_endnote, status
-from endnoted.state.store import Store, existing
+from endnoted.state import glance
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:   # annotations only: typing costs `status` an import (start-up time)
+    from typing import Any
 
 
-def read(key: str | None) -> Status:
-    """What `status` shows, for one library's path or (None) for all, from the state file if there is one."""
-    if existing(paths.state_db()) is None:
-        return status(None, key, scan_endnote)
-    with Store(paths.state_db(), readonly=True) as store:
-        return status(store, key, scan_endnote)
+def state_file() -> str | os.PathLike[str]:
+    """The state file's path: from the environment if it names the folder, else from `paths` (platformdirs)."""
+    folder = statedir.from_env()
+    if folder is None:
+        from endnoted.common import paths  # the platform's convention: dataclasses, pathlib, platformdirs
+        return paths.state_db()
+    return os.path.join(folder, statedir.STATE_FILE)
 
 
-def exit_code(data: Status) -> int:
-    """check's exit status while the daemon runs (README, "Exit codes"); NOT_RUNNING whenever it does not."""
-    if not data.daemon.running:
-        return ExitStatus.NOT_RUNNING
-    return exit_status(row.report.verdict for row in data.libraries if row.report is not None)
+def read(key: str | None) -> dict[str, Any]:
+    """What `status` shows (glance.view), for one library's path or (None) for all, from the state file if any."""
+    return glance.read(state_file(), key, glance.scan_endnote)
+
+
+exit_code = glance.exit_code
 
 
 def json_bytes(data: Any) -> bytes:
@@ -71,9 +76,10 @@ def run(*, as_json: bool) -> int:
     try:
         data = read(None)
         if as_json:
-            _out_bytes(json_bytes(data.to_json()))
+            from endnoted.state.status import from_view  # the typed records make the JSON (one shape)
+            _out_bytes(json_bytes(from_view(data).to_json()))
         else:
-            _out(render.status(data, verbosity=0))
+            _out(status_text.status(data, verbosity=0))
         return exit_code(data)
     except EndnotedError as error:
         return _fail(str(error), error.exit_status, as_json)

@@ -5,17 +5,19 @@ Conventions (issue 14): times in local time with their offset and an age, never 
 library is named by the shortest end of its path that tells it apart from the others shown; counts
 agree with their nouns; `-q` keeps one verdict line per library, `-v` adds detail.
 
-Imports for annotations only stay under TYPE_CHECKING: `status` imports this module, and must not
-pay for the checker (start-up time, issue 16).
+The text of `status` and the table helpers live in `status_text.py`, re-exported here: the lean
+`status` renders through them without importing this module (start-up time, issue 16 item 5).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from endnoted.cli.status_text import NORMAL, QUIET, VERBOSE, reference_lines, short_names, status
+from endnoted.cli.status_text import table as _table
 from endnoted.common.timefmt import when
 from endnoted.common.words import plural
 from endnoted.judging.findings import Severity
@@ -26,34 +28,12 @@ if TYPE_CHECKING:
     from endnoted.judging.compare import Comparison, Ref
     from endnoted.state.history import Entry
     from endnoted.state.records import BackupRow, ResetRun
-    from endnoted.state.status import Status
     from endnoted.support.doctor import Check
 
 _MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "·"}
-QUIET, NORMAL, VERBOSE = -1, 0, 1
 
-__all__ = ["when", "plural", "short_names", "reports", "comparison", "status", "history", "backups"]
-
-
-def short_names(paths: Iterable[str | PurePath]) -> dict[str, str]:
-    """Given library paths, name each by the shortest end of its path that no other one shares.
-
-    Two `My EndNote Library.enl` in different folders become `Thesis/My EndNote Library.enl` and
-    `Grant/My EndNote Library.enl`; a name no other library has stays just the file name.
-    """
-    parts = {str(path): PurePath(path).parts for path in paths}
-    names: dict[str, str] = {}
-    for key, mine in parts.items():
-        depth = 1
-        while depth < len(mine) and any(other[-depth:] == mine[-depth:] for k, other in parts.items() if k != key):
-            depth += 1
-        names[key] = str(PurePath(*mine[-depth:])) if mine else key
-    return names
-
-
-def _table(rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+__all__ = ["NORMAL", "QUIET", "VERBOSE", "when", "plural", "short_names", "reference_lines", "reports", "comparison",
+           "status", "history", "backups"]
 
 
 def reports(items: Sequence[LibraryReport], *, verbosity: int = NORMAL, all_findings: bool = False,
@@ -94,15 +74,6 @@ def reports(items: Sequence[LibraryReport], *, verbosity: int = NORMAL, all_find
     return "\n".join(lines)
 
 
-def reference_lines(refs: Sequence[Mapping[str, Any]], more: int, *, indent: str = "      ") -> list[str]:
-    """Given the references behind a finding (record, title, year, first author), return one line each."""
-    lines = [f"{indent}#{ref['record'] if ref.get('record') is not None else '?'}  {ref.get('year') or '----'}  {str(ref.get('title') or '(no title)')[:70]}"
-             + (f"  ({ref['first_author']})" if ref.get("first_author") else "") for ref in refs]
-    if more:
-        lines.append(f"{indent}… and {more} more")
-    return lines
-
-
 def _ref_line(ref: Ref) -> str:
     number = f"#{ref.record}" if ref.side == "desktop" else f"record {ref.record or '(none)'}"
     doi = f"  doi:{ref.doi}" if ref.doi else ""
@@ -134,72 +105,6 @@ def comparison(result: Comparison, *, limit: int = 50) -> str:
     if not result.synced and result.anything_missing:
         lines.append(f"{result.library.name} has never been synced with EndNote Web: no sync ledger explains "
                      "these differences, and no reset applies to it.")
-    return "\n".join(lines)
-
-
-def _alerts_line(data: Status) -> str | None:
-    beat = data.daemon.beat
-    if beat is None or beat.notifier_ready is None or not data.daemon.running:
-        return None   # a stopped daemon alerts nobody: the NOT running line says what to do
-    if beat.notifier_ready:
-        return f"Alerts reach you ({beat.notifier})."
-    why = f": {beat.notifier_why}" if beat.notifier_why else ""
-    # Said inside `status` itself: the verdicts are the lines below, not another command to run.
-    return (f"Alerts CANNOT reach you ({beat.notifier}{why}). They are still recorded (endnoted history lists "
-            "them); the current verdicts are below.")
-
-
-def status(data: Status, *, verbosity: int = NORMAL, now: datetime | None = None) -> str:
-    """Given what `status` knows, return its text: the daemon, alerts, a reset under way, each library."""
-    daemon, beat = data.daemon, data.daemon.beat
-    names = short_names([row.path for row in data.libraries] + [run.library for run in data.resets])
-    lines: list[str] = []
-    if data.first_run:
-        lines.append("endnoted is NOT running: the daemon has never run on this computer, so nothing is known yet.")
-        lines.append("  Check a library now:        endnoted check PATH")
-        lines.append("  Watch libraries from now:   endnoted service install   (or: endnoted run, in a terminal)")
-    elif daemon.running and beat is not None:
-        lines.append(f"endnoted {beat.version} is running (pid {beat.pid}, since {when(beat.started_at, now)}; "
-                     f"last heartbeat {when(beat.beat_at, now)}).")
-    else:
-        lines.append(f"endnoted is NOT running: {daemon.why}. What follows is the last state known. "
-                     "Start it with: endnoted service install (or endnoted run).")
-    if verbosity > QUIET and (alerts := _alerts_line(data)):
-        lines.append(alerts)
-    for run in data.resets:
-        situation = f", situation {run.situation}" if run.situation else ""
-        lines.append(f"A reset is under way for {names[run.library]}: waiting on step {run.step}{situation}, "
-                     f"started {when(run.started_at, now)}, last step {when(run.updated_at, now)}. "
-                     f"Continue it with: endnoted reset \"{run.library}\"")
-    if data.endnote and verbosity > QUIET:
-        opened = ", ".join(lib for p in data.endnote for lib in p["open_libraries"]) or "no library known"
-        lines.append(f"EndNote is running ({opened}).")
-    if not data.libraries:
-        if not data.first_run:
-            lines.append("No library checked yet.")
-        return "\n".join(lines)
-    rows = sorted((row for row in data.libraries if row.report is not None),   # worst first, as in check
-                  key=lambda row: (worst_first(row.report.verdict) if row.report else 0, names[row.path], row.path))
-    if verbosity <= QUIET:
-        return "\n".join(lines + _table([[row.report.verdict.value, names[row.path]] for row in rows if row.report]))
-    for row in rows:
-        report = row.report
-        assert report is not None
-        counts = report.counts
-        held = (f"{plural(counts.references, 'reference')}, {counts.trashed} in trash" if counts is not None
-                else "counts unknown")
-        lines += ["", f"{report.verdict.value:<10} {names[row.path]}", f"  {report.reason}",
-                  f"  next: {report.next_action}",
-                  f"  last checked {when(row.last_checked, now)}; last synced {when(report.last_sync, now)}; {held}"]
-        for finding in report.findings:
-            if finding.get("references") and (finding.get("severity") in ("warning", "error")
-                                              or finding.get("verdict") == report.verdict.value):
-                lines.append(f"  {finding['code']}:")
-                lines += reference_lines(finding["references"], int(finding.get("more") or 0))
-        if verbosity >= VERBOSE:
-            lines.append(f"  path: {row.path}")
-            lines += [f"  {finding.get('severity', '')}: {finding.get('code', '')}: {finding.get('message', '')}"
-                      for finding in report.findings]
     return "\n".join(lines)
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import io
 import sys
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:   # annotations only: `status` must not pay for importing typing (start-up time, issue 16)
+    from typing import Any
 
 SAMPLE = "✗ → … ·"
 

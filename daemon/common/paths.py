@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
+from endnoted.common import statedir
+
 APP = "endnoted"
 PLATFORMS = ("linux", "macos", "windows")
 
@@ -115,13 +117,9 @@ def folders(platform: str | None = None, *, lookup: WindowsLookup | None = None,
 
 def state_dir() -> Path:
     """Given the environment, return the folder holding endnoted's state database."""
-    # 1. ENDNOTED_STATE_DIR wins everywhere (tests, several profiles, help desks).
-    if value := os.environ.get("ENDNOTED_STATE_DIR"):
+    # 1. ENDNOTED_STATE_DIR, 2. systemd's STATE_DIRECTORY (statedir.from_env), 3. the platform's convention.
+    if value := statedir.from_env():
         return Path(value)
-    # 2. systemd sets STATE_DIRECTORY when the unit asks for StateDirectory=.
-    if value := os.environ.get("STATE_DIRECTORY"):
-        return Path(value.split(":")[0])
-    # 3. the platform's convention.
     return Path(folders().state)
 
 
@@ -149,7 +147,7 @@ def log_dir() -> Path:
 
 
 def state_db() -> Path:
-    return state_dir() / "state.db"
+    return state_dir() / statedir.STATE_FILE
 
 
 def default_backups_dir() -> Path:

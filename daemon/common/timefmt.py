@@ -11,14 +11,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import overload
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import overload
+else:   # the overloads are the checker's: `status` must not pay for importing typing (start-up time, issue 16)
+    def overload(function: object) -> object:
+        return function
 
 
 @overload
 def iso_z(moment: datetime) -> str: ...
 @overload
-def iso_z(moment: None) -> None: ...
-def iso_z(moment: datetime | None) -> str | None:
+def iso_z(moment: None) -> None: ...  # noqa: F811 (overload, see above)
+def iso_z(moment: datetime | None) -> str | None:  # noqa: F811
     """Given an aware datetime, return it in UTC as ISO-8601 with `Z` (None stays None).
 
     A naive datetime is taken as local time, as Python's `astimezone` does.

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from endnoted.common.errors import ExitStatus
+from endnoted.judging import ranks
 
 LIST_CAP = 20  # references named per finding; the rest are counted ("… and N more")
 
@@ -101,11 +102,5 @@ class Finding:
 
 
 def exit_status(states: Iterable[State]) -> ExitStatus:
-    """Given the verdicts of a pass, return check's exit status (README, "Exit codes")."""
-    worst = ExitStatus.SUCCESS
-    for state in states:
-        if state in (State.DIVERGED, State.DAMAGED):
-            return ExitStatus.DIVERGED
-        if state in (State.STALE, State.UNKNOWN):
-            worst = ExitStatus.ATTENTION
-    return worst
+    """Given the verdicts of a pass, return check's exit status (README, "Exit codes"; the rule: ranks.py)."""
+    return ranks.exit_status(state.value for state in states)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from endnoted.judging import ranks
 from endnoted.judging.findings import Finding, State
 
 if TYPE_CHECKING:   # for annotations only: tables sort by worst_first without loading the reader (status start-up)
@@ -20,13 +21,13 @@ if TYPE_CHECKING:   # for annotations only: tables sort by worst_first without l
 
 __all__ = ["State", "Verdict", "decide", "worst_first"]
 
-_ORDER = (State.DAMAGED, State.DIVERGED, State.STALE, State.UNKNOWN, State.PENDING, State.NOT_SYNCED,
-          State.IN_SYNC)
+# The fold's order, worst first (ranks.WORST_FIRST holds it as the verdicts' values).
+_ORDER = tuple(State(value) for value in ranks.WORST_FIRST)
 
 
 def worst_first(state: State) -> int:
     """Given a verdict, its place in the fold order (0 = damaged … 6 = in-sync): tables list the worst first."""
-    return _ORDER.index(state)
+    return ranks.worst_first(state.value)
 
 
 @dataclass(frozen=True, slots=True)

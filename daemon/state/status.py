@@ -1,31 +1,38 @@
 """What `endnoted status` shows: the daemon's health, whether its alerts reach the user, a reset under
 way, and the last known state of every library, from the store.
 
-`Status.to_json` is the one place the shape of `status --json` is made; the text is rendered in
-`cli/render.py` from the same typed record.
+What to show is decided once, over the state file's plain rows, in `glance.py`; here the same view is
+typed (`from_view`). `Status.to_json` is the one place the shape of `status --json` is made; the text is
+rendered from the plain view (`cli/status_text.py`), so the lean `status` needs none of these records.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from endnoted.common.timefmt import iso_z
+from endnoted.state.glance import (
+    ENDNOTE_SEEN_SECONDS,
+    NEVER_RAN,
+    STALE_HEARTBEAT_SECONDS,
+    daemon_state,
+    endnote_fresh,
+    process_started,
+    scan_endnote,
+    view,
+)
 from endnoted.state.records import Heartbeat, LibraryRow, ResetRun
 from endnoted.state.store import Store
 
 logger = logging.getLogger(__name__)
-STALE_HEARTBEAT_SECONDS = 120
-# How old the daemon's record of EndNote's processes may be for `status` to show it instead of scanning
-# (the daemon looks at every heartbeat, runner.HEARTBEAT_SECONDS = 5 s).
-ENDNOTE_SEEN_SECONDS = 15
 FIRST_RUN = ("the daemon has never run, so nothing is known yet. Check a library now with: endnoted check PATH; "
              "to watch your libraries from now on: endnoted service install (or endnoted run in a terminal)")
+__all__ = ["ENDNOTE_SEEN_SECONDS", "STALE_HEARTBEAT_SECONDS", "DaemonHealth", "Status", "daemon_health",
+           "endnote_for_heartbeat", "endnote_seen", "from_view", "process_started", "scan_endnote", "status"]
 
 
 @dataclass(frozen=True)
@@ -46,71 +53,12 @@ class DaemonHealth:
                 "version": beat.version if beat else None, "why": self.why, "alerts": alerts}
 
 
-def _linux_started(pid: int) -> float | None:
-    """The start time of `pid` (seconds since the epoch) as psutil computes it on Linux, from /proc; None: no process.
-
-    Linux only: reading /proc spares `status` importing psutil (about 14 ms, benchmarks/bench_startup.py).
-    """
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            stat = handle.read()
-        with open("/proc/stat", "rb") as handle:
-            boot = next(int(line.split()[1]) for line in handle if line.startswith(b"btime "))
-    except FileNotFoundError:
-        return None
-    # Field 22 (starttime, in clock ticks since boot) counts after the name, which may hold spaces: split after ")".
-    ticks = int(stat[stat.rindex(b")") + 2:].split()[19])
-    return boot + ticks / os.sysconf("SC_CLK_TCK")
-
-
-def _psutil_started(pid: int) -> float | None:
-    """The start time of `pid` (seconds since the epoch); None: no process. PermissionError: not ours to see."""
-    import psutil  # here, not at the top: ~14 ms of every `status` on Linux, where /proc answers (issue 16)
-    try:
-        return psutil.Process(pid).create_time()
-    except (psutil.NoSuchProcess, psutil.ZombieProcess):
-        return None
-    except psutil.AccessDenied as error:
-        raise PermissionError(str(error)) from error
-
-
-def process_started(pid: int) -> float | None:
-    """Given a pid, return when its process started (seconds since the epoch), or None if there is none.
-
-    Raise PermissionError when the process exists but is not ours to look at.
-    """
-    if sys.platform.startswith("linux"):
-        return _linux_started(pid)
-    return _psutil_started(pid)
-
-
 def daemon_health(beat: Heartbeat | None, now: datetime | None = None) -> DaemonHealth:
-    """Given the daemon's last heartbeat (None: it never ran), say whether it is alive."""
+    """Given the daemon's last heartbeat (None: it never ran), say whether it is alive (glance.daemon_state)."""
     if beat is None:
-        return DaemonHealth(False, "the daemon has never run", None)
-    now = now or datetime.now(UTC)
-    if beat.stopped_at is not None:
-        return DaemonHealth(False, f"stopped cleanly at {iso_z(beat.stopped_at)}", beat)
-    try:
-        started = process_started(beat.pid)
-        if started is None:
-            return DaemonHealth(False, "its process is gone (it crashed or was killed)", beat)
-        # A reused pid belongs to a process that started after our daemon did.
-        if beat.started_at and started > beat.started_at.timestamp() + 2:
-            return DaemonHealth(False, "its process is gone (the pid now belongs to another program)", beat)
-    except PermissionError:
-        pass
-    if beat.beat_at and (now - beat.beat_at).total_seconds() > STALE_HEARTBEAT_SECONDS:
-        return DaemonHealth(False, f"no heartbeat since {iso_z(beat.beat_at)} (hung?)", beat)
-    return DaemonHealth(True, "", beat)
-
-
-def scan_endnote() -> list[Mapping[str, Any]]:
-    """The EndNote processes of this user running now (EndNoteProcess.to_json each), scanned."""
-    # Imported here, not at the top: psutil takes ~14 ms to import (python -X importtime) and the scan
-    # ~13 ms, which `status` spends only when the daemon's record will not do (endnote_seen).
-    from endnoted.reading.endnote_proc import find_endnote
-    return [process.to_json() for process in find_endnote()]
+        return DaemonHealth(False, NEVER_RAN, None)
+    running, why = daemon_state(beat.pid, beat.started_at, beat.beat_at, beat.stopped_at, now)
+    return DaemonHealth(running, why, beat)
 
 
 def endnote_for_heartbeat() -> list[Mapping[str, Any]] | None:
@@ -125,10 +73,9 @@ def endnote_for_heartbeat() -> list[Mapping[str, Any]] | None:
 def endnote_seen(health: DaemonHealth, now: datetime | None = None) -> Sequence[Mapping[str, Any]] | None:
     """The EndNote processes the live daemon saw at most ENDNOTE_SEEN_SECONDS ago; None: scan instead."""
     beat = health.beat
-    if not health.running or beat is None or beat.endnote is None or beat.endnote_at is None:
+    if beat is None or beat.endnote is None or not endnote_fresh(health.running, beat.endnote_at, now):
         return None
-    age = ((now or datetime.now(UTC)) - beat.endnote_at).total_seconds()
-    return beat.endnote if -ENDNOTE_SEEN_SECONDS <= age <= ENDNOTE_SEEN_SECONDS else None
+    return beat.endnote
 
 
 @dataclass(frozen=True)
@@ -154,20 +101,20 @@ class Status:
                 "next_step": FIRST_RUN if self.first_run else None}
 
 
+def from_view(data: Mapping[str, Any]) -> Status:
+    """Given what glance.view decided, the same typed: the records `status --json` and the page are made of."""
+    beat = None if data["beat"] is None else Heartbeat.from_row(data["beat"])
+    return Status(DaemonHealth(data["running"], data["why"], beat), data["endnote"],
+                  [LibraryRow.from_row(library["row"]) for library in data["libraries"]],
+                  [ResetRun.from_row(run) for run in data["resets"]])
+
+
 def status(store: Store | None, path: str | None,
            endnote: Sequence[Mapping[str, Any]] | Callable[[], Sequence[Mapping[str, Any]]]) -> Status:
     """Given the store (None: there is none yet), one library's path or None for all, and the EndNote
-    processes running now (EndNoteProcess.to_json each), return what `status` shows.
+    processes running now (EndNoteProcess.to_json each), return what `status` shows (glance.view, typed).
 
     `endnote` may instead be a function that scans for them: then, while the daemon lives, they are
     those it saw at its last heartbeat (at most ENDNOTE_SEEN_SECONDS old), and only otherwise scanned.
     """
-    health = daemon_health(None if store is None else store.heartbeat())
-    if callable(endnote):
-        seen = endnote_seen(health)
-        endnote = endnote() if seen is None else seen
-    if store is None:
-        return Status(health, endnote, [], [])
-    rows = [row for row in store.libraries() if row.report is not None and (path is None or row.path == path)]
-    resets = [run for run in store.open_resets() if path is None or path in (run.library, run.target)]
-    return Status(health, endnote, rows, resets)
+    return from_view(view(None if store is None else store.read, path, endnote))

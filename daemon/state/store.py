@@ -13,12 +13,10 @@ damage and never moves anything. The folder is 0700 and the file (hence its `-wa
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
 import os
 import sqlite3
-import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -26,8 +24,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from endnoted.common.errors import StateDiskFull, StateStoreError
-from endnoted.common.files import create_private, kind_of, private_dir, private_file
+from endnoted.common.files import create_private, private_dir, private_file
 from endnoted.common.timefmt import iso_z, now_z
+from endnoted.state import reader
+from endnoted.state.reader import DamagedState
+from endnoted.state.reader import disk_full as _disk_full
+from endnoted.state.reader import existing as existing
+from endnoted.state.reader import is_damage as _is_damage
 from endnoted.state.records import (
     BackupRow,
     Event,
@@ -45,20 +48,6 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
 logger = logging.getLogger(__name__)
-# SQLite result codes that mean "this file is not a sound state database" (as opposed to busy,
-# read-only, full or unopenable, which are never a reason to move the file aside).
-_SQLITE_ERROR, _SQLITE_CORRUPT, _SQLITE_NOTADB = 1, 11, 26
-_SQLITE_FULL = 13   # the disk is full: not damage, and said as such
-_DAMAGE_CODES = {_SQLITE_ERROR, _SQLITE_CORRUPT, _SQLITE_NOTADB}
-
-
-class DamagedState(Exception):
-    """The state file is not one of ours, or is corrupt (internal: becomes a move-aside or a StateStoreError)."""
-
-
-def _is_damage(error: Exception) -> bool:
-    return getattr(error, "sqlite_errorcode", None) in _DAMAGE_CODES or isinstance(error, DamagedState)
-
 
 def move_aside(path: Path, why: str) -> Path:
     """Given a damaged state file, rename it (with its -wal) to state.db.damaged-<UTC time>; return the new name."""
@@ -79,37 +68,6 @@ def move_aside(path: Path, why: str) -> Path:
     logger.warning("the state file %s was damaged (%s); it was moved aside to %s and a fresh one started "
                    "(history before now is in the old file)", path, why, aside.name)
     return aside
-
-
-def existing(path: Path) -> Path | None:
-    """Given the state file's path, return it if it exists, None if it does not (the daemon never ran).
-
-    A state folder that cannot hold the file is neither: a file where the folder should be (or in its
-    path), or a folder we may not look into. That is a StateStoreError saying what to do, never
-    "the daemon has never run" or "nothing recorded".
-    """
-    folder = path.parent
-    try:
-        os.stat(folder)
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        return None
-    except NotADirectoryError:
-        culprit = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), folder)
-        raise StateStoreError(f"the state folder {folder} cannot be used: {culprit} is a file, not a folder; "
-                              "move that file away, or set ENDNOTED_STATE_DIR to a folder") from None
-    except OSError as error:
-        raise StateStoreError(f"the state folder {folder} cannot be used ({error.strerror or error}); "
-                              "fix its permissions, or set ENDNOTED_STATE_DIR to a folder of yours") from None
-    if not stat.S_ISREG(mode):   # a FIFO there would block every open of it for ever
-        raise StateStoreError(f"the state file {path} is {kind_of(mode)}, not a regular file; move it away, "
-                              "or set ENDNOTED_STATE_DIR to another folder")
-    return path
-
-
-def _disk_full(error: Exception) -> bool:
-    return getattr(error, "sqlite_errorcode", None) == _SQLITE_FULL or \
-        getattr(error, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
 
 
 class Store:
@@ -144,25 +102,13 @@ class Store:
             if isinstance(error, OSError):
                 raise StateStoreError(f"cannot open state file {path}: {error.strerror or error}") from error
             if readonly and _is_damage(error):
-                raise StateStoreError(f"the state file {path} is damaged ({error}); endnoted run (or any "
-                                      "backup) moves it aside and starts a fresh one") from error
+                raise StateStoreError(reader.damaged_message(path, error)) from error
             raise StateStoreError(f"cannot open state file {path}: {error}") from error
 
     @staticmethod
     def _open_readonly(path: Path) -> sqlite3.Connection:
         """Plain sqlite3, no sqlite-utils: the path `status` takes (start-up time, issue 16)."""
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=2,
-                                     check_same_thread=False)
-        try:
-            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            # A reader may meet a file an older version wrote, before the daemon migrated it: only a
-            # file that is not ours (tables, but no migrations table) is damage here.
-            if tables and "_sqlite_migrations" not in tables:
-                raise DamagedState("it is not endnoted's state file (no migrations table)")
-        except BaseException:
-            connection.close()
-            raise
-        return connection
+        return reader.open_readonly(path)
 
     @staticmethod
     def _open_writable(path: Path) -> Database:
@@ -205,18 +151,12 @@ class Store:
                 raise StateDiskFull(self.path.parent) from error
             raise StateStoreError(f"cannot write state file {self.path}: {error}") from error
 
+    def read(self, query: str) -> list[dict[str, Any]]:
+        """The rows of one of reader's queries (reader.HEARTBEAT, ...), as dicts: what glance.view reads."""
+        return self._rows(query)
+
     def _rows(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
-        try:
-            cursor = self.conn.execute(sql, params)
-            names = [column[0] for column in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor]
-        except sqlite3.OperationalError as error:
-            if "no such table" in str(error):
-                return []
-            raise StateStoreError(f"cannot read state file {self.path}: {error}") from error
-        except sqlite3.DatabaseError as error:   # corrupt pages found only now
-            raise StateStoreError(f"the state file {self.path} is damaged ({error}); endnoted run (or any "
-                                  "backup) moves it aside and starts a fresh one") from error
+        return reader.rows(self.conn, self.path, sql, params)
 
     # --- writing: plain SQL on the one connection, so a pass is stored in one transaction --------
     # (sqlite-utils' table methods commit each call on their own: a reader could see a snapshot
@@ -280,7 +220,7 @@ class Store:
         return LibraryRow.from_row(rows[0]) if rows else None
 
     def libraries(self) -> list[LibraryRow]:
-        return [LibraryRow.from_row(row) for row in self._rows("SELECT * FROM libraries ORDER BY path")]
+        return [LibraryRow.from_row(row) for row in self._rows(reader.LIBRARIES)]
 
     def last_snapshot(self, path: str) -> SnapshotRow | None:
         rows = self._rows("SELECT * FROM snapshots WHERE path = ? AND status = 'ok' ORDER BY id DESC LIMIT 1", (path,))
@@ -380,7 +320,7 @@ class Store:
                                                "notifier_why": why}, pk="id")
 
     def heartbeat(self) -> Heartbeat | None:
-        rows = self._rows("SELECT * FROM heartbeat WHERE id = 1")
+        rows = self._rows(reader.HEARTBEAT)
         return Heartbeat.from_row(rows[0]) if rows else None
 
     # --- reset runs -------------------------------------------------------------------------
@@ -393,7 +333,7 @@ class Store:
 
     def open_resets(self) -> list[ResetRun]:
         """Every reset run that has not ended, oldest first."""
-        return [ResetRun.from_row(row) for row in self._rows("SELECT * FROM reset_runs WHERE ended_at IS NULL ORDER BY id")]
+        return [ResetRun.from_row(row) for row in self._rows(reader.OPEN_RESETS)]
 
     def start_reset(self, library: str, situation: str, target: str) -> ResetRun:
         with self._writing():

@@ -117,7 +117,7 @@ def test_the_start_time_of_a_process_is_psutils_and_a_gone_one_has_none() -> Non
 
     import psutil
 
-    from endnoted.state.status import _linux_started, _psutil_started, process_started
+    from endnoted.state.glance import _linux_started, _psutil_started, process_started
 
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:

@@ -16,7 +16,8 @@ from endnoted.cli.app import PathParam
 from endnoted.demo.builder import LibrarySpec, build, days_ago, synthetic_refs
 from tests.conftest import ROOT, run
 
-NOT_FAMILIES = {"__init__", "app", "render", "render_manpage", "render_reset", "quick"}   # quick: the lean `status` path, no commands
+# quick: the lean `status` path, no commands; status_text: render's part for `status`, import-light.
+NOT_FAMILIES = {"__init__", "app", "render", "render_manpage", "render_reset", "quick", "status_text"}
 
 
 def test_every_command_family_module_is_listed() -> None:
@@ -31,11 +32,13 @@ def test_status_loads_neither_other_families_nor_the_checker_nor_sqlite_utils() 
              "'sqlite_utils', 'endnoted.probes')))), file=sys.stderr)")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     loaded = json.loads(result.stderr.strip().splitlines()[-1])
-    assert loaded == ["endnoted.cli.quick", "endnoted.cli.render"]   # the lean path: not even click's group
+    # The lean path: not even click's group, nor render's other texts.
+    assert loaded == ["endnoted.cli.quick", "endnoted.cli.status_text"]
     forced = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                             env={**os.environ, "ENDNOTED_LEAN": "0"})
     loaded = json.loads(forced.stderr.strip().splitlines()[-1])
-    assert loaded == ["endnoted.cli.app", "endnoted.cli.daemon", "endnoted.cli.quick", "endnoted.cli.render"]
+    assert loaded == ["endnoted.cli.app", "endnoted.cli.daemon", "endnoted.cli.quick", "endnoted.cli.render",
+                      "endnoted.cli.status_text"]
 
 
 def test_reset_status_without_a_library_lists_every_run_or_says_none() -> None:

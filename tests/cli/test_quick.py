@@ -81,6 +81,21 @@ def test_a_daemon_that_is_gone_or_stopped_prints_the_same(tmp_path: Path) -> Non
     assert code == 5 and b"stopped cleanly" in stdout
 
 
+def test_a_reset_under_way_muted_alerts_and_libraries_sharing_a_name_print_the_same(tmp_path: Path) -> None:
+    # The lean text renders the state file's plain rows; these shapes read the fields the records default.
+    _state(tmp_path, 2)
+    with Store(paths.state_db()) as store:
+        store.record_notifier("test", False, "no notification daemon on the session bus")
+        store.start_reset(str(tmp_path / "lib0" / "My EndNote Library.enl"), "A", str(tmp_path / "web.enl"))
+        run = store.open_resets()[0]
+        store.start_reset(str(tmp_path / "lib1" / "My EndNote Library.enl"), "", "")
+        store.update_reset(int(store.active_reset(run.library)["id"]), {"step": 3})   # type: ignore[index]
+    stdout, _, code = _same("status")
+    assert b"A reset is under way for lib0/My EndNote Library.enl: waiting on step 3, situation A" in stdout
+    assert b"Alerts CANNOT reach you (test: no notification daemon" in stdout, stdout.decode()
+    _same("status", "--json")
+
+
 def test_a_damaged_state_file_fails_the_same_way() -> None:
     state = paths.state_db()
     state.parent.mkdir(parents=True)
@@ -91,13 +106,19 @@ def test_a_damaged_state_file_fails_the_same_way() -> None:
     assert b'"error"' in stdout
 
 
+# What the lean text path must not import (start-up time, benchmarks/bench_startup.py): the CLI framework, the
+# process scanner and the writer's library while the daemon's record will do, and the modules our typed
+# records and paths cost (dataclasses brings inspect, ast and dis).
+HEAVY = {'click', 'psutil', 'sqlite_utils', 'dataclasses', 'typing', 'pathlib', 'logging', 'platformdirs'}
+
+
 def test_the_lean_path_imports_neither_click_nor_psutil_nor_sqlite_utils(tmp_path: Path) -> None:
     _state(tmp_path, 2)
     code = ("import sys\nsys.argv = ['endnoted', 'status']\nfrom endnoted.cli import main\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'click', 'psutil', 'sqlite_utils'}))")
+            f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {HEAVY!r}))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.splitlines()[-1] == "[]", done.stderr
     forced = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                             env={**os.environ, "ENDNOTED_LEAN": "0"})
-    assert forced.stdout.splitlines()[-1] == "['click']", forced.stderr   # the test sees a difference
+    assert "'click'" in forced.stdout.splitlines()[-1], forced.stderr   # the test sees a difference

@@ -6,6 +6,7 @@ console script's); ENDNOTED_LEAN=0 forces click. Compared: stdout, stderr and th
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -86,10 +87,9 @@ def test_a_reset_under_way_muted_alerts_and_libraries_sharing_a_name_print_the_s
     _state(tmp_path, 2)
     with Store(paths.state_db()) as store:
         store.record_notifier("test", False, "no notification daemon on the session bus")
-        store.start_reset(str(tmp_path / "lib0" / "My EndNote Library.enl"), "A", str(tmp_path / "web.enl"))
-        run = store.open_resets()[0]
+        run = store.start_reset(str(tmp_path / "lib0" / "My EndNote Library.enl"), "A", str(tmp_path / "web.enl"))
         store.start_reset(str(tmp_path / "lib1" / "My EndNote Library.enl"), "", "")
-        store.update_reset(int(store.active_reset(run.library)["id"]), {"step": 3})   # type: ignore[index]
+        store.update_reset(dataclasses.replace(run, step=3), ["step"])
     stdout, _, code = _same("status")
     assert b"A reset is under way for lib0/My EndNote Library.enl: waiting on step 3, situation A" in stdout
     assert b"Alerts CANNOT reach you (test: no notification daemon" in stdout, stdout.decode()

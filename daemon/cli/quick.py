@@ -30,8 +30,8 @@ if TYPE_CHECKING:   # annotations only: typing costs `status` an import (start-u
 
 
 def state_file() -> str | os.PathLike[str]:
-    """The state file's path: from the environment if it names the folder, else from `paths` (platformdirs)."""
-    folder = statedir.from_env()
+    """The state file's path: from the environment where it tells (statedir.locate), else from `paths` (Windows)."""
+    folder = statedir.locate()
     if folder is None:
         from endnoted.common import paths  # the platform's convention: dataclasses, pathlib, platformdirs
         return paths.state_db()

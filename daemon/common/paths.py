@@ -117,8 +117,9 @@ def folders(platform: str | None = None, *, lookup: WindowsLookup | None = None,
 
 def state_dir() -> Path:
     """Given the environment, return the folder holding endnoted's state database."""
-    # 1. ENDNOTED_STATE_DIR, 2. systemd's STATE_DIRECTORY (statedir.from_env), 3. the platform's convention.
-    if value := statedir.from_env():
+    # 1. ENDNOTED_STATE_DIR, 2. systemd's STATE_DIRECTORY, 3. the platform's convention: statedir.locate
+    # computes it on Linux and macOS (so the lean status finds the same file); Windows asks the shell.
+    if value := statedir.locate():
         return Path(value)
     return Path(folders().state)
 

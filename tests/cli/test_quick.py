@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -122,3 +123,21 @@ def test_the_lean_path_imports_neither_click_nor_psutil_nor_sqlite_utils(tmp_pat
     forced = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                             env={**os.environ, "ENDNOTED_LEAN": "0"})
     assert "'click'" in forced.stdout.splitlines()[-1], forced.stderr   # the test sees a difference
+
+
+def test_typed_by_hand_without_an_override_the_lean_path_finds_the_platforms_state_file(tmp_path: Path) -> None:
+    # No ENDNOTED_STATE_DIR: a researcher's own terminal. On Linux (and macOS) the convention is computed
+    # from the environment (common/statedir.py), so the lean path still imports none of the heavy modules.
+    _state(tmp_path, 2)
+    xdg = tmp_path / "xdg"
+    (xdg / "endnoted").mkdir(parents=True)
+    shutil.copy(paths.state_db(), xdg / "endnoted" / "state.db")
+    env = {key: value for key, value in os.environ.items() if key not in ("ENDNOTED_STATE_DIR", "STATE_DIRECTORY")}
+    env["XDG_STATE_HOME"] = str(xdg)
+    code = ("import sys\nsys.argv = ['endnoted', 'status']\nfrom endnoted.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {HEAVY!r}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert done.stdout.splitlines()[-1] == "[]", done.stderr
+    assert "lib0" in done.stdout or "My EndNote Library" in done.stdout, done.stdout
+    assert "No library checked yet" not in done.stdout

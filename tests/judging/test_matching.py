@@ -34,7 +34,7 @@ from endnoted.reading.snapshot import take
 from tests.conftest import real_libraries
 
 PIECES = [*"abcXYZ  ,.;:-'\"<>&\r\n\t\x00\x0b\x0c\x1c\x1f_!?()[]0123456789", "é", "中", "ﬁ", "–", "ß", "İ",
-          "\u0301", "\u3000", "\xa0", "Ａ", "<i>", "</i>", "<sup>2</sup>", "&amp;", "&lt;", "&#233;", "<file name.pdf>", "   ", "van der ", "O'"]
+          "\u0301", "\u3000", "\xa0", "Ａ", "’", "“", "—", "…", "\u2011", "\x01", "\x7f", "\x1b", "<i>", "</i>", "<sup>2</sup>", "&amp;", "&lt;", "&#233;", "<file name.pdf>", "   ", "van der ", "O'"]
 
 
 def _random(rng: random.Random, longest: int) -> str:
@@ -54,7 +54,8 @@ def test_bulk_keys_equal_single_keys_on_hostile_strings(seed: int) -> None:
         assert title_keys(titles, years, authors, untitled=untitled) == [
             title_key(title, year, author, untitled=untitled)
             for title, year, author in zip(titles, years, authors, strict=True)]
-    dois = [rng.choice(["", "10.1000/ABC.", " doi: 10.1/x y", "https://doi.org/10.5/Q", _random(rng, 12)])
+    dois = [rng.choice(["", "10.1000/ABC.", " doi: 10.1/x y", "https://doi.org/10.5/Q", "10.1/x y", "10.1/x\t",
+                        "10.1/É..", "10.", "10.1/a\x00b", _random(rng, 12)])
             for _ in range(3000)]
     assert normalise_dois(dois) == [normalise_doi(doi) for doi in dois]
 

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from endnoted import __version__
-from endnoted.common.errors import EndnotedError, ExitStatus, UsageError
+from endnoted.common.errors import EndnotedError, ExitStatus, UsageError, expected
 
 # Function-local imports below are on purpose: each command imports the core it runs inside its
 # body, so one run loads only its own stages (start-up time of `status` and `--help`, issue 16;
@@ -100,6 +100,10 @@ class _Group(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
         except Exception as error:  # a bug: say so in one line unless asked for the traceback
+            if (known := expected(error)) is not None:   # e.g. a path too long, met deep in a read
+                click.echo(f"Error: {known}", err=True)
+                _json_error(ctx, str(known), known.exit_status)
+                ctx.exit(known.exit_status)
             if os.environ.get("ENDNOTED_DEBUG"):
                 raise
             message = (f"endnoted failed unexpectedly ({type(error).__name__}: {error}); "

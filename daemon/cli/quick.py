@@ -21,7 +21,7 @@ import sys
 
 from endnoted.cli import status_text
 from endnoted.common import statedir
-from endnoted.common.errors import EndnotedError, ExitStatus
+from endnoted.common.errors import EndnotedError, ExitStatus, expected
 from endnoted.state import glance
 
 TYPE_CHECKING = False
@@ -92,6 +92,8 @@ def run(*, as_json: bool) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return int(ExitStatus.SUCCESS)
     except Exception as error:  # a bug: say so in one line unless asked for the traceback
+        if (known := expected(error)) is not None:   # as app._Group.invoke
+            return _fail(str(known), known.exit_status, as_json)
         if os.environ.get("ENDNOTED_DEBUG"):
             raise
         message = (f"endnoted failed unexpectedly ({type(error).__name__}: {error}); "

@@ -5,6 +5,8 @@ Exit statuses are an API (README, "Exit codes"): scripts and help desks depend o
 
 from __future__ import annotations
 
+import errno
+import os
 from enum import IntEnum
 
 
@@ -45,6 +47,54 @@ class LibraryVanished(LibraryNotFound):
         super().__init__(f"{path} went away while endnoted {doing} (moved, renamed or deleted){after}; "
                          "check where the library is now and name it again")
         self.path = path
+
+
+class PathTooLong(LibraryNotFound):
+    """A path longer than the filesystem takes (ENAMETOOLONG: a name over 255 bytes, a path over PATH_MAX).
+
+    A usage error, never damage: the file may be sound, it is only out of reach by that path. The
+    daemon takes it as any library it cannot find (discovery logs it and goes on).
+    """
+
+    def __init__(self, path: object, what: str = "a path", fix: str = "use a shorter one") -> None:
+        text = os.fsdecode(path) if isinstance(path, (str, bytes, os.PathLike)) else str(path)
+        # Shortened, keeping its last name whole (up to 100 characters): a 5000-character path does not
+        # fit in one clear line, and the name says which file it is.
+        tail = min(max(30, len(os.path.basename(text)) + 1), 100)
+        shown = text if len(text) <= 40 + tail else f"{text[:40]}…{text[-tail:]}"
+        super().__init__(f"{what} is a path too long for the filesystem ({len(text)} characters: {shown}); {fix}")
+        self.path = path
+
+
+def too_long(path: str | os.PathLike[str]) -> bool:
+    """Whether the OS refuses `path` as too long (ENAMETOOLONG), asked of the OS itself so each platform's limits hold."""
+    try:
+        os.lstat(path)
+    except OSError as error:
+        return error.errno == errno.ENAMETOOLONG
+    except ValueError:   # a NUL byte: not a question of length
+        return False
+    return False
+
+
+def is_too_long(error: BaseException) -> bool:
+    """Whether an error is the OS refusing a path as too long (it may surface from any file operation)."""
+    return isinstance(error, OSError) and error.errno == errno.ENAMETOOLONG
+
+
+def expected(error: BaseException) -> EndnotedError | None:
+    """Given an error no code below the CLI turned into ours, return the EndnotedError it is, or None (a bug).
+
+    The safety net of the one place errors become output (cli/app.py `_Group.invoke`, and cli/quick.py
+    for the lean `status`): the OS refusing a path as too long may surface from any file operation,
+    and is always the path's fault, never endnoted's.
+    """
+    if is_too_long(error):
+        filename = getattr(error, "filename", None)
+        if filename is None:
+            return UsageError("a path endnoted was given or found is too long for the filesystem; use a shorter one")
+        return PathTooLong(filename)
+    return None
 
 
 class ConfigError(EndnotedError):

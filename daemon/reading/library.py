@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from endnoted.common.errors import LibraryNotFound
+from endnoted.common.errors import LibraryNotFound, PathTooLong, is_too_long, too_long
 from endnoted.common.files import kind_of
 
 
@@ -121,7 +121,9 @@ def libraries_in(folder: Path, *, strict: bool = False) -> list[Library]:
                 continue
             else:
                 continue
-        except (OSError, LibraryNotFound):
+        except (OSError, LibraryNotFound) as error:
+            if strict and is_too_long(error):   # the folder named holds a library we cannot reach: say so
+                raise PathTooLong(entry.absolute(), f"the library {entry.name}", _MOVE) from error
             continue
         found[library.path] = library
     return list(found.values())
@@ -192,6 +194,30 @@ def find(path: Path) -> FolderSearch:
     """Given a path a user typed, return the libraries it names and, when it names a folder to search,
     the `.enlx` files that search passed over; raise LibraryNotFound (exit 2) if it names no library."""
     path = path.expanduser()
+    # Every library is read by its absolute path: a short relative name in a deep folder may still be
+    # out of reach (the OS refuses paths over PATH_MAX, and that is no damage of the library's).
+    if too_long(path.absolute()):
+        raise PathTooLong(path.absolute(), str(path), _MOVE)
+    found = _find(path)
+    for library in found.libraries:
+        _reachable(library)
+    return found
+
+
+_MOVE = "move the library (or a folder above it) to a shorter path"
+
+
+def _reachable(library: Library) -> None:
+    """Raise PathTooLong if the OS refuses a path endnoted must open to read `library` (its .enl, its database).
+
+    The database's `-journal` name is the longest: SQLite looks for it on every read.
+    """
+    for path in (library.path, None if library.database is None else f"{library.database}-journal"):
+        if path is not None and too_long(path):
+            raise PathTooLong(path, f"the library {library.path.name}", _MOVE)
+
+
+def _find(path: Path) -> FolderSearch:
     if not path.exists():
         raise LibraryNotFound(f"nothing at {path}: check the path (quote it if it has spaces)")
     if path.is_file():

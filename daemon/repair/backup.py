@@ -40,9 +40,12 @@ from endnoted.common.errors import (
     BackupError,
     DatabaseBusy,
     DatabaseUnreadable,
+    EndnotedError,
     InterruptedWrite,
     LibraryVanished,
+    PathTooLong,
     UsageError,
+    is_too_long,
 )
 from endnoted.common.files import private_dir, rename_noreplace
 from endnoted.common.words import plural
@@ -230,7 +233,21 @@ def _publish(temporary: Path, folder: Path, name: str, now: datetime, suffix: st
     raise BackupError(f"too many backups named {name} in {folder} this second")
 
 
-def _io_error(error: OSError, folder: Path) -> BackupError:
+def _io_error(error: OSError, folder: Path, library: Library | None = None) -> EndnotedError:
+    """The error a failed file operation of a backup becomes, blaming the path it failed on.
+
+    The backup reads `library` and writes in `folder`: an error on one of the library's files (a path
+    too deep to open, a file it may not read) is the library's, never the destination's.
+    """
+    culprit = os.fsdecode(error.filename) if isinstance(error.filename, (str, bytes, os.PathLike)) else None
+    theirs = culprit is not None and library is not None and _of_library(culprit, library)
+    if is_too_long(error):
+        if theirs:
+            return PathTooLong(culprit, "a file of the library",
+                               "move the library (or a folder above it) to a shorter path; nothing was kept")
+        return PathTooLong(culprit or folder, "the backup's path", "give --to a shorter folder; nothing was kept")
+    if theirs:
+        return BackupError(f"cannot read {culprit}: {error.strerror or error}; nothing was kept")
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
         return BackupError(f"the disk holding {folder} is full; nothing was kept. Free some space or use --to "
                            "another disk")
@@ -316,7 +333,7 @@ def make_backup(library: Library, folder: Path, *, attachments: bool = True, as_
     except LibraryVanished as error:
         raise LibraryVanished(library.path, "backed it up", "; nothing was kept") from error
     except OSError as error:
-        raise _io_error(error, folder) from error
+        raise _io_error(error, folder, library) from error
     except ArchiveRejected as error:
         raise BackupError(f"the backup did not prove itself and was deleted: {error}") from error
     warnings = []
@@ -367,6 +384,14 @@ def _went_away(library: Library, had_enl: bool) -> bool:
     """True when the library's database, or the .enl it had when the backup began, is no longer at its path."""
     return (library.database is not None and gone(library.database)) or \
         (had_enl and library.enl is not None and gone(library.enl))
+
+
+def _of_library(path: str, library: Library) -> bool:
+    """Whether `path` is one of the library's files (lexically: a path too long cannot be resolved)."""
+    path = os.path.abspath(path)
+    if path in (str(library.path), str(library.enl)):
+        return True
+    return library.data_dir is not None and path.startswith(os.path.join(str(library.data_dir), ""))
 
 
 def _inside(folder: Path, data_dir: Path) -> bool:

@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+from array import array
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -71,7 +72,10 @@ class Daemon:
         self._started = datetime.now(UTC)
         self._sync_pref: Path | None = None   # EndNote's sync library, re-read on every full pass
         self._identities: dict[str, Peer] = {}  # each library's identity at its last reading: copies are told apart
-        self._last_pending: dict[str, tuple[datetime | None, frozenset[int]]] = {}  # last sync, pending refs
+        # Each library's last sync and the references pending at its last reading. The ids are kept
+        # packed (one array, not thousands of int objects made mid-reading that would pin the
+        # allocator's arenas of the whole reading in memory between passes).
+        self._last_pending: dict[str, tuple[datetime | None, array[int]]] = {}
         # Each library's `.enl` copy as last read (a few values): its keys live in the state file (_read).
         self._enl: dict[str, incremental.EnlMemo] = {}
         self.store: Store | None = None
@@ -278,7 +282,7 @@ class Daemon:
         if report.snapshot.ok:
             self._identities[key] = Peer.of(report.snapshot)
             ledger = report.snapshot.ledger
-            self._last_pending[key] = (ledger.last_sync if ledger else None, report.snapshot.pending_ids)
+            self._last_pending[key] = (ledger.last_sync if ledger else None, array("q", report.snapshot.pending_ids))
         self._alert(key, report)
         self._alert_deletions(key, report)
         self._write_metrics()
@@ -324,8 +328,8 @@ class Daemon:
             last = self.store.last_snapshot(key)
         if last is None or last.references is None:
             return None
-        synced, pending = self._last_pending.get(key, (None, frozenset()))
-        return Reading(last.taken_at, last.references, last.trashed or 0, synced, pending)
+        synced, pending = self._last_pending.get(key, (None, array("q")))
+        return Reading(last.taken_at, last.references, last.trashed or 0, synced, frozenset(pending))
 
     def _alert_deletions(self, key: str, report: LibraryReport) -> None:
         """A drop since the last healthy reading, or an emptied Trash on a synced library, is told at once."""

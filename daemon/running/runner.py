@@ -15,7 +15,7 @@ import time
 from array import array
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
@@ -27,24 +27,21 @@ from endnoted.common import paths
 from endnoted.common.config import Config
 from endnoted.common.errors import EndnotedError, ExportError, LibraryVanished
 from endnoted.common.timefmt import iso_z
-from endnoted.common.words import plural
 from endnoted.judging.checker import LibraryReport, check_library
 from endnoted.judging.export_owner import export_owner
-from endnoted.judging.findings import Severity
 from endnoted.judging.matching import LibraryKeys, hashed_keys
-from endnoted.judging.verdict import State
 from endnoted.probes.base import Peer, Reading
 from endnoted.reading import incremental, prefs
 from endnoted.reading.discovery import discover
-from endnoted.reading.endnote_proc import find_endnote
-from endnoted.reading.integrity import IntegrityMemo
+from endnoted.reading.integrity import IntegrityMemo, recheck
 from endnoted.reading.library import Library
 from endnoted.reading.locations import mount_table
 from endnoted.reading.model import Snapshot
-from endnoted.running import alerts, logs, metrics
+from endnoted.running import logs, metrics
 from endnoted.running.debounce import Debouncer
 from endnoted.running.notify import Notifier
 from endnoted.running.sdnotify import sd_notify, watchdog_interval
+from endnoted.running.telling import Teller
 from endnoted.running.watcher import Watcher, export_target, library_targets, prefs_target
 from endnoted.state.locking import FileLock
 from endnoted.state.records import StoredReport
@@ -87,6 +84,7 @@ class Daemon:
         self._work_lock = threading.Lock()
         self._queued: set[str] = set()
         self._running = 0
+        self._scheduler: BackgroundScheduler | None = None   # the single worker, from run()
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -204,6 +202,7 @@ class Daemon:
 
     def _queue(self, job_id: str, work: Callable[..., object], *args: object) -> None:
         """Queue work on the scheduler's single worker; a job with the same id still waiting is replaced."""
+        assert self._scheduler is not None
         with self._work_lock:
             self._queued.add(job_id)
         self._scheduler.add_job(self._tracked, args=[job_id, work, *args], id=job_id, replace_existing=True)
@@ -283,8 +282,8 @@ class Daemon:
             self._identities[key] = Peer.of(report.snapshot)
             ledger = report.snapshot.ledger
             self._last_pending[key] = (ledger.last_sync if ledger else None, array("q", report.snapshot.pending_ids))
-        self._alert(key, report)
-        self._alert_deletions(key, report)
+        self._teller().verdict(key, report)
+        self._teller().deletions(key, report)
         self._write_metrics()
         return report
 
@@ -306,7 +305,21 @@ class Daemon:
             # Shared by the duplicates and .enl probes: no key is computed again for this reading.
             reading.snapshot.memo["keys"] = LibraryKeys(reading.dois, reading.titles, hashed=True)
         logger.debug("%s: %s reading", key, reading.mode)
+        if reading.mode.startswith("incremental") and reading.snapshot.ok and self._scheduler is not None:
+            self._queue(f"structure:{key}", self._recheck, key)   # runs right after this check, on the same worker
         return reading.snapshot
+
+    def _recheck(self, key: str) -> None:
+        """After a save's incremental reading, which carries the last full reading's structural check: check the
+        changed file's structure now; if it fails, read the library in full, which calls it damaged and alerts."""
+        library = self.libraries.get(key)
+        database = library.database if library is not None else None
+        if database is None or self._stopping.is_set():
+            return
+        result = recheck(database, IntegrityMemo())
+        if result is not None and result != "ok":
+            logger.warning("%s fails SQLite's structural check since its last save; reading it in full", key)
+            self.check_one(key, full=True)
 
     def _gone(self, key: str, library: Library) -> None:
         """The library is no longer where it was (moved, renamed or deleted): say so once, never call it damaged."""
@@ -330,19 +343,6 @@ class Daemon:
             return None
         synced, pending = self._last_pending.get(key, (None, array("q")))
         return Reading(last.taken_at, last.references, last.trashed or 0, synced, frozenset(pending))
-
-    def _alert_deletions(self, key: str, report: LibraryReport) -> None:
-        """A drop since the last healthy reading, or an emptied Trash on a synced library, is told at once."""
-        for finding in report.findings:
-            if finding.code not in ("library.references-dropped", "library.trash-emptied"):
-                continue
-            title = f"EndNote: {report.library.name} lost {plural(finding.count or 0, 'reference')}"
-            delivery = self.notifier.send(title, finding.message, urgency="critical")
-            assert self.store is not None
-            with self._store_lock:
-                self.store.record_notification(key, report.verdict.state.value, title, finding.message,
-                                               delivery.delivered, delivery.error)
-                self.store.event(finding.code.split(".", 1)[1], finding.message, key)
 
     def _export_for(self, key: str) -> Path | None:
         """The last Web export matched to this library, while it is newer than the library's last sync."""
@@ -375,44 +375,9 @@ class Daemon:
         self._event_log("export-matched", f"Web export {path.name} compared with this library", key)
         self.check_one(key)
 
-    def _alert(self, key: str, report: LibraryReport) -> None:
+    def _teller(self) -> Teller:
         assert self.store is not None
-        state = report.verdict.state
-        with self._store_lock:
-            row = self.store.library(key)
-            silenced = self.store.active_reset(key) is not None
-        if state in alerts.BAD and report.snapshot.journal_present and find_endnote():
-            return  # EndNote is mid-write (a sync burst): judge on a quieter reading
-        memory = alerts.AlertMemory(State(row.alert_state) if row and row.alert_state else None,
-                                    row.alerted_at if row else None,
-                                    State(row.pending_state) if row and row.pending_state else None,
-                                    row.alerted_problem if row else None)
-        problem = alerts.problem_key(state, (f.code for f in report.findings if f.severity >= Severity.WARNING))
-        decision = alerts.decide(memory, state, now=datetime.now(UTC), problem=problem,
-                                 cooldown=timedelta(minutes=self.config.notify_cooldown_minutes), silenced=silenced)
-        with self._store_lock:
-            self.store.set_library_fields(key, {
-                "alert_state": decision.memory.alerted.value if decision.memory.alerted else None,
-                "alerted_at": iso_z(decision.memory.alerted_at),
-                "pending_state": decision.memory.candidate.value if decision.memory.candidate else None,
-                "alerted_problem": decision.memory.problem})
-            if decision.held_back:
-                self.store.event("alert-held-back", f"{state.value}: {report.verdict.reason} ({decision.why})", key)
-        if decision.kind is None:
-            return
-        name = report.library.name
-        if decision.kind == "alert":
-            title = f"EndNote: {name} is {state.value}"
-            body = f"{report.verdict.reason} Next: {report.verdict.next_action}"
-        else:
-            title = f"EndNote: {name} is back to {state.value}"
-            body = report.verdict.reason
-        # The Repair… button starts the reset wizard: only where the next action proposes the reset.
-        reset = decision.kind == "alert" and "endnoted reset" in report.verdict.next_action
-        delivery = self.notifier.send(title, body, repair=str(report.library.path) if reset else None,
-                                      urgency=alerts.urgency(state) if decision.kind == "alert" else "normal")
-        with self._store_lock:
-            self.store.record_notification(key, state.value, title, body, delivery.delivered, delivery.error)
+        return Teller(self.store, self._store_lock, self.notifier, self.config.notify_cooldown_minutes)
 
     def _prune(self) -> None:
         assert self.store is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +11,8 @@ from pathlib import Path
 from endnoted.demo.builder import LibrarySpec, RefSpec, build, days_ago, edit, synthetic_refs
 from endnoted.judging.findings import State
 from endnoted.running.runner import Daemon
-from tests.running.test_daemon import RecordingNotifier, in_process, snapshots, state, wait_for
+from tests.conftest import run
+from tests.running.test_daemon import RecordingNotifier, in_process, settle, snapshots, state, wait_for
 
 __all__ = ["in_process", "state"]   # fixtures shared with test_daemon
 
@@ -81,3 +83,28 @@ def test_a_change_still_pending_after_a_sync_is_stuck(in_process: Callable[..., 
                    "WHERE code = 6 AND subcode = 41")
     wait_for(lambda: len(snapshots(state, enl)) > count, 15, "the reading after the sync")
     wait_for(lambda: "sync.stuck" in _findings(state, enl), 5, "the stuck row to be named")
+
+
+def test_a_page_overwritten_in_place_is_damaged_soon_after_the_save_reading(
+        in_process: Callable[..., tuple[Daemon, RecordingNotifier]], real_copy: Callable[[str], Path],
+        state: Path) -> None:
+    """An incremental reading does not re-check the structure; the check that follows it on the worker does."""
+    copy = real_copy("Wanganlin00-EndNote/en21-synced")
+    enl = (copy / "My EndNote Library.enl").resolve()
+    database = enl.with_suffix(".Data") / "sdb" / "sdb.eni"
+    daemon, notifier = in_process(enl)
+    wait_for(lambda: len(snapshots(state, enl)) >= 1, 15, "the first full pass")
+    settle(daemon, database.parent, enl.parent)
+    assert snapshots(state, enl)[-1].verdict is State.IN_SYNC
+    before = database.stat()
+    with database.open("r+b") as file:   # one page of an index overwritten in place: same size, same inode
+        file.seek(39 * 4096)
+        file.write(os.urandom(4096))
+    after = database.stat()
+    assert (after.st_ino, after.st_size) == (before.st_ino, before.st_size)
+    # The bound: the save's reading (after the 2 s quiet window), then the structural check right behind it.
+    wait_for(lambda: snapshots(state, enl)[-1].verdict is State.DAMAGED, 10, "the damage to be found")
+    result = run("status", "--json")
+    assert result.exit_code == 4 and json.loads(result.stdout)["libraries"][0]["verdict"] == "damaged"
+    settle(daemon, database.parent, enl.parent)
+    assert [title for title, _ in notifier.sent] == ["EndNote: My EndNote Library is damaged"]

@@ -27,6 +27,9 @@ if TYPE_CHECKING:   # annotations only: typing costs `status` an import (start-u
     Processes = Sequence[Mapping[str, Any]]
 
 STALE_HEARTBEAT_SECONDS = 120
+# How far in the future a heartbeat may be dated and still count (clocks a little apart, a beat written
+# as the clock was set back a little); beyond it the clock disagrees, and that is no sign of life.
+FUTURE_HEARTBEAT_SECONDS = 60
 # How old the daemon's record of EndNote's processes may be for `status` to show it instead of scanning
 # (the daemon looks at every heartbeat, runner.HEARTBEAT_SECONDS = 5 s).
 ENDNOTE_SEEN_SECONDS = 15
@@ -96,6 +99,10 @@ def daemon_state(pid: int, started_at: datetime | None, beat_at: datetime | None
         pass
     if beat_at and (now - beat_at).total_seconds() > STALE_HEARTBEAT_SECONDS:
         return False, f"no heartbeat since {iso_z(beat_at)} (hung?)"
+    if beat_at and (beat_at - now).total_seconds() > FUTURE_HEARTBEAT_SECONDS:
+        # Not evidence of life now: the clock moved back since (or the file came from elsewhere).
+        return False, (f"its last heartbeat is dated {iso_z(beat_at)}, in the future: this computer's clock "
+                       "disagrees with the one that wrote it (fix the clock; a running daemon then beats again)")
     return True, ""
 
 
@@ -107,7 +114,8 @@ def endnote_fresh(running: bool, endnote_at: datetime | None, now: datetime | No
     return -ENDNOTE_SEEN_SECONDS <= age <= ENDNOTE_SEEN_SECONDS
 
 
-def view(rows: Rows | None, path: str | None, endnote: Processes | Callable[[], Processes]) -> dict[str, Any]:
+def view(rows: Rows | None, path: str | None, endnote: Processes | Callable[[], Processes],
+         state: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Given a reader of the state file's rows (None: there is no state file yet), one library's path or None
     for all, and the EndNote processes running now (EndNoteProcess.to_json each), return what `status` shows:
     {"beat": the heartbeat row or None, "running", "why", "endnote": processes, "libraries": [{"row": library
@@ -115,9 +123,14 @@ def view(rows: Rows | None, path: str | None, endnote: Processes | Callable[[], 
 
     `endnote` may instead be a function that scans for them: then, while the daemon lives, they are those it
     saw at its last heartbeat (at most ENDNOTE_SEEN_SECONDS old), and only otherwise scanned.
+
+    `state` names the state file in what a damaged heartbeat says (a StateStoreError); a damaged library
+    row is shown as unknown, saying so (reader.sound_library), and hides no other.
     """
     beats = [] if rows is None else rows(reader.HEARTBEAT)
     beat = beats[0] if beats else None
+    if beat is not None and (problem := reader.heartbeat_problem(beat)) is not None:
+        raise reader.damaged_heartbeat(state or "", problem)
     if beat is None:
         running, why = False, NEVER_RAN
     else:
@@ -127,9 +140,10 @@ def view(rows: Rows | None, path: str | None, endnote: Processes | Callable[[], 
         seen = beat.get("endnote") if beat is not None else None
         fresh = seen is not None and endnote_fresh(running, parse_iso(beat.get("endnote_at") if beat else None))
         endnote = json.loads(seen) if fresh and seen is not None else endnote()
-    libraries = [] if rows is None else [
-        {"row": row, "report": json.loads(row["report"])} for row in rows(reader.LIBRARIES)
-        if row.get("report") and (path is None or row["path"] == path)]
+    now = iso_z(datetime.now(UTC))
+    sound = [] if rows is None else [reader.sound_library(row, now) for row in rows(reader.LIBRARIES)]
+    libraries = [{"row": row, "report": json.loads(row["report"])} for row in sound
+                 if row.get("report") and (path is None or row["path"] == path)]
     resets = [] if rows is None else [
         run for run in rows(reader.OPEN_RESETS) if path is None or path in (run["library"], run.get("target"))]
     return {"beat": beat, "running": running, "why": why, "endnote": list(endnote), "libraries": libraries,
@@ -149,6 +163,6 @@ def read(state: str | os.PathLike[str], path: str | None, endnote: Processes | C
         return view(None, path, endnote)
     connection = reader.connect(state)
     try:
-        return view(lambda sql: reader.rows(connection, state, sql), path, endnote)
+        return view(lambda sql: reader.rows(connection, state, sql), path, endnote, state)
     finally:
         connection.close()

@@ -9,11 +9,13 @@ Imports: os, sqlite3 and the error tree only. Paths are taken as str or os.PathL
 from __future__ import annotations
 
 import errno
+import json
 import os
 import sqlite3
 import stat
 
 from endnoted.common.errors import StateDiskFull, StateStoreError
+from endnoted.common.timefmt import parse_iso
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:   # annotations only: typing costs `status` an import (start-up time)
@@ -134,3 +136,89 @@ def rows(connection: sqlite3.Connection, path: str | os.PathLike[str], sql: str,
         raise StateStoreError(f"cannot read state file {path}: {error}") from error
     except sqlite3.DatabaseError as error:   # corrupt pages found only now
         raise StateStoreError(damaged_message(path, error)) from error
+
+
+# Sound rows. Another program (the sqlite3 shell, a sync tool, a bad disk block in a value) may leave a
+# value that is no time or no JSON where one belongs. Every reader of these rows (status on both paths,
+# the page, the daemon's own passes) sees them through these checks, so such a value is said in one
+# line instead of failing "unexpectedly", and never stops the daemon.
+HEARTBEAT_TIMES = ("started_at", "beat_at", "stopped_at", "endnote_at")
+LIBRARY_TIMES = ("first_seen", "last_checked", "alerted_at")
+VERDICTS = ("in-sync", "pending", "stale", "diverged", "damaged", "not-synced", "unknown")   # judging.verdict.State
+
+
+def _time_problem(row: dict[str, Any], names: tuple[str, ...]) -> str | None:
+    for name in names:
+        value = row.get(name)
+        try:
+            parse_iso(value)
+        except (ValueError, TypeError, AttributeError):
+            return f"{name} holds {str(value)[:40]!r}, not a time"
+    return None
+
+
+def heartbeat_problem(row: dict[str, Any]) -> str | None:
+    """Given the heartbeat row, return what makes it unreadable (a value no time, no pid, bad JSON), or None."""
+    if (problem := _time_problem(row, HEARTBEAT_TIMES)) is not None:
+        return problem
+    if not isinstance(row.get("pid"), int):
+        return f"pid holds {str(row.get('pid'))[:40]!r}, not a process id"
+    try:
+        if row.get("endnote") is not None and not isinstance(json.loads(row["endnote"]), list):
+            raise ValueError
+    except (ValueError, TypeError):
+        return "endnote holds no list of EndNote processes"
+    return None
+
+
+def damaged_heartbeat(path: str | os.PathLike[str], problem: str) -> StateStoreError:
+    """The heartbeat says whether anything `status` shows is current: without it, status has no answer.
+
+    A running daemon rewrites the whole row at its next heartbeat (every few seconds), a starting one at once.
+    """
+    return StateStoreError(f"the state file {path} is damaged (the daemon's heartbeat: {problem}); the daemon "
+                           "rewrites it at its next heartbeat (start it if it is not running: endnoted run), "
+                           "or move the file away and endnoted starts a new one")
+
+
+def _report_problem(text: object) -> str | None:
+    try:
+        report = json.loads(text)   # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        return "its report is not JSON"
+    if not isinstance(report, dict) or report.get("verdict") not in VERDICTS or not isinstance(report.get("path"), str):
+        return "its report lacks a verdict or a path"
+    try:
+        if parse_iso(report.get("checked_at")) is None:
+            return "its report lacks the time it was made"
+    except (ValueError, TypeError, AttributeError):
+        return "its report's time is not a time"
+    if not isinstance(report.get("counts") or {}, dict) or not isinstance(report.get("sync") or {}, dict) or \
+            not isinstance(report.get("findings") or [], list):
+        return "its report's counts, sync or findings are malformed"
+    counts = report.get("counts")
+    if counts and not all(isinstance(counts.get(key), int) for key in ("references", "trashed", "attachments", "groups")):
+        return "its report's counts are malformed"
+    return None
+
+
+def sound_library(row: dict[str, Any], now: str) -> dict[str, Any]:
+    """Given a library's row, return it, or (a value in it damaged) a copy whose report says so: verdict unknown.
+
+    One spoiled row hides no other library: it is shown as unknown with what is wrong, and the daemon
+    replaces it at its next pass over that library (which writes the whole row). The report's time is the
+    row's own last check (the same on every read), or `now` if no time in the row is sound.
+    """
+    problem = _time_problem(row, LIBRARY_TIMES)
+    if problem is None and row.get("report"):
+        problem = _report_problem(row["report"])
+    if problem is None:
+        return row
+    sound_times = [row.get(name) for name in ("last_checked", "first_seen") if row.get(name) and not _time_problem(row, (name,))]
+    report = {"path": row["path"], "name": str(row.get("name") or ""), "format": "unknown", "verdict": "unknown",
+              "reason": f"endnoted's record of this library is damaged ({problem}).",
+              "next_action": "Check it now (endnoted check PATH); the daemon rewrites the record at its next pass.",
+              "counts": None, "sync": None, "findings": [], "checked_at": sound_times[0] if sound_times else now}
+    fixed = {**row, "report": json.dumps(report), "verdict": "unknown"}
+    fixed.update((name, None) for name in LIBRARY_TIMES if _time_problem(row, (name,)))
+    return fixed

@@ -117,4 +117,4 @@ def status(store: Store | None, path: str | None,
     `endnote` may instead be a function that scans for them: then, while the daemon lives, they are
     those it saw at its last heartbeat (at most ENDNOTE_SEEN_SECONDS old), and only otherwise scanned.
     """
-    return from_view(view(None if store is None else store.read, path, endnote))
+    return from_view(view(None if store is None else store.read, path, endnote, None if store is None else store.path))

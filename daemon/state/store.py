@@ -217,10 +217,13 @@ class Store:
 
     def library(self, path: str) -> LibraryRow | None:
         rows = self._rows("SELECT * FROM libraries WHERE path = ?", (path,))
-        return LibraryRow.from_row(rows[0]) if rows else None
+        return LibraryRow.from_row(reader.sound_library(rows[0], now_z())) if rows else None
 
     def libraries(self) -> list[LibraryRow]:
-        return [LibraryRow.from_row(row) for row in self._rows(reader.LIBRARIES)]
+        # A row another program spoiled reads as unknown, saying so (reader.sound_library): it hides no
+        # other library, and the daemon's next pass over it writes it whole again.
+        now = now_z()
+        return [LibraryRow.from_row(reader.sound_library(row, now)) for row in self._rows(reader.LIBRARIES)]
 
     def last_snapshot(self, path: str) -> SnapshotRow | None:
         rows = self._rows("SELECT * FROM snapshots WHERE path = ? AND status = 'ok' ORDER BY id DESC LIMIT 1", (path,))

@@ -9,10 +9,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from endnoted.common import paths
 from endnoted.demo.builder import LibrarySpec, build, days_ago, synthetic_refs
@@ -105,6 +108,51 @@ def test_a_damaged_state_file_fails_the_same_way() -> None:
         stdout, stderr, code = _same(*args)
         assert code != 0 and stderr.startswith(b"Error: ") and b"damaged" in stderr
     assert b'"error"' in stdout
+
+
+def _damage(statement: str) -> None:
+    """Change the state file as another program would (the sqlite3 shell), outside the store."""
+    connection = sqlite3.connect(paths.state_db())
+    with connection:
+        connection.execute(statement)
+    connection.close()
+
+
+@pytest.mark.parametrize("damage", ["update heartbeat set beat_at = 'garbage'",
+                                    "update heartbeat set started_at = '2024-13-45T99:00:00Z'",
+                                    "update heartbeat set endnote = '{bad'"])
+def test_a_damaged_heartbeat_is_said_in_one_line_the_same_way(tmp_path: Path, damage: str) -> None:
+    _state(tmp_path, 2)
+    _damage(damage)
+    for args in (("status",), ("status", "--json")):
+        stdout, stderr, code = _same(*args)
+        assert code == 1 and stderr.count(b"\n") == 1 and stderr.startswith(b"Error: the state file "), stderr
+        assert b"damaged" in stderr and b"heartbeat" in stderr and b"failed unexpectedly" not in stderr, stderr
+    assert b'"error"' in stdout
+
+
+@pytest.mark.parametrize("damage", ["report = '{bad'", "report = '[1, 2]'", "report = '{}'",
+                                    "last_checked = 'garbage'"])
+def test_one_damaged_library_record_is_shown_unknown_and_hides_no_other(tmp_path: Path, damage: str) -> None:
+    # Each library's row is its own: one another program spoiled says so and the others are shown as they are.
+    _state(tmp_path, 3)
+    bad = str(tmp_path / "lib1" / "My EndNote Library.enl")
+    _damage(f"update libraries set {damage} where path = '{bad}'")
+    stdout, stderr, code = _same("status")
+    assert stderr == b"" and code == 3, (code, stderr)
+    assert all(f"lib{n}/My EndNote Library.enl".encode() in stdout for n in range(3)), stdout.decode()
+    assert b"unknown    lib1/My EndNote Library.enl\n  endnoted's record of this library is damaged" in stdout
+    json_out, _, json_code = _same("status", "--json")
+    assert json_code == 3 and json_out.count(b'"verdict": "unknown"') == 1
+
+
+def test_a_heartbeat_from_the_future_is_no_sign_of_life(tmp_path: Path) -> None:
+    # A live pid but a heartbeat dated 2099: a clock that disagrees, not a daemon alive now.
+    _state(tmp_path, 1)
+    _damage("update heartbeat set beat_at = '2099-01-01T00:00:00Z'")
+    stdout, _, code = _same("status")
+    assert code == 5 and b"NOT running" in stdout and b"clock" in stdout and b"years" not in stdout, stdout.decode()
+    _same("status", "--json")
 
 
 # What the lean text path must not import (start-up time, benchmarks/bench_startup.py): the CLI framework, the

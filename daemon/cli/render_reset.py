@@ -13,7 +13,7 @@ CHOICE_AGAIN = "Please answer d, n or w."
 SITUATIONS_MENU = ("Which copy is right?\n  d  the Desktop library is right; EndNote Web is wrong\n"
                    "  n  another Desktop library should become the synced one\n"
                    "  w  the EndNote Web copy is right\n"
-                   "(q at any question stops; the run keeps its place.)")
+                   "(q at any question stops; once a run has started, it keeps its place.)")
 NEW_LIBRARY = "Path of the library that should become the synced one (its .enl):"
 DONE = "Done? [yes/no]:"
 TAKE_YOUR_TIME = "Take your time; answer yes when the step is done (q stops here)."
@@ -21,9 +21,9 @@ PRESS_ENTER = "Press Enter when it is done:"
 NOT_OBSERVABLE = "endnoted cannot see this here. Done? [yes/no]:"
 CONFIRMED_BLIND = "the user confirmed (not observable here)"
 LOOK_AGAIN = "Press Enter to look again, or type q to stop here (run endnoted reset later to continue):"
-NO_EXPORT = ("  ! endnoted has no Web export to compare, so it cannot tell whether EndNote Web holds "
-             "references this library lacks. To know first: save an export from EndNote Web and "
-             "run endnoted reset --export FILE.")
+GO_ON_ANYWAY = "Go on anyway? [yes/no]:"
+YES_OR_NO = "Please answer yes or no (q stops)."
+NO_STDIN = "endnoted reset needs your answers, but stdin is closed or not a terminal"
 NOTHING_LOST = "  The latest Web export holds nothing that this library lacks."
 NOT_THE_NAME = "That is not the library's name."
 EMAIL = ("Type your EndNote account e-mail to see the exact text to enter "
@@ -37,6 +37,35 @@ def do_not_reset(advice: list[str], name: str, path: object) -> list[str]:
     lines = ["Then do not reset: " + advice[0][0].lower() + advice[0][1:]]
     lines += [f"  {number}. {line.format(name=name, path=path)}" for number, line in enumerate(advice[1:], 1)]
     return lines
+
+
+def no_answer_within(seconds: float) -> str:
+    return f"no answer on stdin within {seconds:.0f} s"
+
+
+def unanswered(cause: str, step: int | None) -> str:
+    """Why the wizard stopped without an answer, and where things stand: a run waiting at a step, or none."""
+    if step is None:
+        return f"{cause}; no reset was started and nothing changed: run endnoted reset in a terminal to start one"
+    return f"{cause}; the run keeps its place at step {step}: run endnoted reset in a terminal to go on"
+
+
+def not_called_for(verdict: str) -> list[str]:
+    """The verdict (shown just above, with its reason and next action) does not propose the reset."""
+    return [f"  ! endnoted's verdict is {verdict}: this does not call for a reset. Do the next action above first.",
+            "    The reset deletes everything on EndNote Web; go on only if you know the Web copy is wrong."]
+
+
+def no_export(path: object) -> str:
+    return ("  ! endnoted has no Web export of this library to compare, so it cannot tell whether EndNote Web "
+            "holds references this library lacks. To know first: save an export from EndNote Web and run "
+            f'endnoted reset "{path}" --export FILE.')
+
+
+def not_this_library(export: str, name: str, trust: str) -> str:
+    """Like check's export.not-this-library: an export of another library is not evidence here."""
+    return (f"  ! {export} does not look like an export of {name} ({trust}); it proves nothing about what the "
+            "reset would delete. Export All My References from the EndNote Web account this library syncs with.")
 
 
 def started(name: str, situation: str) -> str:

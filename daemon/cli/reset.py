@@ -47,13 +47,11 @@ class _TerminalConsole:
                 ready = [stream]
             if not ready:
                 click.echo()
-                raise WizardStopped(f"no answer on stdin within {self.timeout:.0f} s; the run keeps its place: "
-                                    "run endnoted reset in a terminal to go on")
+                raise WizardStopped(words.no_answer_within(self.timeout))
         line = stream.readline()
         if not line:
             click.echo()
-            raise WizardStopped("endnoted reset needs your answers, but stdin is closed or not a terminal; the run "
-                                "keeps its place: run endnoted reset in a terminal to go on")
+            raise WizardStopped(words.NO_STDIN)
         answer = str(line).rstrip("\n")
         if answer.strip().lower() == "q":
             raise _Quit
@@ -78,6 +76,8 @@ class TerminalWizard:
         except _Quit:
             self.console.say(engine.resume_hint())
             return ExitStatus.ATTENTION
+        except WizardStopped as stopped:   # no one to answer: say where things stand (a run, or none started)
+            raise WizardStopped(words.unanswered(str(stopped), engine.run_step())) from None
         except KeyboardInterrupt:
             click.echo()
             click.echo(engine.resume_hint(), err=True)
@@ -88,6 +88,7 @@ class TerminalWizard:
         from endnoted.repair.reset_steps import LAST_STEP, WEB_RIGHT
         engine, say = self.engine, self.console.say
         if engine.load() is None:
+            self._show_evidence()
             situation = self.situation or self._ask_situation()
             if situation == "web-right":
                 engine.decline()
@@ -127,11 +128,24 @@ class TerminalWizard:
         say(words.done(engine.target.name))
         return ExitStatus.SUCCESS
 
-    def _ask_situation(self) -> str:
+    def _show_evidence(self) -> None:
+        """Before the first question: what endnoted sees, and, where the verdict does not call for a reset, a yes."""
         engine, say = self.engine, self.console.say
+        need = engine.need()
         say(words.resetting(engine.library.path))
-        for line in engine.evidence():
+        for line in engine.evidence(need):
             say(words.indented(line))
+        if need.called_for:
+            return
+        for line in words.not_called_for(need.state.value):
+            say(line)
+        while (answer := self.console.ask(words.GO_ON_ANYWAY).strip().lower()) not in ("y", "yes"):
+            if answer in ("n", "no"):
+                raise _Quit
+            say(words.YES_OR_NO)
+
+    def _ask_situation(self) -> str:
+        say = self.console.say
         say(words.SITUATIONS_MENU)
         choices = {"d": "desktop-right", "n": "new-library", "w": "web-right"}
         while True:
@@ -174,10 +188,12 @@ class TerminalWizard:
     def _confirm_loss(self) -> None:
         engine, say = self.engine, self.console.say
         lost = engine.web_only()
-        if lost is None:
-            say(words.NO_EXPORT)
-        elif lost[0]:
-            for line in words.web_only(lost[0], engine.library.name, list(lost[1])):
+        if lost is not None and not lost.belongs:   # another library's export proves nothing: as if none, said so
+            say(words.not_this_library(lost.export.name, engine.library.name, lost.trust))
+        if lost is None or not lost.belongs:
+            say(words.no_export(engine.library.path))
+        elif lost.count:
+            for line in words.web_only(lost.count, engine.library.name, list(lost.titles)):
                 say(line)
         else:
             say(words.NOTHING_LOST)
@@ -244,7 +260,8 @@ def reset(library: Path | None, situation: str | None, new_library: Path | None,
             raise UsageError("--new-library goes with --situation new-library")
         timeout = float(os.environ.get("ENDNOTED_ANSWER_TIMEOUT", "600"))
         engine = wizard.ResetEngine(store, target, backup_dir=backup_dir or settings.backups_dir,
-                                    export_folders=tuple(settings.export_folders), export=export)
+                                    export_folders=tuple(settings.export_folders), export=export,
+                                    stale_after_seconds=settings.stale_after_seconds)
         status_code = TerminalWizard(engine, _TerminalConsole(timeout), situation=situation,
                                      new_library=new_library).start()
     sys.exit(status_code)

@@ -19,7 +19,7 @@ from endnoted.judging.findings import Finding, State
 if TYPE_CHECKING:   # for annotations only: tables sort by worst_first without loading the reader (status start-up)
     from endnoted.reading.model import Snapshot
 
-__all__ = ["State", "Verdict", "decide", "worst_first"]
+__all__ = ["State", "Verdict", "decide", "proposes_reset", "worst_first"]
 
 # The fold's order, worst first (ranks.WORST_FIRST holds it as the verdicts' values).
 _ORDER = tuple(State(value) for value in ranks.WORST_FIRST)
@@ -35,6 +35,13 @@ class Verdict:
     state: State
     reason: str
     next_action: str
+
+
+def proposes_reset(state: State, next_action: str) -> bool:
+    """Given a verdict, whether its next action is the reset: the one rule behind the daemon's Repair… button
+    and the wizard's "nothing calls for a reset" (the probes propose it as `endnoted reset "PATH"`, only where
+    the evidence says the Web copy lacks references: sync.missed-references, compare.missing-on-web)."""
+    return state is State.DIVERGED and "endnoted reset" in next_action
 
 
 def _sentence(text: str) -> str:

@@ -34,7 +34,9 @@ from endnoted.reading.enlx import prove
 from endnoted.reading.library import Library, locate
 from endnoted.reading.model import Status
 from endnoted.reading.snapshot import take
+from endnoted.repair import reset_need
 from endnoted.repair.backup import make_backup
+from endnoted.repair.reset_need import Need, WebOnly
 from endnoted.repair.reset_steps import LAST_STEP, RESET_TEXT, STEPS, Step
 from endnoted.state.locking import FileLock
 from endnoted.state.records import ResetRun
@@ -92,12 +94,15 @@ class ResetEngine:
     """
 
     def __init__(self, store: Store, library: Library, *, backup_dir: Path, export_folders: tuple[Path, ...] = (),
-                 export: Path | None = None, now: Callable[[], datetime] = _now) -> None:
+                 export: Path | None = None, stale_after_seconds: float = 24 * 3600.0,
+                 now: Callable[[], datetime] = _now) -> None:
+        # A named export that cannot be read is a usage error before anything happens (ExportError, exit 2).
+        self.export = None if export is None else reset_need.readable_export(export)
+        self.stale_after_seconds = stale_after_seconds
         self.store = store
         self.library = library
         self.backup_dir = backup_dir
         self.export_folders = export_folders
-        self.export = export
         self.now = now
         self.run: ResetRun | None = None
         self.target = library
@@ -188,36 +193,42 @@ class ResetEngine:
 
     # --- what the user is shown before choosing -------------------------------------------------
 
-    def evidence(self) -> list[str]:
+    def need(self) -> Need:
+        """The verdict now and whether it calls for the reset (reset_need.py: the rule both front ends show)."""
+        return reset_need.need(self.library, self._known_export(), self.stale_after_seconds)
+
+    def evidence(self, need: Need | None = None) -> list[str]:
+        """What the user is shown before choosing: the Desktop's counts, the verdict now, and what else bears on it."""
+        need = need or self.need()
         lines = []
-        row = self.store.library(str(self.library.path))
         snap = take(self.library, integrity=False)
         if snap.counts is not None and snap.ledger is not None:
             last = when(snap.ledger.last_sync)   # local time with its offset, and how long ago
+            never = f"; {plural(snap.ledger.missed, 'reference')} never sent" if snap.ledger.missed else ""
             lines.append(f"Desktop: {plural(snap.counts.references, 'reference')}, {snap.counts.trashed} in trash; "
-                         f"last sync {last}; {snap.ledger.missed} never sent.")
-        if row is not None and row.verdict is not None:
-            lines.append(f"Last verdict: {row.verdict.value}: {row.reason}")
-        if (lost := self.web_only()) is not None:
-            lines.append(f"The latest Web export holds {lost[0]} references that this library lacks.")
+                         f"last sync {last}{never}.")
+        lines.append(f"Verdict: {need.state.value}: {need.reason}")
+        lines.append(f"Next: {need.next_action}")
+        lines += [f"! {warning}" for warning in need.warnings]
+        lost = self.web_only()
+        if lost is not None and lost.belongs:
+            lines.append(f"The Web export {lost.export.name} holds {plural(lost.count, 'reference')} that this "
+                         "library lacks.")
+        elif lost is not None:
+            lines.append(f"{lost.export.name} does not look like an export of {self.library.name} ({lost.trust}): "
+                         "it is not used as evidence.")
         return lines
 
-    def web_only(self) -> tuple[int, list[str]] | None:
-        """What the latest known Web export holds that this library lacks: (count, first titles), or None."""
+    def _known_export(self) -> Path | None:
+        """The export given (`--export`, proven readable at the start), else the latest one the daemon saw."""
+        if self.export is not None:
+            return self.export
         row = self.store.library(str(self.library.path))
-        export = self.export or (Path(row.export_path) if row is not None and row.export_path else None)
-        if export is None or not export.is_file():
-            return None
-        snap = take(self.library, integrity=False)
-        if not snap.ok:
-            return None
-        try:
-            result = compare(snap, export)
-        except ExportError:
-            return None
-        if not result.belongs:
-            return None   # an export of another library proves nothing about what the reset would delete
-        return len(result.missing_on_desktop), [ref.title for ref in result.missing_on_desktop[:10]]
+        return Path(row.export_path) if row is not None and row.export_path else None
+
+    def web_only(self) -> WebOnly | None:
+        """What the known Web export holds that this library lacks (reset_need.WebOnly), or None without one."""
+        return reset_need.web_only(self.library, self._known_export())
 
     # --- step 0, the backup ----------------------------------------------------------------------
 

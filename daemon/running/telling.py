@@ -10,7 +10,7 @@ from endnoted.common.timefmt import iso_z
 from endnoted.common.words import plural
 from endnoted.judging.checker import LibraryReport
 from endnoted.judging.findings import Severity
-from endnoted.judging.verdict import State
+from endnoted.judging.verdict import State, proposes_reset
 from endnoted.reading.endnote_proc import find_endnote
 from endnoted.running import alerts
 from endnoted.running.notify import Notifier
@@ -65,7 +65,7 @@ class Teller:
             title = f"EndNote: {name} is back to {state.value}"
             body = report.verdict.reason
         # The Repair… button starts the reset wizard: only where the next action proposes the reset.
-        reset = decision.kind == "alert" and "endnoted reset" in report.verdict.next_action
+        reset = decision.kind == "alert" and proposes_reset(state, report.verdict.next_action)
         delivery = self.notifier.send(title, body, repair=str(report.library.path) if reset else None,
                                       urgency=alerts.urgency(state) if decision.kind == "alert" else "normal")
         with self.lock:

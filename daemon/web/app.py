@@ -25,7 +25,6 @@ from starlette.staticfiles import StaticFiles
 from endnoted.common import paths
 from endnoted.common.config import Config
 from endnoted.common.errors import AlreadyRunning, ArchiveRejected, EndnotedError
-from endnoted.judging.findings import State
 from endnoted.reading.enlx import prove
 from endnoted.reading.library import Library, locate
 from endnoted.repair import reset as reset_engine
@@ -77,7 +76,8 @@ class Web:
 
     def engine(self, store: Store, library: Library) -> reset_engine.ResetEngine:
         return reset_engine.ResetEngine(store, library, backup_dir=self.settings.backups_dir,
-                                        export_folders=tuple(self.settings.export_folders))
+                                        export_folders=tuple(self.settings.export_folders),
+                                        stale_after_seconds=self.settings.stale_after_seconds)
 
 
 def _back(url: str, **flash: str) -> RedirectResponse:
@@ -189,12 +189,11 @@ def routes(web: Web) -> list[Route | Mount]:
             if query.get("finished") == "1" and engine.run is None:
                 return web.page(request, "wizard_done.html", **context)
             if engine.run is None:
-                row = store.library(str(engine.library.path))
-                verdict = row.verdict if row is not None else None
-                calm = verdict in (State.IN_SYNC, State.PENDING, State.NOT_SYNCED)   # truth first: no reset due
-                return web.page(request, "wizard_start.html", evidence=engine.evidence(), **context,
-                                not_needed=t.WIZARD_NOT_NEEDED.format(word=t.VERDICT_WORDS[verdict.value])
-                                if calm and verdict is not None else "")
+                need = engine.need()   # truth first: the same rule as the terminal's "does not call for a reset"
+                return web.page(request, "wizard_start.html", evidence=engine.evidence(need), **context,
+                                not_needed="" if need.called_for else t.WIZARD_NOT_NEEDED.format(
+                                    word=t.VERDICT_WORDS[need.state.value], reason=need.reason,
+                                    next_action=need.next_action))
             step = engine.step
             assert step is not None
             context.update(

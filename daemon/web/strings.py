@@ -116,8 +116,9 @@ WIZARD_TITLE: Final = "Repair the sync of {name}"
 WIZARD_INTRO: Final = ("This guide resets EndNote's local sync, one step at a time, with a proven backup first. You "
                        "can stop at any step: endnoted keeps your place, here and in the terminal (endnoted reset).")
 WIZARD_EVIDENCE: Final = "What endnoted sees"
-WIZARD_NOT_NEEDED: Final = ("endnoted's last verdict for this library is “{word}”: nothing it can see calls for a reset. "
-                            "The reset deletes everything on EndNote Web; go on only if you know the Web copy is wrong.")
+WIZARD_NOT_NEEDED: Final = ("endnoted's verdict for this library is “{word}”: {reason} Nothing it can see calls for a "
+                            "reset; do this first: {next_action} The reset deletes everything on EndNote Web; go on "
+                            "only if you know the Web copy is wrong.")
 WIZARD_WHICH: Final = "Which copy is right?"
 SITUATION_DESKTOP: Final = "The Desktop library is right; EndNote Web is wrong"
 SITUATION_NEW: Final = "Another Desktop library should become the synced one"
@@ -128,12 +129,15 @@ WIZARD_STEP: Final = "Step {number} of {last}"
 WIZARD_ON: Final = "Library: {name}"
 WIZARD_IRREVERSIBLE: Final = "This step cannot be undone."
 WIZARD_BACKUP: Final = "Make the proven backup"
-WIZARD_LOSS_NONE_KNOWN: Final = ("endnoted has no Web export to compare, so it cannot tell whether EndNote Web holds "
-                                 "references this library lacks. To know first: save an export from EndNote Web into "
+WIZARD_LOSS_NONE_KNOWN: Final = ("endnoted has no Web export of this library to compare, so it cannot tell whether "
+                                 "EndNote Web holds references this library lacks. To know first: save an export from EndNote Web into "
                                  "your Downloads folder while endnoted runs (it compares every new export), then "
                                  "reload this page.")
 WIZARD_LOSS: Final = ("Steps 2-4 delete {references} on EndNote Web but NOT in {name}. {they} will be "
                       "gone from EndNote Web:")
+WIZARD_NOT_THIS_LIBRARY: Final = ("{export} does not look like an export of {name} ({trust}); it proves nothing about "
+                                   "what the reset would delete. Export All My References from the EndNote Web "
+                                   "account this library syncs with.")
 WIZARD_NO_LOSS: Final = "The latest Web export holds nothing that this library lacks."
 WIZARD_TYPE_NAME: Final = "Type the library's name ({name}) to go on"
 WIZARD_NAME_WRONG: Final = "That is not the library's name."

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from endnoted.demo.builder import SCHEMA, edit
-from tests.conftest import Wizard, run
+from tests.conftest import Wizard, run, tree_hash
 
 
 def database(enl: Path) -> Path:
@@ -102,6 +102,9 @@ def test_situation_a_from_start_to_finish(real_copy: Callable[[str], Path], endn
                                                                          "Another Web-only paper"))
     endnote(None)
     wizard = Wizard(str(enl), "--situation", "desktop-right", "--export", str(before_export))
+    text = wizard.expect("Go on anyway? [yes/no]:")      # the export shows Web-only references: no reset called for
+    assert "a reset would delete these references from EndNote Web" in text
+    wizard.answer("yes")
     wizard.expect("proven backup:")
     wizard.expect("Step 1 of 14")
     wizard.expect("Press Enter when it is done:")
@@ -188,6 +191,8 @@ def test_situation_b_makes_another_library_the_synced_one(real_copy: Callable[[s
     endnote(None)
     wizard = Wizard(str(old), "--situation", "new-library", "--new-library", str(new),
                     "--backup-dir", str(tmp_path / "bk"))
+    wizard.expect("Go on anyway? [yes/no]:")            # in sync: nothing calls for a reset
+    wizard.answer("yes")
     text = wizard.expect("Step 1 of 14")
     assert text.count("proven backup:") >= 2          # both libraries are backed up first
     wizard.expect("Press Enter when it is done:")
@@ -241,7 +246,8 @@ def test_no_proven_backup_means_no_step_1(real_copy: Callable[[str], Path], tmp_
     enl = real_copy("Wanganlin00-EndNote/en21-synced") / "My EndNote Library.enl"
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the backup folder should be")
-    result = run("reset", str(enl), "--situation", "desktop-right", "--backup-dir", str(blocker / "backups"))
+    result = run("reset", str(enl), "--situation", "desktop-right", "--backup-dir", str(blocker / "backups"),
+                 input="yes\n")                    # in sync: go on anyway
     assert result.exit_code == 1
     assert "No proven backup could be made" in result.stdout and "will not go further" in result.stdout
     assert "Step 1 of 14" not in result.stdout
@@ -255,12 +261,24 @@ def test_no_answers_stop_at_the_first_question_without_assuming_yes(real_copy: C
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 3
     assert "stdin is closed or not a terminal" in done.stderr and "Traceback" not in done.stderr
+    assert "no reset was started" in done.stderr and "keeps its place" not in done.stderr
     assert json.loads(run("reset", "--status", "--json", str(enl)).stdout)["step"] is None
+
+
+def test_no_answers_with_a_run_under_way_say_where_it_waits(real_copy: Callable[[str], Path],
+                                                            endnote: Callable[[Path | None], None],
+                                                            tmp_path: Path) -> None:
+    enl = real_copy("Wanganlin00-EndNote/en21-synced") / "My EndNote Library.enl"
+    _at_step_2(enl, endnote, tmp_path)
+    done = subprocess.run([sys.executable, "-m", "endnoted", "reset", str(enl)], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3
+    assert "the run keeps its place at step 2" in done.stderr and "no reset was started" not in done.stderr
 
 
 def test_the_web_is_right_branch_does_not_reset(real_copy: Callable[[str], Path]) -> None:
     enl = real_copy("Wanganlin00-EndNote/en21-synced") / "My EndNote Library.enl"
-    result = run("reset", str(enl), input="w\n")
+    result = run("reset", str(enl), input="yes\nw\n")
     assert result.exit_code == 0
     assert "do not reset" in result.stdout and "File → New" in result.stdout
     assert json.loads(run("reset", "--status", "--json", str(enl)).stdout)["step"] is None
@@ -271,6 +289,8 @@ def test_killed_mid_run_resumes_at_the_same_step_and_two_wizards_are_refused(
     enl = real_copy("Wanganlin00-EndNote/en21-synced") / "My EndNote Library.enl"
     endnote(None)
     first = Wizard(str(enl), "--situation", "desktop-right", "--backup-dir", str(tmp_path / "bk"))
+    first.expect("Go on anyway? [yes/no]:")
+    first.answer("yes")
     first.expect("Press Enter when it is done:")
     endnote(None)
     first.answer("")
@@ -297,7 +317,7 @@ def test_reading_the_library_never_writes_it(real_copy: Callable[[str], Path]) -
     from tests.conftest import tree_hash
     enl = real_copy("Wanganlin00-EndNote/en21-synced") / "My EndNote Library.enl"
     before = tree_hash(enl.parent)
-    run("reset", str(enl), input="w\n")
+    run("reset", str(enl), input="yes\nw\n")
     run("reset", "--status", str(enl))
     assert tree_hash(enl.parent) == before
 
@@ -307,6 +327,8 @@ def test_q_at_any_prompt_and_ctrl_c_stop_and_say_how_to_resume(real_copy: Callab
                                                                 tmp_path: Path) -> None:
     enl = real_copy("Wanganlin00-EndNote/en21-synced") / "My EndNote Library.enl"
     first = Wizard(str(enl))
+    first.expect("Go on anyway? [yes/no]:")
+    first.answer("yes")
     first.expect("Your choice [d/n/w]:")
     first.answer("q")                                   # q at the very first question: no run starts
     assert first.finish() == 3
@@ -314,6 +336,8 @@ def test_q_at_any_prompt_and_ctrl_c_stop_and_say_how_to_resume(real_copy: Callab
     assert json.loads(run("reset", "--status", "--json", str(enl)).stdout)["step"] is None
     endnote(None)
     second = Wizard(str(enl), "--situation", "desktop-right", "--backup-dir", str(tmp_path / "bk"))
+    second.expect("Go on anyway? [yes/no]:")
+    second.answer("yes")
     second.expect("Press Enter when it is done:")
     endnote(None)
     second.answer("")
@@ -329,3 +353,103 @@ def test_q_at_any_prompt_and_ctrl_c_stop_and_say_how_to_resume(real_copy: Callab
     assert third.finish() == 130
     assert "Stopped at step 2; nothing is lost. To go on: endnoted reset" in third.seen
     assert "Traceback" not in third.seen
+
+
+def _at_step_2(enl: Path, endnote: Callable[[Path | None], None], tmp_path: Path) -> None:
+    """A run under way, waiting at step 2 (the Web deletions), its wizard quit with q."""
+    endnote(None)
+    first = Wizard(str(enl), "--situation", "desktop-right", "--backup-dir", str(tmp_path / "bk"))
+    first.expect("Go on anyway? [yes/no]:")            # in sync: nothing calls for a reset, so it asks first
+    first.answer("yes")
+    first.expect("Press Enter when it is done:")
+    endnote(None)
+    first.answer("")
+    first.expect("to go on, or q to stop:")
+    first.answer("q")
+    assert first.finish() == 3
+
+
+def test_a_missing_export_is_a_usage_error_before_anything_happens(real_copy: Callable[[str], Path],
+                                                                    endnote: Callable[[Path | None], None],
+                                                                    tmp_path: Path) -> None:
+    enl = real_copy("Wanganlin00-EndNote/en21-synced") / "My EndNote Library.enl"
+    before = tree_hash(enl.parent)
+    fresh = run("reset", str(enl), "--situation", "desktop-right", "--export", str(tmp_path / "nonexistent.xml"))
+    assert fresh.exit_code == 2 and len(fresh.stderr.strip().splitlines()) == 1, fresh.stderr
+    assert "nonexistent.xml" in fresh.stderr and not fresh.stdout
+    assert json.loads(run("reset", "--status", "--json", str(enl)).stdout)["step"] is None   # no run, no backup
+    _at_step_2(enl, endnote, tmp_path)
+    for args in ((str(enl),), ()):                      # with the run under way, named or found
+        again = run("reset", *args, "--export", str(tmp_path / "nonexistent.xml"))
+        assert again.exit_code == 2 and "nonexistent.xml" in again.stderr and "Step 2" not in again.stdout
+        folder = run("reset", *args, "--export", str(tmp_path))          # a folder is no export either
+        assert folder.exit_code == 2 and "not a regular file" in folder.stderr
+    assert json.loads(run("reset", "--status", "--json", str(enl)).stdout)["step"] == 2
+    assert tree_hash(enl.parent) == before
+
+
+def test_resuming_with_an_export_uses_it_and_an_export_of_another_library_says_so(
+        real_copy: Callable[[str], Path], endnote: Callable[[Path | None], None], tmp_path: Path) -> None:
+    enl = real_copy("Wanganlin00-EndNote/en21-synced") / "My EndNote Library.enl"
+    other = real_copy("Zhentao010-Endnote/en20-unsynced") / "My EndNote Library.enl"
+    before = tree_hash(enl.parent)
+    _at_step_2(enl, endnote, tmp_path)
+    foreign = web_export(other, tmp_path / "other-library.txt")
+    wizard = Wizard(str(enl), "--export", str(foreign))
+    wizard.expect("Resuming the reset of My EndNote Library at step 2")
+    text = wizard.expect("to go on, or q to stop:")
+    assert "other-library.txt does not look like an export of My EndNote Library" in text
+    assert "has no Web export of this library to compare" in text and "NOT in My EndNote Library" not in text
+    assert f'endnoted reset "{enl}" --export FILE' in text      # the hint names the library
+    wizard.answer("q")
+    assert wizard.finish() == 3
+    mine = web_export(enl, tmp_path / "web.txt", extra=("A paper only EndNote Web holds",))
+    resumed = Wizard("--export", str(mine))               # no LIBRARY: the run under way
+    resumed.expect("Resuming the reset of My EndNote Library at step 2")
+    text = resumed.expect("to go on, or q to stop:")
+    assert "delete 1 reference that is on EndNote Web but NOT in My EndNote Library" in text
+    assert "A paper only EndNote Web holds" in text
+    resumed.answer("q")
+    assert resumed.finish() == 3
+    assert tree_hash(enl.parent) == before
+
+
+def test_a_library_whose_verdict_does_not_call_for_a_reset_says_so_and_asks_first(
+        real_copy: Callable[[str], Path], tmp_path: Path) -> None:
+    enl = real_copy("utsmok-endnote-exporter/en21-synced") / "MyLibrary.enl"   # stale; 6 references only in the .enl
+    before = tree_hash(enl.parent)
+    wizard = Wizard(str(enl), "--backup-dir", str(tmp_path / "bk"))
+    text = wizard.expect("Go on anyway? [yes/no]:")
+    assert "stale" in text and "does not call for a reset" in text
+    assert "Open the library in EndNote and press Sync" in text     # its next action
+    assert "MyLibrary.enl is a full copy holding 6 references that the live database" in text
+    assert "0 never sent" not in text
+    assert "Your choice [d/n/w]" not in text            # asked before the first question
+    wizard.answer("no")
+    assert wizard.finish() == 3
+    assert "Stopped at the first question" in wizard.seen
+    assert json.loads(run("reset", "--status", "--json", str(enl)).stdout)["step"] is None
+    # A situation given on the command line is no confirmation; with no one to answer, it never proceeds.
+    done = subprocess.run([sys.executable, "-m", "endnoted", "reset", str(enl), "--situation", "desktop-right",
+                           "--backup-dir", str(tmp_path / "bk")], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3 and "does not call for a reset" in done.stdout
+    assert "Step 1" not in done.stdout and not (tmp_path / "bk").exists()
+    assert json.loads(run("reset", "--status", "--json", str(enl)).stdout)["step"] is None
+    assert tree_hash(enl.parent) == before
+
+
+def test_a_library_whose_verdict_calls_for_the_reset_is_not_asked_twice(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from endnoted.demo.builder import LibrarySpec, build, synthetic_refs
+    last = datetime.now(UTC) - timedelta(hours=1)
+    refs = synthetic_refs(12, seed=2)
+    for ref in refs[:3]:
+        ref.synced, ref.added = False, int(last.timestamp()) - 3600    # in the library before the sync, never sent
+    enl = build(tmp_path / "diverged", LibrarySpec(name="Thesis", refs=refs, last_sync=last))
+    wizard = Wizard(str(enl))
+    text = wizard.expect("Your choice [d/n/w]:")
+    assert "diverged" in text and "Go on anyway?" not in text and "3 references never sent" in text
+    wizard.answer("q")
+    assert wizard.finish() == 3

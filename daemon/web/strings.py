@@ -135,7 +135,7 @@ WIZARD_LOSS_NONE_KNOWN: Final = ("endnoted has no Web export of this library to 
                                  "reload this page.")
 WIZARD_LOSS: Final = ("Steps 2-4 delete {references} on EndNote Web but NOT in {name}. {they} will be "
                       "gone from EndNote Web:")
-WIZARD_NOT_THIS_LIBRARY: Final = ("{export} does not look like an export of {name} ({trust}); it proves nothing about "
+WIZARD_NOT_THIS_LIBRARY: Final = ("The export “{export}” does not look like one of {name} ({trust}); it proves nothing about "
                                    "what the reset would delete. Export All My References from the EndNote Web "
                                    "account this library syncs with.")
 WIZARD_NO_LOSS: Final = "The latest Web export holds nothing that this library lacks."

@@ -15,7 +15,7 @@ import time
 from array import array
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
@@ -37,7 +37,7 @@ from endnoted.reading.integrity import IntegrityMemo, recheck
 from endnoted.reading.library import Library
 from endnoted.reading.locations import mount_table
 from endnoted.reading.model import Snapshot
-from endnoted.running import logs, metrics
+from endnoted.running import baseline, logs, metrics
 from endnoted.running.debounce import Debouncer
 from endnoted.running.notify import Notifier
 from endnoted.running.sdnotify import sd_notify, watchdog_interval
@@ -73,6 +73,8 @@ class Daemon:
         # packed (one array, not thousands of int objects made mid-reading that would pin the
         # allocator's arenas of the whole reading in memory between passes).
         self._last_pending: dict[str, tuple[datetime | None, array[int]]] = {}
+        self._files: dict[str, baseline.FileId | None] = {}   # each database file at its last healthy reading
+        self._lost = baseline.Lost(self._look_again)   # libraries gone from their path, looked for again
         # Each library's `.enl` copy as last read (a few values): its keys live in the state file (_read).
         self._enl: dict[str, incremental.EnlMemo] = {}
         self.store: Store | None = None
@@ -250,16 +252,20 @@ class Daemon:
 
         After a save the reading is incremental (reading/incremental.py); `full` (the periodic pass)
         reads everything again and checks the database's structure."""
+        if key not in self.libraries and (back := self._lost.back(key)) is not None:   # back where it was
+            self.libraries[key] = back
+            self._watcher.watch(library_targets(back))
         library = self.libraries.get(key)
         if library is None or self._stopping.is_set():
             return None
-        previous = self._previous(key)
+        file = baseline.file_id(library)
         peers = tuple(peer for path, peer in self._identities.items() if path in self.libraries)
         try:
             if not library.path.exists():
                 raise LibraryVanished(library.path)
             export = self._export_for(key)
             snap = self._read(key, library, full, compare=export is not None)
+            previous = self._previous(key, snap, file)
             try:
                 report = check_library(library, stale_after_seconds=self.config.stale_after_seconds,
                                        export=export, sync_library_pref=self._sync_pref,
@@ -278,7 +284,9 @@ class Daemon:
         assert self.store is not None
         with self._store_lock:
             self.store.record_pass(StoredReport.from_report(report))
+        self._lost.read(key)
         if report.snapshot.ok:
+            self._files[key] = file
             self._identities[key] = Peer.of(report.snapshot)
             ledger = report.snapshot.ledger
             self._last_pending[key] = (ledger.last_sync if ledger else None, array("q", report.snapshot.pending_ids))
@@ -332,14 +340,29 @@ class Daemon:
         with self._store_lock:
             self.store.record_pass(gone)
             self.store.event("library-gone", gone.reason, key)
-        logger.warning("%s is gone; no longer watched", key)
+        logger.warning("%s is gone; looked for again shortly", key)
+        self._lost.gone(key, library)
 
-    def _previous(self, key: str) -> Reading | None:
-        """The last healthy reading stored for this library: drops are measured against it."""
+    def _look_again(self, key: str, delay: float) -> None:
+        """Look for a library gone from its path after `delay` seconds, on the worker (check_one finds it back)."""
+        if self._scheduler is not None:
+            self._scheduler.add_job(self._tracked, "date", run_date=datetime.now(UTC) + timedelta(seconds=delay),
+                                    args=[f"relook:{key}", self.check_one, key], id=f"relook:{key}",
+                                    replace_existing=True)
+
+    def _previous(self, key: str, snap: Snapshot, file: baseline.FileId | None) -> Reading | None:
+        """The last healthy reading stored for this library: drops are measured against it, unless the library
+        was replaced since (running/baseline.py): this reading is then the first of a new baseline."""
         assert self.store is not None
         with self._store_lock:
             last = self.store.last_snapshot(key)
         if last is None or last.references is None:
+            return None
+        if (why := baseline.replaced(last, snap, self._files.get(key), file)) is not None:
+            logger.warning("%s was replaced (%s): losses are measured from this reading on", key, why)
+            self._event_log("library-replaced", f"The library was replaced: {why}. Losses are measured from this "
+                                                "reading on.", key)
+            self._last_pending.pop(key, None)
             return None
         synced, pending = self._last_pending.get(key, (None, array("q")))
         return Reading(last.taken_at, last.references, last.trashed or 0, synced, frozenset(pending))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 from endnoted.demo.builder import LibrarySpec, RefSpec, build, days_ago, edit, synthetic_refs
 from endnoted.judging.findings import State
 from endnoted.running.runner import Daemon
+from endnoted.state.store import Store
 from tests.conftest import run
 from tests.running.test_daemon import RecordingNotifier, in_process, settle, snapshots, state, wait_for
 
@@ -108,3 +110,40 @@ def test_a_page_overwritten_in_place_is_damaged_soon_after_the_save_reading(
     assert result.exit_code == 4 and json.loads(result.stdout)["libraries"][0]["verdict"] == "damaged"
     settle(daemon, database.parent, enl.parent)
     assert [title for title, _ in notifier.sent] == ["EndNote: My EndNote Library is damaged"]
+
+
+def test_another_librarys_database_copied_over_starts_a_new_baseline_not_a_loss(
+        in_process: Callable[..., tuple[Daemon, RecordingNotifier]], tmp_path: Path, state: Path) -> None:
+    refs = synthetic_refs(30) + [RefSpec(f"Trashed paper {n}", trashed=True) for n in range(8)]
+    enl = build(tmp_path / "lib", LibrarySpec(name="Thesis", refs=refs, last_sync=days_ago(0.1))).resolve()
+    other = build(tmp_path / "other", LibrarySpec(name="Other", refs=synthetic_refs(5, seed=7),
+                                                  last_sync=days_ago(0.1), db_id="otherdb")).resolve()
+    database = enl.with_suffix(".Data") / "sdb" / "sdb.eni"
+    daemon, notifier = in_process(enl)
+    wait_for(lambda: len(snapshots(state, enl)) >= 1, 15, "the first reading")
+    settle(daemon, database.parent, enl.parent)
+    shutil.copyfile(other.with_suffix(".Data") / "sdb" / "sdb.eni", database)   # written over, in place
+    wait_for(lambda: snapshots(state, enl)[-1].references == 5, 15, "the reading of the other library's database")
+    settle(daemon, database.parent, enl.parent)
+    assert not {"library.references-dropped", "library.trash-emptied"} & _findings(state, enl)
+    assert [title for title, _ in notifier.sent if " lost " in title] == []
+    with Store(state / "state.db", readonly=True) as store:
+        assert "library-replaced" in {event.kind for event in store.events(str(enl))}
+
+
+def test_a_library_moved_away_and_back_is_watched_again(
+        in_process: Callable[..., tuple[Daemon, RecordingNotifier]], tmp_path: Path, state: Path) -> None:
+    enl = build(tmp_path / "lib", LibrarySpec(refs=synthetic_refs(4), last_sync=days_ago(0.1))).resolve()
+    daemon, _notifier = in_process(enl)
+    wait_for(lambda: len(snapshots(state, enl)) >= 1, 15, "first pass")
+    (tmp_path / "lib").rename(tmp_path / "lib2")
+    assert daemon._scheduler is not None
+    daemon._scheduler.add_job(daemon.check_one, args=[str(enl)])   # a reading while it is away
+    wait_for(lambda: snapshots(state, enl)[-1].status == "gone", 10, "the reading while it is away")
+    (tmp_path / "lib2").rename(tmp_path / "lib")
+    wait_for(lambda: snapshots(state, enl)[-1].status == "ok", 15, "the library to be read again where it is")
+    assert snapshots(state, enl)[-1].verdict is State.IN_SYNC
+    with edit(enl.with_suffix(".Data") / "sdb" / "sdb.eni") as db:   # and its saves are read again
+        db.execute("UPDATE refs SET title = title || ' (edited)' WHERE id = (SELECT max(id) FROM refs)")
+    count = len(snapshots(state, enl))
+    wait_for(lambda: len(snapshots(state, enl)) > count, 15, "the reading after a save")

@@ -92,6 +92,21 @@ def m007_reference_keys(db: Database) -> None:
                "doi TEXT NOT NULL, title TEXT NOT NULL, PRIMARY KEY (lib, id)) WITHOUT ROWID")
 
 
+@migrations()
+def m008_no_author_names(db: Database) -> None:
+    # Author names are personal data the state file does not keep (README, "The daemon": reads only what changed):
+    # blank the first authors an older version stored with the references a finding names. The
+    # writer's connection has secure_delete on, so the old page contents are overwritten, not freed.
+    import json
+    libraries = db.table("libraries")
+    for row in list(libraries.rows_where("report LIKE '%first_author%'", select="path, report")):
+        data = json.loads(row["report"])
+        for finding in data.get("findings") or ():
+            for ref in finding.get("references") or ():
+                ref["first_author"] = ""
+        libraries.update(row["path"], {"report": json.dumps(data, ensure_ascii=False, sort_keys=True)})
+
+
 @functools.cache
 def expected_columns() -> dict[str, set[str]]:
     """Every table and column the migrations create, read off a fresh in-memory database."""

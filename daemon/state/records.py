@@ -37,11 +37,23 @@ class StoredCounts:
                 "groups": self.groups}
 
 
+def without_authors(finding: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Given a finding's JSON, return it with every named reference's first author blanked ("", which
+    the schema's string allows and rendering omits): author names are personal data we do not store."""
+    refs = finding.get("references")
+    if not refs:
+        return finding
+    return {**finding, "references": [{**ref, "first_author": ""} for ref in refs]}
+
+
 @dataclass(frozen=True)
 class StoredReport:
     """One pass's result as the store keeps it: the successor of a LibraryReport once it leaves the checker.
 
     `status` records how the reading went ("ok", "busy", ..., or "gone" when the library left its path).
+    It holds no author name: the references a finding names keep their record number, title and year
+    (for their owner's `status` and page) with `first_author` "" (the state file keeps no personal
+    names; README, "The daemon": reads only what changed).
     """
 
     path: str
@@ -82,7 +94,8 @@ class StoredReport:
                    next_action=data.get("next_action") or "", checked_at=checked,
                    counts=None if not counts else StoredCounts(counts["references"], counts["trashed"],
                                                                counts["attachments"], counts["groups"]),
-                   sync=data.get("sync"), findings=tuple(data.get("findings") or ()), status=status, db_id=db_id)
+                   sync=data.get("sync"), findings=tuple(without_authors(f) for f in data.get("findings") or ()),
+                   status=status, db_id=db_id)
 
     def to_json(self) -> dict[str, Any]:
         """The library's JSON as `check --json` and `status --json` show it."""

@@ -123,6 +123,9 @@ class Store:
         connection = sqlite3.connect(path, timeout=10, check_same_thread=False)
         db = Database(connection)
         try:
+            # Overwrite what a row update or delete frees, so a value dropped (an older version's author
+            # names, migration m008) is gone from the file's bytes, not left in a free page.
+            connection.execute("PRAGMA secure_delete = ON")
             db.enable_wal()
             migrations.apply(db)
             if problem := schema_problem(db, expected_columns(), partial=False):

@@ -174,3 +174,66 @@ def test_a_fifo_at_a_state_path_is_refused_never_waited_on(tmp_path: Path, name:
         last = outcome.stderr.splitlines()[-1]
         assert last.startswith("Error: ") and f"{state / name} is a FIFO, not a regular file" in last, last
     assert stat.S_ISFIFO((state / name).stat().st_mode)   # left where it was
+
+
+# --- author names never reach the state file -----------------------------------------------------
+
+def _surnames(enl: Path) -> set[str]:
+    """Every author's surname in a library, read from its own database (authors are one a line)."""
+    sdb = enl.with_suffix(".Data") / "sdb" / "sdb.eni"
+    with sqlite3.connect(f"file:{sdb}?mode=ro", uri=True) as db:
+        fields = [row[0] for row in db.execute(
+            "SELECT author || char(13) || secondary_author || char(13) || tertiary_author FROM refs")]
+    db.close()
+    names = {name.strip() for field in fields for name in field.replace("\r", "\n").split("\n")}
+    return {name.split(",")[0].strip() for name in names if name} - {""}
+
+
+def test_a_daemon_pass_keeps_no_author_name_in_the_state_file(real_copy: object, tmp_path: Path) -> None:
+    # Policy (README, "The daemon": reads only what changed): titles, years and DOIs of the few references a finding
+    # names may be kept for their owner; author names never are. This library's findings name
+    # references with authors (missing files, duplicates, a stuck sync), so every one would show.
+    import re
+    import signal
+    import time
+    folder = real_copy("utsmok-endnote-exporter/en21-synced")  # type: ignore[operator]
+    enl = folder / "MyLibrary.enl"
+    surnames = _surnames(enl)
+    sdb = enl.with_suffix(".Data") / "sdb" / "sdb.eni"
+    with sqlite3.connect(f"file:{sdb}?mode=ro", uri=True) as db:
+        kept = " ".join(f"{title} {year}" for title, year in db.execute("SELECT title, year FROM refs"))
+    db.close()
+    kept += f" {enl}"
+    # A surname that is also a word of a title or of the path may rightly be there as that word.
+    words = set(re.findall(r"\w+", kept))
+    checked = {name for name in surnames if len(name) >= 3 and name not in words}
+    assert len(checked) > 100   # the test has teeth: this library has hundreds of authors
+    state = tmp_path / "state"
+    daemon = subprocess.Popen([sys.executable, "-m", "endnoted", "run", "--no-scan", str(enl)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if (state / "state.db").exists():
+                with sqlite3.connect(f"file:{state / 'state.db'}?mode=ro", uri=True) as db:
+                    try:
+                        if db.execute("SELECT count(*) FROM libraries WHERE report IS NOT NULL").fetchone()[0]:
+                            break
+                    except sqlite3.OperationalError:
+                        pass
+                db.close()
+            time.sleep(0.1)
+        else:
+            raise AssertionError("no pass stored within 60 s")
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=30) == 0
+    finally:
+        daemon.kill()
+        daemon.wait()
+    # The state file with its -wal, and everything else the daemon wrote beside it (its log too).
+    ours = sorted(path for where in (state, tmp_path / "data") for path in where.rglob("*") if path.is_file())
+    assert state / "state.db" in ours
+    text = b"".join(path.read_bytes() for path in ours).decode("utf-8", "replace")
+    assert "Introduction to Multimodal Scene Understanding" in text   # a named reference's title is kept
+    found = sorted(name for name in checked if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text))
+    assert found == [], f"author surnames in the state file: {found[:10]}"

@@ -12,7 +12,7 @@ import click
 
 from endnoted.cli import quick, render
 from endnoted.cli.app import _config, _one_library, cli, emit_json, json_option, logger, path_type, verbosity
-from endnoted.common.errors import AlreadyRunning, ExitStatus
+from endnoted.common.errors import AlreadyRunning, ExitStatus, NotWatched
 from endnoted.state.status import from_view
 
 # Function-local imports below are on purpose: each command imports the core it runs inside its
@@ -92,6 +92,8 @@ def status(library: Path | None, as_json: bool) -> None:
     """
     key = str(_one_library(library).path) if library else None
     data = quick.read(key)   # the lean path (`quick.run`) reads, decides and renders through the same code
+    if key and data["beat"] is not None and not data["libraries"]:
+        raise NotWatched(key)   # the daemon has run, and never read this one: not "no library checked yet"
     if as_json:
         emit_json(from_view(data).to_json())
     else:
@@ -131,6 +133,7 @@ def history(library: Path | None, as_json: bool) -> None:
       endnoted history --json
     """
     from endnoted.common import paths
+    from endnoted.state import reader
     from endnoted.state.history import Entry, timeline
     from endnoted.state.store import Store, existing
 
@@ -139,6 +142,8 @@ def history(library: Path | None, as_json: bool) -> None:
     if existing(paths.state_db()) is not None:
         with Store(paths.state_db(), readonly=True) as store:
             entries = timeline(store, key)
+            if key and not entries and store.library(key) is None and store.read(reader.HEARTBEAT):
+                raise NotWatched(key)   # the daemon has run, and never read this one: not "nothing recorded yet"
     if as_json:
         emit_json({"schema": 1, "library": key, "timeline": [entry.to_json() for entry in entries]})
         return

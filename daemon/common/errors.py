@@ -97,6 +97,14 @@ def expected(error: BaseException) -> EndnotedError | None:
     return None
 
 
+class NotWatched(UsageError):
+    """`status PATH` or `history PATH` named a library the daemon has no record of (it does not watch it)."""
+
+    def __init__(self, path: object) -> None:
+        super().__init__(f'{path} is not watched by endnoted: endnoted check "{path}", '
+                         "or add it to `libraries` in the config")
+
+
 class ConfigError(EndnotedError):
     """The configuration file is unreadable or holds bad values (all of them are listed)."""
 

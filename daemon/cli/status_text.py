@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from endnoted.common.timefmt import parse_iso, when
+from endnoted.common.timefmt import parse_iso, when, when_in
 from endnoted.common.words import plural
 from endnoted.judging.ranks import worst_first
 
@@ -115,7 +115,7 @@ def status(data: Mapping[str, Any], *, verbosity: int = NORMAL, now: datetime | 
         lines.append(f"endnoted {beat['version']} is running (pid {beat['pid']}, since "
                      f"{when(parse_iso(beat['started_at']), now)}; last heartbeat {when(parse_iso(beat['beat_at']), now)}).")
     else:
-        lines.append(f"endnoted is NOT running: {data['why']}. What follows is the last state known. "
+        lines.append(f"endnoted is NOT running: {when_in(data['why'], now)}. What follows is the last state known. "
                      "Start it with: endnoted service install (or endnoted run).")
     if verbosity > QUIET and (alerts := _alerts_line(data)):
         lines.append(alerts)

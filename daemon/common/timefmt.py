@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re   # already loaded on `status`'s lean path (start-up time, issue 16)
 from datetime import UTC, datetime, timedelta, tzinfo
 
 TYPE_CHECKING = False
@@ -97,3 +98,13 @@ def when(moment: datetime | None, now: datetime | None = None, *, zone: tzinfo |
     if moment is None:
         return never
     return f"{local(moment, zone)} ({age(moment, now)})"
+
+
+# The machine form (and any ISO-8601 time with an offset), as it stands inside a sentence.
+ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)")
+
+
+def when_in(text: str, now: datetime | None = None, *, zone: tzinfo | None = None) -> str:
+    """Given a sentence worded with machine times (the daemon's health: "stopped cleanly at <ISO>"), return
+    it with each one in the people form, as every other time a person reads."""
+    return ISO_TIME.sub(lambda match: when(parse_iso(match.group(0)), now, zone=zone), text)

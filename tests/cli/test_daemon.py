@@ -59,3 +59,16 @@ def test_status_and_history_of_a_library_the_daemon_does_not_watch_say_so(tmp_pa
     history = _endnoted("history", str(watched))
     assert history.returncode == 0 and "Nothing recorded yet" not in history.stdout
 
+
+def test_status_after_a_clean_stop_gives_the_time_as_every_other_time_is_given(tmp_path: Path) -> None:
+    import re
+    enl = build(tmp_path / "lib", LibrarySpec(refs=synthetic_refs(3), last_sync=days_ago(0.1))).resolve()
+    _one_pass(enl)
+    shown = _endnoted("status")
+    assert shown.returncode == 5
+    [line] = [line for line in shown.stdout.splitlines() if "stopped cleanly" in line]
+    # The people form (timefmt.when): local time to the minute, its offset, and the age.
+    assert re.search(r"stopped cleanly at \d{4}-\d\d-\d\d \d\d:\d\d [+-]\d\d:\d\d \((?:[^()]*ago|just now)\)\.", line), line
+    assert not re.search(r"\d\d:\d\d:\d\d", line), line
+    stopped = json.loads(_endnoted("status", "--json").stdout)["daemon"]["why"]
+    assert re.fullmatch(r"stopped cleanly at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", stopped)   # machines: ISO

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from endnoted.common.timefmt import age, duration, iso_z, local, parse_iso, when
+from endnoted.common.timefmt import age, duration, iso_z, local, parse_iso, when, when_in
 
 PARIS_WINTER = timezone(timedelta(hours=1))
 NEWFOUNDLAND = timezone(timedelta(hours=-3, minutes=-30))
@@ -35,6 +35,15 @@ def test_the_people_form_has_the_offset_and_the_age() -> None:
     assert when(MOMENT, MOMENT + timedelta(hours=3, minutes=5), zone=PARIS_WINTER) == \
         "2026-12-02 18:51 +01:00 (3 hours ago)"
     assert when(None) == "never"
+
+
+def test_machine_times_in_a_sentence_read_in_the_people_form() -> None:
+    later = MOMENT + timedelta(hours=3, minutes=5)
+    assert when_in("stopped cleanly at 2026-12-02T17:51:29.005017Z", later, zone=PARIS_WINTER) == \
+        "stopped cleanly at 2026-12-02 18:51 +01:00 (3 hours ago)"
+    assert when_in("no heartbeat since 2026-12-02T18:51:29+01:00 (hung?)", later, zone=PARIS_WINTER) == \
+        "no heartbeat since 2026-12-02 18:51 +01:00 (3 hours ago) (hung?)"
+    assert when_in("its process is gone (it crashed or was killed)") == "its process is gone (it crashed or was killed)"
 
 
 @pytest.mark.parametrize(("seconds", "words"), [

@@ -235,8 +235,11 @@ def service_state(report: Any) -> str:
     def word(value: bool | None) -> str:
         return "unknown" if value is None else "yes" if value else "no"
 
+    pid = report.daemon_pid
+    daemon = ("not running" if pid is None else f"running (pid {pid})" if report.running
+              else f"running (pid {pid}, not as a service: endnoted run; it stops with its terminal or at logout)")
     return (f"installed: {word(report.installed)} ({report.path})\nenabled:   {word(report.enabled)}\n"
-            f"running:   {word(report.running)}")
+            f"running:   {word(report.running)}\ndaemon:    {daemon}")
 
 
 # --- doctor, demo, service, window and other one-off lines -------------------------------------

@@ -213,6 +213,10 @@ class Report:
     # A dry run: the commands that would run (nothing ran) and, for install, the file that would be written.
     would_run: list[tuple[str, ...]] | None = None
     content: str | None = None
+    # status: the pid of a daemon alive by its heartbeat (as `endnoted status` reads it), service or not;
+    # None when none is. The service manager knows only its own unit, not an `endnoted run` in a terminal.
+    daemon_pid: int | None = None
+    daemon_seen: bool = False   # True once status has looked (install and uninstall do not)
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -225,6 +229,8 @@ class Report:
             data["would_run"] = [list(command) for command in self.would_run]
         if self.content is not None:
             data["content"] = self.content
+        if self.daemon_seen:   # status: the daemon as its heartbeat says
+            data["daemon"] = {"running": self.daemon_pid is not None, "pid": self.daemon_pid}
         return data
 
 
@@ -333,9 +339,20 @@ def uninstall(platform: str, *, home: Path, runner: Runner = run_command) -> Rep
     return report
 
 
+def running_daemon() -> int | None:
+    """The pid of the daemon alive by its heartbeat (read as `endnoted status` reads it), or None."""
+    from endnoted.state import glance
+    try:
+        seen = glance.read(paths.state_db(), None, [])
+    except EndnotedError:   # no readable state file: no daemon we can tell of
+        return None
+    return int(seen["beat"]["pid"]) if seen["running"] and seen["beat"] else None
+
+
 def status(platform: str, *, home: Path, runner: Runner = run_command) -> Report:
     rendered = render(platform, home=home, runner=runner)
-    report = Report(platform, rendered.path, installed=rendered.path.exists())
+    report = Report(platform, rendered.path, installed=rendered.path.exists(), daemon_pid=running_daemon(),
+                    daemon_seen=True)
     results = [runner(command) for command in rendered.status]
     report.commands.extend(results)
     if platform == "linux":

@@ -84,10 +84,19 @@ def check_service(machine: Machine) -> Check:
         report = autostart.status(machine.platform, home=machine.home, runner=machine.runner)
     except EndnotedError as error:
         return Check("service", PROBLEM, str(error), "endnoted service install")
+    pid = report.daemon_pid if not report.running else None   # a daemon alive outside the service
     if not report.installed:
+        if pid is not None:
+            return Check("service", WARNING, f"not installed ({report.path} does not exist), but a daemon is running "
+                         f"(pid {pid}, not as a service: it stops with its terminal or at logout)",
+                         "endnoted service install, so that it starts at login (stop the other one first)")
         return Check("service", PROBLEM, f"not installed ({report.path} does not exist)",
                      "endnoted service install")
     if not report.running:
+        if pid is not None:
+            return Check("service", WARNING, f"installed ({report.path}) but not running; a daemon is running "
+                         f"(pid {pid}, not as a service)",
+                         "stop that daemon, then endnoted service install (it starts the service again)")
         return Check("service", PROBLEM, f"installed ({report.path}) but not running",
                      "endnoted service install (it starts the service again), then endnoted service status")
     return Check("service", OK, f"installed and running ({report.path})")
@@ -187,7 +196,9 @@ def check_folders(machine: Machine, settings: config_module.Config) -> Check:
         limit = _inotify_limit(machine.proc)
         need = sum(_folders_below(p if p.is_dir() else p.parent, 100_000) for p in watched)
         if limit is not None:
-            detail += f"; inotify watches: about {need} needed, limit {limit}"
+            # Libraries the scan finds need watches too, a few each; with nothing named, say that, not "0 needed".
+            needed = f"about {need} needed" if need else "nothing named to watch (libraries the scan finds need a few each)"
+            detail += f"; inotify watches: {needed}, limit {limit}"
             if need > limit // 2:
                 return Check("folders", PROBLEM, detail, "raise fs.inotify.max_user_watches (sysctl), or watch fewer "
                              "folders")

@@ -154,3 +154,54 @@ def test_doctor_says_when_the_page_cannot_start_in_this_install(tmp_path: Path, 
     repair = {check["name"]: check for check in json.loads(result.stdout)["checks"]}["repair"]
     assert repair["status"] == "problem" and "starlette" in repair["detail"], repair
     assert 'repair = "terminal"' in repair["fix"] and 'repair = "page"' not in repair["fix"]
+
+
+def _running_daemon(tmp_path: Path) -> subprocess.Popen[bytes]:
+    """A real foreground daemon (`endnoted run`), once its heartbeat says it is alive."""
+    import time
+
+    from endnoted.demo.builder import LibrarySpec, build, days_ago, synthetic_refs
+    from endnoted.state import glance
+    from endnoted.common import paths
+    enl = build(tmp_path / "lib", LibrarySpec(refs=synthetic_refs(2), last_sync=days_ago(0.1)))
+    daemon = subprocess.Popen([sys.executable, "-m", "endnoted", "run", "--no-scan", str(enl)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not (paths.state_db().exists() and glance.read(paths.state_db(), None, [])["running"]):
+        if time.monotonic() > deadline or daemon.poll() is not None:
+            daemon.kill()
+            raise AssertionError("the daemon did not start")
+        time.sleep(0.1)
+    return daemon
+
+
+def test_a_daemon_run_in_the_foreground_is_said_running_not_as_a_service(tmp_path: Path, isolated_home: Path) -> None:
+    # No service installed; `endnoted run` in a terminal. The service manager says "not running" (it
+    # knows only its own units); the daemon's heartbeat, read as `status` reads it, says otherwise.
+    daemon = _running_daemon(tmp_path)
+    try:
+        inactive = lambda c: CommandResult(tuple(c), 3, "inactive")  # noqa: E731
+        check = doctor.check_service(_machine(tmp_path, isolated_home, runner=inactive))
+        assert check.status == "warning", check
+        assert f"a daemon is running (pid {daemon.pid}, not as a service" in check.detail, check.detail
+        assert "not installed" in check.detail and check.fix.startswith("endnoted service install")
+        shown = subprocess.run([sys.executable, "-m", "endnoted", "service", "status"], capture_output=True,
+                               text=True, timeout=60)
+        assert shown.returncode == 0 and f"daemon:    running (pid {daemon.pid}, not as a service" in shown.stdout, \
+            shown.stdout
+        as_json = subprocess.run([sys.executable, "-m", "endnoted", "service", "status", "--json"],
+                                 capture_output=True, text=True, timeout=60)
+        assert json.loads(as_json.stdout)["daemon"] == {"running": True, "pid": daemon.pid}
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=30)
+    after = subprocess.run([sys.executable, "-m", "endnoted", "service", "status", "--json"], capture_output=True,
+                           text=True, timeout=60)
+    assert json.loads(after.stdout)["daemon"] == {"running": False, "pid": None}
+
+
+def test_folders_with_nothing_to_watch_say_so_not_about_0_watches_needed(tmp_path: Path, isolated_home: Path) -> None:
+    settings = doctor.config_module.Config(libraries=[], export_folders=[])
+    check = doctor.check_folders(_machine(tmp_path, isolated_home), settings)
+    assert "about 0" not in check.detail and "nothing named to watch" in check.detail, check.detail
+    assert "limit 65536" in check.detail

@@ -206,7 +206,7 @@ def test_a_failing_command_given_json_prints_its_error_as_json(tmp_path: Path) -
     library = tmp_path / "lib"
     demo = json.loads(run("demo", "--json", "--keep", str(library)).stdout)
     validator = Draft202012Validator(schema("error"))
-    for args, code in ((("verify", "--json", str(not_a_zip)), 4),
+    for args, code in ((("verify", "--json", str(not_a_zip)), 2),   # no zip at all: the wrong file named
                        (("compare", "--json", demo["library"], str(export)), 2),
                        (("reset", "--status", "--json", str(tmp_path / "nothing.enl")), 2)):
         result = run(*args)
@@ -216,7 +216,7 @@ def test_a_failing_command_given_json_prints_its_error_as_json(tmp_path: Path) -
         assert data["error"]["exit"] == code
         assert result.stderr.strip() == f"Error: {data['error']['message']}"
     without = run("verify", str(not_a_zip))
-    assert without.exit_code == 4 and without.stdout == ""
+    assert without.exit_code == 2 and without.stdout == ""
 
 
 def test_compare_lists_references_in_one_shape_on_both_sides(outputs: dict[str, list[Any]]) -> None:

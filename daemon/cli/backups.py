@@ -81,15 +81,22 @@ def backup(library: Path, folder: Path | None, no_attachments: bool, as_folder: 
 def verify(archive: Path, as_json: bool) -> None:
     """Prove any .enlx (ours or EndNote's): CRCs, safe member names, database structure and counts.
 
-    Exit 0 when it proves itself, 4 when it does not.
+    Exit 0 when it proves itself, 4 when it does not, 2 for a file that is no zip at all.
 
     \b
     Example:
       endnoted verify "My EndNote Library-20250101-120000.enlx"
     """
+    from endnoted.common.errors import ArchiveRejected, UsageError
+    from endnoted.reading.archive import has_zip_signature
     from endnoted.reading.enlx import prove
 
-    proof = prove(archive)
+    try:
+        proof = prove(archive)
+    except ArchiveRejected as error:
+        if archive.is_file() and not has_zip_signature(archive):   # the wrong file named, not a broken backup
+            raise UsageError(f"{archive} is not a .enlx (compressed library): it holds no zip data") from error
+        raise
     if as_json:
         emit_json({"schema": 1, "verified": True, **proof.to_json()})
         return

@@ -72,6 +72,28 @@ def unsafe_member(info: zipfile.ZipInfo) -> str | None:
     return None
 
 
+# A zip's record signatures (local file header, central directory entry, end of central directory).
+# A file holding none of them near its start or end is no zip at all, not a zip cut short: a truncated
+# archive keeps its first local header at offset 0 (or after a stub), whatever was lost at its end.
+ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x01\x02", b"PK\x05\x06")
+SIGNATURE_WINDOW = 1 << 16
+
+
+def has_zip_signature(path: Path) -> bool:
+    """Whether a regular file holds any zip record signature in its first or last 64 KB (read, never followed
+    past a FIFO: open_regular). True when it cannot be read: the archive's own refusal then says why."""
+    try:
+        fd = open_regular(path)
+    except (NotRegular, OSError):
+        return True   # not ours to word: the archive's own refusal names the FIFO or the missing file
+    with os.fdopen(fd, "rb") as handle:
+        head = handle.read(SIGNATURE_WINDOW)
+        size = os.fstat(handle.fileno()).st_size
+        handle.seek(max(len(head), size - SIGNATURE_WINDOW))
+        tail = handle.read(SIGNATURE_WINDOW)
+    return any(signature in head or signature in tail for signature in ZIP_SIGNATURES)
+
+
 def _short(name: str) -> str:
     """A member name fit for one line: a hostile one may be thousands of characters long."""
     return name if len(name) <= 80 else f"{name[:40]}…{name[-30:]} ({len(name)} characters)"

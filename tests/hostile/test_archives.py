@@ -169,6 +169,22 @@ def test_a_zip_that_is_not_an_archive_at_all_is_refused(tmp_path: Path) -> None:
     one_line_error(endnoted("restore", "--to", str(tmp_path / "r"), str(fake), timeout=30), 4)
 
 
+def test_verify_of_a_file_that_is_no_zip_at_all_is_a_usage_error_a_truncated_one_is_not(tmp_path: Path,
+                                                                                         proven: Path) -> None:
+    # No zip signature anywhere: the wrong file was named (exit 2, README "Exit codes").
+    notes = tmp_path / "notes.xml"
+    notes.write_text("<?xml version='1.0'?><xml><records/></xml>\n" * 50, encoding="utf-8")
+    line = one_line_error(endnoted("verify", str(notes), timeout=30), 2)
+    assert line == f"Error: {notes} is not a .enlx (compressed library): it holds no zip data", line
+    # A real backup cut short keeps its zip signatures: it is a backup that does not prove itself (exit 4).
+    data = proven.read_bytes()
+    for keep in (len(data) // 2, len(data) - 30):
+        cut = tmp_path / f"cut-{keep}.enlx"
+        cut.write_bytes(data[:keep])
+        line = one_line_error(endnoted("verify", str(cut), timeout=30), 4)
+        assert "is not a .enlx" not in line, line
+
+
 def test_members_named_to_escape_are_refused(tmp_path: Path) -> None:
     archive = tmp_path / "escape.enlx"
     with zipfile.ZipFile(archive, "w") as out:

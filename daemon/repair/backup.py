@@ -124,6 +124,10 @@ class Plan:
 
 def plan(library: Library, *, attachments: bool = True) -> Plan:
     """Given a library, list what a backup would hold; raise BackupError if it cannot be backed up."""
+    if library.layout is Layout.LEGACY:
+        # Not a failure: a library endnoted does not back up. Name the way on (as restore does for X-era archives).
+        raise UsageError(f"cannot back up {library.path}: it is an X-era (MyISAM) library, which endnoted does not "
+                         "read; open it in EndNote 20 or later, which converts it, then back up the converted library")
     if library.layout is not Layout.SQLITE or library.data_dir is None or library.database is None:
         kinds = {Layout.ENLX: "it is already a compressed library", Layout.LEGACY: "it is an X-era (MyISAM) library",
                  Layout.MISSING: "its .Data folder holds no database"}

@@ -317,3 +317,14 @@ def test_backups_lists_which_library_and_the_time_the_file_name_carries(tmp_path
         row = next(r for r in listed if r["path"] == path)
         assert local(parse_iso(row["made_at"])) in line and ("ago)" in line or "just now)" in line)
     assert "T" not in "".join(line.split()[0] for line in lines[1:])   # no bare ISO time in the table
+
+
+def test_backup_of_an_x_era_library_names_the_next_step(real_copy: Callable[[str], Path], tmp_path: Path) -> None:
+    # Not a failure of endnoted (exit 1) but a library it does not back up: a usage error with the way on.
+    folder = real_copy("Dingpx-Endnote/x9-synced-macos")
+    result = run("backup", "--to", str(tmp_path / "out"), str(folder / "My EndNote Library.enl"))
+    assert result.exit_code == 2 and result.stdout == "", result.stderr
+    line = result.stderr.strip()
+    assert "\n" not in line and "X-era (MyISAM)" in line, line
+    assert "open it in EndNote 20 or later, which converts it" in line and "then back up the converted library" in line
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -55,7 +55,7 @@ def check(paths: tuple[Path, ...], export: Path | None, stale_after: float | Non
             click.echo(f"Warning: {error}", err=True)   # the other paths are still checked
             continue
         found.update((library.path, library) for library in named.libraries)
-        if skipped := named.compressed:
+        if (skipped := named.compressed) and verbosity() > render.QUIET:   # -q: the verdict lines only
             # A folder search leaves .enlx files out (mostly backups); say so rather than pass over them silently.
             click.echo(render.skipped_compressed(len(skipped), path), err=True)
     if not found:

@@ -59,3 +59,5 @@ def test_a_folder_search_says_which_compressed_libraries_it_skipped(tmp_path: Pa
     assert result.stderr.strip() == (f"Note: skipped 2 compressed libraries (.enlx) in {folder}: "
                                      "name one to check it.")
     assert "blue-light.enlx" in run("check", str(folder / "blue-light.enlx")).stdout
+    quiet = run("-q", "check", str(folder))   # quiet: the verdict lines only, no notes
+    assert quiet.exit_code == 0 and quiet.stderr == "" and library.stem in quiet.stdout

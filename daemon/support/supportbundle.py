@@ -81,7 +81,8 @@ def collect() -> dict[str, Any]:
     }
     try:
         settings = config.load()
-        data["config"] = {"source": str(settings.source), "libraries": [str(p) for p in settings.libraries],
+        data["config"] = {"source": None if settings.source is None else str(settings.source),   # JSON null, not "None"
+                          "libraries": [str(p) for p in settings.libraries],
                           "stale_after_hours": settings.stale_after_hours,
                           "export_folders": [str(p) for p in settings.export_folders],
                           "notifications": settings.notifications}

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-import re   # already loaded on `status`'s lean path (start-up time, issue 16)
+import re  # already loaded on `status`'s lean path (start-up time, issue 16)
 from datetime import UTC, datetime, timedelta, tzinfo
 
 TYPE_CHECKING = False

@@ -160,9 +160,9 @@ def _running_daemon(tmp_path: Path) -> subprocess.Popen[bytes]:
     """A real foreground daemon (`endnoted run`), once its heartbeat says it is alive."""
     import time
 
+    from endnoted.common import paths
     from endnoted.demo.builder import LibrarySpec, build, days_ago, synthetic_refs
     from endnoted.state import glance
-    from endnoted.common import paths
     enl = build(tmp_path / "lib", LibrarySpec(refs=synthetic_refs(2), last_sync=days_ago(0.1)))
     daemon = subprocess.Popen([sys.executable, "-m", "endnoted", "run", "--no-scan", str(enl)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -18,6 +18,11 @@ sync ledger, attachments, groups, the counts) is read and folded as a full readi
 same code (snapshot._build): the findings and the verdict equal a full reading's
 (tests/reading/test_incremental.py).
 
+A full reading keeps no texts either (unless asked, for a Web export to compare): it reads the
+rows in chunks, computes each chunk's keys, and keeps the rows slim, so the daemon's full pass
+never holds every title and author list of a library at once (its peak is what the allocator
+keeps between passes). The fingerprint comparison is done column by column at C speed.
+
 A full reading runs instead when nothing is stored (first reading, the last one was not OK), when
 the caller asks (the daemon's periodic pass; a Web export to compare, which needs every title),
 when the library was replaced (the database file's device/inode changed or it shrank, its database
@@ -49,7 +54,8 @@ from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from operator import itemgetter, lt
+from itertools import compress
+from operator import lt, ne
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
@@ -70,9 +76,7 @@ _SLIM_SQL = (f"SELECT id, {_int_sql('trash_state', '0', 'NULL')}, '', '', '', ''
              f"{_int_sql('added_to_library', '0', 'NULL')}, {_int_sql('record_last_updated', '0', 'NULL')} "
              "FROM refs ORDER BY id")
 _CHANGED_SQL = f"{_REFS_SQL} WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id"
-_PRINT = itemgetter(0, 1, 7)           # a row's fingerprint: id, trash_state, record_last_updated
-_STORED_PRINT = itemgetter(0, 1, 2)    # the same, of a stored Keyed row
-_ID = itemgetter(0)
+_CHUNK = 256    # rows a full reading holds with their texts at once (the real test library spans two)
 
 
 class Meta(NamedTuple):
@@ -129,9 +133,15 @@ class Inconsistent(Exception):
 
 
 def read(library: Library, cache: KeyCache, keys: KeyFunction, *, full: bool = False, now: datetime | None = None,
-         memo: IntegrityMemo | None = None, why: str = "asked", enl: EnlMemo | None = None) -> Reading:
+         memo: IntegrityMemo | None = None, why: str = "asked", enl: EnlMemo | None = None,
+         texts: bool = False) -> Reading:
     """Given a library, where its keys are kept and how to compute keys, return a Reading whose findings equal
-    a full reading's: incremental when it safely can be, full otherwise; the store is brought up to date."""
+    a full reading's: incremental when it safely can be, full otherwise; the store is brought up to date.
+
+    Its Snapshot holds the texts of the rows it read only (the others' are ''; `fill` reads those a
+    finding names), and its keys must be given to the probes (`Reading.dois`/`titles`). With `texts`
+    (a Web export to compare, which needs every title) the reading is a full one holding every text.
+    """
     started = time.time()
     name = str(library.path)
     enl = enl if enl is not None else EnlMemo()
@@ -141,7 +151,7 @@ def read(library: Library, cache: KeyCache, keys: KeyFunction, *, full: bool = F
         return Reading(take(library, now=now, memo=memo), "full (not a SQLite library)")
     file = _file(database)
     loaded = cache.load(name)
-    reason = why if full else _full_reason(loaded, file)
+    reason = why if full or texts else _full_reason(loaded, file)
     if reason is None and loaded is not None and file is not None:
         meta, stored = loaded
         partial = _Incremental(meta, stored, keys, enl)
@@ -157,16 +167,20 @@ def read(library: Library, cache: KeyCache, keys: KeyFunction, *, full: bool = F
                 cache.save(name, _meta(file, snap, started), partial.changed, partial.gone)
                 return Reading(replace(snap, fill=_filler(database)), f"incremental ({partial.fetched} rows read)",
                                partial.dois, partial.titles)
-    whole = _Full(keys, enl)
+    whole = _Full(keys, enl, texts=texts)
     snap = take(library, now=now, memo=memo, reuse=whole)
+    mode = f"full ({reason or 'first reading'})"
     if snap.ok and file is not None and whole.in_order:
         old = {row[0]: row for row in loaded[1]} if loaded is not None else {}
         changed = [row for row in whole.keyed if old.get(row[0]) != row]
         gone = sorted(old.keys() - {row[0] for row in whole.keyed})
         cache.save(name, _meta(file, snap, started), changed, gone)
-        return Reading(snap, f"full ({reason or 'first reading'})", whole.dois, whole.titles)
-    cache.forget(name)
-    return Reading(snap, f"full ({reason or 'first reading'})")
+    else:
+        cache.forget(name)
+    if not snap.ok:
+        return Reading(snap, mode)
+    # The keys go with every healthy full reading: without its texts, no probe could compute them.
+    return Reading(snap if texts else replace(snap, fill=_filler(database)), mode, whole.dois, whole.titles)
 
 
 def _meta(file: tuple[str, int, int, int], snap: Snapshot, started: float) -> Meta:
@@ -215,12 +229,18 @@ def _digest(ids: list[int]) -> bytes:
 
 
 class _Full:
-    """A full reading that also computes every row's keys for the store."""
+    """A full reading that also computes every row's keys for the store.
+
+    The rows are read in chunks and each chunk's keys computed at once; unless the caller needs the
+    texts (a Web export to compare), the rows kept are slim (texts '', as an incremental reading's
+    unread rows), so a reading of 100k references never holds every title and author list at once:
+    the peak of the daemon's full pass, which the allocator keeps as its idle size (issue #16).
+    """
 
     integrity: str | None = None   # check the structure now
 
-    def __init__(self, keys: KeyFunction, enl: EnlMemo) -> None:
-        self.keys, self.memo = keys, enl
+    def __init__(self, keys: KeyFunction, enl: EnlMemo, *, texts: bool) -> None:
+        self.keys, self.memo, self.texts = keys, enl, texts
         self.keyed: list[Keyed] = []
         self.dois: list[str] = []
         self.titles: list[str] = []
@@ -228,13 +248,25 @@ class _Full:
         self.live = b""
 
     def refs(self, connection: sqlite3.Connection) -> list[RefRow]:
-        rows: list[RefRow] = connection.execute(_REFS_SQL).fetchall()
-        ids = list(map(_ID, rows))
+        # Called again from the start when a text must be read leniently (snapshot_database): no state carried over.
+        rows: list[RefRow] = []
+        self.dois, self.titles = [], []
+        cursor = connection.execute(_REFS_SQL)
+        while chunk := cursor.fetchmany(_CHUNK):
+            dois, titles = self.keys(chunk)
+            self.dois += dois
+            self.titles += titles
+            if self.texts:
+                rows += chunk
+            else:   # by C-level column passes: no Python work per row
+                got, trash, *_texts, added, updated = zip(*chunk, strict=True)
+                blank = ("",) * len(chunk)
+                rows += zip(got, trash, blank, blank, blank, blank, added, updated, strict=True)
+        columns = list(zip(*rows, strict=True)) if rows else [()] * 8
+        ids = list(columns[0])
         # Stored rows are compared in id order: keep them only when the table gives that order.
         self.in_order = all(map(lt, ids, ids[1:]))
-        self.dois, self.titles = self.keys(rows)
-        self.keyed = [(row[0], row[1], row[7], doi, title) for row, doi, title in zip(rows, self.dois, self.titles,
-                                                                                       strict=True)]
+        self.keyed = list(zip(ids, columns[1], columns[7], self.dois, self.titles, strict=True))
         self.live = _digest(ids)
         return rows
 
@@ -258,25 +290,31 @@ class _Incremental:
     def refs(self, connection: sqlite3.Connection) -> list[RefRow]:
         rows: list[RefRow] = connection.execute(_SLIM_SQL).fetchall()
         stored, since = self.stored, self.meta.since
-        prints = list(map(_PRINT, rows))
-        ids = list(map(_ID, rows))
-        stored_ids = list(map(_ID, stored))
-        same_ids = ids == stored_ids
+        # Column by column (one C transposition each), so that the common cases cost no Python work per row.
+        columns = list(zip(*rows, strict=True)) if rows else [()] * 8
+        ids, updates = list(columns[0]), columns[7]
+        kept = list(zip(*stored, strict=True)) if stored else [()] * 5
+        same_ids = ids == list(kept[0])
         by_id = None
-        if same_ids and prints == list(map(_STORED_PRINT, stored)):
-            todo = set()   # the common case of a quiet library: C-speed list comparisons only
+        if same_ids:   # an edit, a trash move, a quiet library: only fingerprints may differ
+            todo = set(compress(ids, map(ne, columns[1], kept[1])))
+            todo.update(compress(ids, map(ne, updates, kept[2])))
         else:
             by_id = {row[0]: row for row in stored}
-            todo = {ref_id for ref_id, trash, updated in prints
+            todo = {ref_id for ref_id, trash, updated in zip(ids, columns[1], updates, strict=True)
                     if (old := by_id.get(ref_id)) is None or old[1] != trash or old[2] != updated}
             self.gone = sorted(by_id.keys() - set(ids))
-        todo.update(ref_id for ref_id, _trash, updated in prints if updated is not None and updated >= since)
+        if None in updates:   # a value EndNote never writes (counted as bad): compare one by one
+            todo.update(ref_id for ref_id, updated in zip(ids, updates, strict=True)
+                        if updated is not None and updated >= since)
+        else:
+            todo.update(compress(ids, map(since.__le__, updates)))
         wanted = sorted(todo)
         full: list[RefRow] = connection.execute(_CHANGED_SQL, (json.dumps(wanted),)).fetchall() if wanted else []
         if len(full) != len(wanted):
             raise Inconsistent(f"{len(wanted)} changed rows, {len(full)} read")
         if same_ids:
-            dois, titles = [row[3] for row in stored], [row[4] for row in stored]
+            dois, titles = list(kept[3]), list(kept[4])
         else:
             assert by_id is not None
             empty = (0, 0, 0, "", "")

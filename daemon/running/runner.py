@@ -308,7 +308,7 @@ class Daemon:
             self.refcache = RefCache(self.store.path)
         why = "the periodic full pass" if full else "a Web export is compared" if compare else "asked"
         reading = incremental.read(library, self.refcache, hashed_keys, full=full or compare, memo=IntegrityMemo(),
-                                   why=why, enl=self._enl.setdefault(key, incremental.EnlMemo()))
+                                   why=why, enl=self._enl.setdefault(key, incremental.EnlMemo()), texts=compare)
         if reading.dois is not None and reading.titles is not None:
             # Shared by the duplicates and .enl probes: no key is computed again for this reading.
             reading.snapshot.memo["keys"] = LibraryKeys(reading.dois, reading.titles, hashed=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import unicodedata
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,6 +45,24 @@ CHUNK = 1 << 20
 # is hostile, and a path thousands of levels deep would exhaust Python's recursion as it is resolved.
 MAX_MEMBER_DEPTH = 32
 MAX_COMPONENT_BYTES = 255    # one path component on every filesystem
+# Unicode's bidirectional formatting characters (UAX #9): marks, embeddings, overrides and isolates.
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Names Windows cannot create, whatever the extension (docs/ENDNOTE-RULES.md, [H] archive member names).
+_WINDOWS_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in "123456789"),
+                               *(f"LPT{n}" for n in "123456789")})
+
+
+def windows_problem(name: str) -> str | None:
+    """Given a member name, return why Windows could not create it (a reserved device name), or None.
+
+    Asked by restore only: the archive is sound as such, but a restored library with such a file could
+    not be copied to Windows, where EndNote could not open it. Only reserved names: a colon or a trailing
+    dot is a fine name on macOS, where a library made there is most often restored.
+    """
+    for part in name.replace("\\", "/").removesuffix("/").split("/"):
+        if part.split(".")[0].rstrip(" ").upper() in _WINDOWS_RESERVED:
+            return f"member {_short(name)!r} has a name Windows reserves ({part})"
+    return None
 
 
 def unsafe_member(info: zipfile.ZipInfo) -> str | None:
@@ -66,6 +85,10 @@ def unsafe_member(info: zipfile.ZipInfo) -> str | None:
         return f"member {_short(name)!r} is {len(parts)} folders deep (EndNote's are a few)"
     if any(len(part.encode("utf-8", "surrogateescape")) > MAX_COMPONENT_BYTES for part in parts):
         return f"member {_short(name)!r} has a name longer than a file name may be ({MAX_COMPONENT_BYTES} bytes)"
+    if any(unicodedata.category(char) == "Cc" or char in _BIDI_CONTROLS for char in name):
+        # No EndNote name holds one; in a terminal they disguise a name (a line break, an escape
+        # sequence, a right-to-left override turning "report\u202efdp.exe" into "reportexe.pdf").
+        return f"member {_short(name)!r} has a control character in its name (it could disguise the name)"
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
         return f"member {_short(name)!r} is a symbolic link"
@@ -112,10 +135,12 @@ def _check_members(archive: zipfile.ZipFile, path: Path) -> list[zipfile.ZipInfo
     for info in infos:
         if problem := unsafe_member(info):
             raise ArchiveRejected(f"{path} was refused: {problem}")
-        key = info.filename.replace("\\", "/").rstrip("/").casefold()
+        # One key per file as macOS and Windows see names: case folded, Unicode normalised (APFS and
+        # HFS+ compare "é" and "e\u0301" as one name): twins would be one file there.
+        key = unicodedata.normalize("NFC", info.filename.replace("\\", "/").rstrip("/")).casefold()
         if key in seen:
-            raise ArchiveRejected(f"{path} was refused: member {_short(info.filename)!r} appears twice "
-                                  "(which one is real?)")
+            raise ArchiveRejected(f"{path} was refused: member {_short(info.filename)!r} appears twice, "
+                                  "perhaps spelled apart only in case or Unicode form (which one is real?)")
         seen.add(key)
         parts = key.split("/")
         folders.update("/".join(parts[:n]) for n in range(1, len(parts)))

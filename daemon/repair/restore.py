@@ -27,7 +27,7 @@ from pathlib import Path
 
 from endnoted.common.errors import ArchiveRejected, BackupError, UsageError
 from endnoted.common.files import PRIVATE_DIR, PRIVATE_FILE, create_private, rename_noreplace
-from endnoted.reading.archive import extract_member, open_archive
+from endnoted.reading.archive import extract_member, open_archive, windows_problem
 from endnoted.reading.enl_copy import read_enl
 from endnoted.reading.enlx import ENL_MEMBER_DIR, prove
 from endnoted.reading.library import Layout, Library
@@ -150,6 +150,10 @@ def _extract(archive: Path, target: Path, enl: Path) -> bool:
     root = target.resolve()
     carried = False
     with open_archive(archive) as (source, infos):
+        for info in infos:   # before a byte is written: all or nothing
+            if problem := windows_problem(info.filename):
+                raise ArchiveRejected(f"{archive} was refused: {problem}; EndNote on Windows could not open the "
+                                      "restored library")
         for info in infos:
             if info.filename.startswith(f"{ENL_MEMBER_DIR}/"):
                 if not carried and not info.is_dir() and info.filename.lower().endswith(".enl") \

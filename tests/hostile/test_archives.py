@@ -226,6 +226,12 @@ _ODD_NAMES = {
     "file-and-folder-sdb": lambda names: ["sdb", *names],
     "long-name": lambda names: [*names, "PDF/" + "a" * 5000 + ".pdf"],
     "deep-path": lambda names: [*names, "PDF/" + "d/" * 2000 + "f.pdf"],
+    # One file on macOS, whose filesystems normalise names (APFS compares them normalised, HFS+ stores NFD).
+    "unicode-twins": lambda names: [*names, "PDF/1/\u00e9.pdf", "PDF/1/e\u0301.pdf"],
+    # Names that disguise themselves in a terminal: a line break, an escape sequence, a right-to-left override.
+    "newline": lambda names: [*names, "PDF/1/a\nsdb/sdb.eni"],
+    "escape": lambda names: [*names, "PDF/1/\x1b[2Kpaper.pdf"],
+    "bidi-override": lambda names: [*names, "PDF/1/report\u202efdp.exe"],
 }
 
 
@@ -238,7 +244,7 @@ def test_member_names_restore_would_misread_are_refused_alike_by_verify_check_an
     for name in _ODD_NAMES[kind]([m for m in members if not m.endswith("/")]):
         source = members.get(name) or (database if name.endswith("sdb.eni") else
                                        (name, deflated(b"%PDF-1.4 x"), 8, zlib.crc32(b"%PDF-1.4 x"), 10, 0))
-        laid.append((name, *source[1:]))
+        laid.append((name, *source[1:-1], 0x800 if not name.isascii() else source[-1]))   # 0x800: names in UTF-8
     archive = tmp_path / f"{kind}.enlx"
     raw_zip(archive, laid)
     verified = one_line_error(endnoted("verify", str(archive), timeout=60), 4)
@@ -313,3 +319,17 @@ def test_restore_leaves_alone_a_library_another_program_creates_while_it_extract
     assert "another program created" in stderr and "Traceback" not in stderr
     assert list((target / "Mine.Data").iterdir()) == [] and not (target / "Mine.enl").exists()
     assert not list(target.glob(".endnoted-restoring-*"))
+
+
+@pytest.mark.parametrize("name", ["PDF/1/CON", "PDF/1/aux.txt", "PDF/nul/paper.pdf", "PDF/1/COM1.pdf"])
+def test_restore_refuses_a_name_windows_cannot_create_and_writes_nothing(tmp_path: Path, proven: Path, name: str) -> None:
+    # Verify judges the archive (sound as a zip); restore would write files EndNote on Windows could not open.
+    laid = [*members_of(proven), (name, deflated(b"%PDF-1.4 x"), 8, zlib.crc32(b"%PDF-1.4 x"), 10, 0)]
+    archive = tmp_path / "reserved.enlx"
+    raw_zip(archive, laid)
+    verified = endnoted("verify", str(archive), timeout=60)
+    assert verified.code == 0, verified.stderr
+    target = tmp_path / "r"
+    line = one_line_error(endnoted("restore", "--to", str(target), str(archive), timeout=60), 4)
+    assert "Windows" in line and repr(name) in line, line
+    assert not target.exists() or list(target.iterdir()) == []

@@ -25,7 +25,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from endnoted import __version__
 from endnoted.common import paths
 from endnoted.common.config import Config
-from endnoted.common.errors import EndnotedError, ExportError, LibraryVanished
+from endnoted.common.errors import EndnotedError, ExportError, LibraryVanished, StateStoreError
 from endnoted.common.timefmt import iso_z
 from endnoted.judging.checker import LibraryReport, check_library
 from endnoted.judging.export_owner import export_owner
@@ -46,6 +46,7 @@ from endnoted.running.watcher import Watcher, export_target, library_targets, pr
 from endnoted.state.locking import FileLock
 from endnoted.state.records import StoredReport
 from endnoted.state.refcache import RefCache
+from endnoted.state.refguard import GuardedRefCache
 from endnoted.state.status import endnote_for_heartbeat
 from endnoted.state.store import Store, existing
 
@@ -95,7 +96,7 @@ class Daemon:
         existing(self.state_db)   # a state folder that cannot be one: say so in one line before the lock trips on it
         lock = FileLock(self.state_db.parent / "daemon.lock", "the endnoted daemon").acquire()
         self.store = Store(self.state_db)
-        self.refcache = RefCache(self.state_db)   # after the Store: its migrations make the tables
+        self.refcache = GuardedRefCache(self.state_db)   # after the Store: its migrations make the tables
         debouncer = Debouncer(self._changed, quiet=self.config.quiet_seconds, max_wait=self.config.max_wait_seconds)
         watcher = Watcher(self._event, mounts=self._mounts, poll_seconds=self.config.poll_seconds)
         scheduler = BackgroundScheduler(
@@ -279,7 +280,7 @@ class Daemon:
             return None
         except Exception:  # one library's trouble must never stop the daemon
             logger.exception("checking %s failed", key)
-            self._event_log("check-failed", "the check raised an error; see the log", key)
+            self._failed(key, library)
             return None
         assert self.store is not None
         with self._store_lock:
@@ -295,6 +296,16 @@ class Daemon:
         self._write_metrics()
         return report
 
+    def _failed(self, key: str, library: Library) -> None:
+        """A check that raised: the verdict before it no longer stands; record that, if the store can."""
+        assert self.store is not None
+        try:
+            with self._store_lock:
+                self.store.record_pass(StoredReport.failed(key, library.name, datetime.now(UTC)))
+                self.store.event("check-failed", "the check raised an error; see the log", key)
+        except StateStoreError as error:
+            logger.error("cannot record that checking %s failed: %s", key, error)
+
     def _read(self, key: str, library: Library, full: bool, *, compare: bool = False) -> Snapshot:
         """Read the library, incrementally when it can be (reading/incremental.py), with every reference's keys.
 
@@ -305,7 +316,7 @@ class Daemon:
         """
         if self.refcache is None:   # opened by run(); a caller that set only the store gets one here
             assert self.store is not None
-            self.refcache = RefCache(self.store.path)
+            self.refcache = GuardedRefCache(self.store.path)
         why = "the periodic full pass" if full else "a Web export is compared" if compare else "asked"
         reading = incremental.read(library, self.refcache, hashed_keys, full=full or compare, memo=IntegrityMemo(),
                                    why=why, enl=self._enl.setdefault(key, incremental.EnlMemo()), texts=compare)

@@ -118,6 +118,19 @@ def expected_columns() -> dict[str, set[str]]:
     return expected
 
 
+@functools.cache
+def create_sql(tables: tuple[str, ...]) -> tuple[str, ...]:
+    """Given table names, return the statements that make them (and their indexes) as every migration leaves
+    them, read off a fresh in-memory database: a cache's tables can be made again (state/refcache.rebuild)."""
+    reference = Database(memory=True)
+    migrations.apply(reference)
+    marks = ", ".join("?" * len(tables))
+    rows = reference.execute(f"SELECT sql FROM sqlite_master WHERE tbl_name IN ({marks}) AND sql IS NOT NULL "
+                             "ORDER BY type = 'index', name", tables).fetchall()
+    reference.close()
+    return tuple(str(row[0]) for row in rows)
+
+
 def schema_problem(db: Database, expected: dict[str, set[str]], *, partial: bool) -> str | None:
     """Given an open state database, return what is wrong with its tables, or None.
 

@@ -24,6 +24,11 @@ GONE_REASON = "The library is no longer at this path: it was moved, renamed or d
 GONE_NEXT = ("If you moved it, endnoted finds it again on its next scan, or add the new path to the config; "
              "if it was synced, choose it again in EndNote's Preferences → Sync.")
 
+FAILED_REASON = ("The last check of this library failed (the daemon's log says why): the verdict it had before "
+                 "no longer stands.")
+FAILED_NEXT = ("Run endnoted check on the library to see it now; if the daemon's checks keep failing, send "
+               "endnoted report to support.")
+
 
 @dataclass(frozen=True)
 class StoredCounts:
@@ -82,6 +87,15 @@ class StoredReport:
         return cls(path=path, name=name, format="unknown", verdict=State.UNKNOWN, reason=GONE_REASON,
                    next_action=GONE_NEXT, checked_at=now, counts=None, sync=None, findings=(finding,),
                    status="gone")
+
+    @classmethod
+    def failed(cls, path: str, name: str, now: datetime) -> StoredReport:
+        """The record of a check that raised: unknown, so the verdict before it is not shown as current."""
+        finding = {"code": "library.check-failed", "severity": "warning", "message": f"{FAILED_REASON} {FAILED_NEXT}",
+                   "probe": "daemon"}
+        return cls(path=path, name=name, format="unknown", verdict=State.UNKNOWN, reason=FAILED_REASON,
+                   next_action=FAILED_NEXT, checked_at=now, counts=None, sync=None, findings=(finding,),
+                   status="failed")
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], *, status: str = "ok", db_id: str | None = None) -> StoredReport:

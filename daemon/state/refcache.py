@@ -84,6 +84,20 @@ class RefCache:
         except sqlite3.Error as error:
             raise StateStoreError(f"cannot write state file {self.path}: {error}") from error
 
+    def rebuild(self) -> None:
+        """Make the tables again, empty, as the migrations leave them (one was dropped or damaged by hand): a cache,
+        so only time is lost — every library is read in full once."""
+        from endnoted.state.migrations import create_sql  # noqa: PLC0415 - sqlite-utils only on this rare path
+
+        try:
+            self.conn.execute("DROP TABLE IF EXISTS ref_keys")
+            self.conn.execute("DROP TABLE IF EXISTS ref_libraries")
+            for sql in create_sql(("ref_libraries", "ref_keys")):
+                self.conn.execute(sql)
+            self.conn.commit()
+        except sqlite3.Error as error:
+            raise StateStoreError(f"cannot write state file {self.path}: {error}") from error
+
     def stored(self, library: str) -> int:
         """How many references are kept for a library (for tests and the benchmark)."""
         number = self._number(library)

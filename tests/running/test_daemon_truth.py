@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from endnoted.common import paths
 from endnoted.demo.builder import LibrarySpec, RefSpec, build, days_ago, edit, synthetic_refs
 from endnoted.judging.findings import State
+from endnoted.running import logs
 from endnoted.running.runner import Daemon
+from endnoted.state.refcache import RefCache
 from endnoted.state.store import Store
 from tests.conftest import run
 from tests.running.test_daemon import RecordingNotifier, in_process, settle, snapshots, state, wait_for
@@ -147,3 +156,50 @@ def test_a_library_moved_away_and_back_is_watched_again(
         db.execute("UPDATE refs SET title = title || ' (edited)' WHERE id = (SELECT max(id) FROM refs)")
     count = len(snapshots(state, enl))
     wait_for(lambda: len(snapshots(state, enl)) > count, 15, "the reading after a save")
+
+
+def test_the_key_cache_recovers_when_its_table_is_dropped_while_the_daemon_runs(
+        in_process: Callable[..., tuple[Daemon, RecordingNotifier]], tmp_path: Path, state: Path) -> None:
+    enl = build(tmp_path / "lib", LibrarySpec(refs=synthetic_refs(20), last_sync=days_ago(0.1))).resolve()
+    database = enl.with_suffix(".Data") / "sdb" / "sdb.eni"
+    daemon, _notifier = in_process(enl)
+    wait_for(lambda: len(snapshots(state, enl)) >= 1, 15, "the first reading")
+    settle(daemon, database.parent, enl.parent)
+    tamper = sqlite3.connect(state / "state.db", timeout=10)
+    with tamper:
+        tamper.execute("DROP TABLE ref_keys")   # as `sqlite3 state.db "drop table ref_keys"` does
+    tamper.close()
+    for n in range(2):   # the save after it is checked (in full), and so is the next (the cache is back)
+        count = len(snapshots(state, enl))
+        with edit(database) as db:
+            db.execute("UPDATE refs SET title = title || ? WHERE id = (SELECT max(id) FROM refs)", (f" ({n})",))
+        wait_for(lambda count=count: len(snapshots(state, enl)) > count, 15, f"the reading after save {n}")
+        assert snapshots(state, enl)[-1].status == "ok"
+    settle(daemon, database.parent, enl.parent)
+    cache = RefCache(state / "state.db")
+    try:
+        assert cache.stored(str(enl)) == 20   # the keys are kept again: saves are read incrementally again
+    finally:
+        cache.close()
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="RLIMIT_FSIZE is POSIX")
+def test_a_state_disk_too_small_for_the_keys_still_records_the_verdict(tmp_path: Path, state: Path) -> None:
+    """The keys of 12,000 references do not fit in 400 KB (RLIMIT_FSIZE, the OS's own limit, on the real
+    `endnoted run`): their write fails, the verdict is still recorded."""
+    enl = build(tmp_path / "lib", LibrarySpec(refs=synthetic_refs(12000), last_sync=days_ago(0.1))).resolve()
+
+    def small_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # a write past the limit fails (EFBIG), as on a full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, (400 << 10, 400 << 10))
+
+    daemon = subprocess.Popen([sys.executable, "-m", "endnoted", "run", "--no-scan", str(enl)], text=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=small_disk)
+    try:
+        wait_for(lambda: len(snapshots(state, enl)) >= 1, 60, "the verdict, recorded despite the keys")
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        _out, errors = daemon.communicate(timeout=30)
+    assert [lib["verdict"] for lib in json.loads(run("status", "--json").stdout)["libraries"]] == ["in-sync"]
+    said = (paths.log_dir() / logs.LOG_NAME).read_text(encoding="utf-8") + errors
+    assert said.count("cannot be stored") == 1   # one line, however many readings

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import json
 import re
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from endnoted.common import paths
 from endnoted.common.timefmt import iso_z
 from endnoted.demo.builder import LibrarySpec, build, days_ago, synthetic_refs
 from endnoted.judging.checker import check_library
@@ -18,6 +20,7 @@ from endnoted.judging.findings import State
 from endnoted.reading.library import locate
 from endnoted.state.records import BackupRow, StoredReport
 from endnoted.state.store import Store
+from tests.conftest import run
 
 
 def test_a_stored_report_keeps_the_shape_check_prints_and_comes_back_typed(tmp_path: Path) -> None:
@@ -187,3 +190,15 @@ def test_an_older_state_files_author_names_are_blanked_and_their_bytes_gone(tmp_
         {"record": 10, "title": "Scene Understanding", "year": "2019", "first_author": ""}
     files = b"".join(p.read_bytes() for p in tmp_path.glob("state.db*"))
     assert b"Scene Understanding" in files and b"Yang" not in files
+
+
+def test_a_failed_check_is_recorded_as_unknown_and_status_says_so(tmp_path: Path) -> None:
+    with Store(paths.state_db()) as store:
+        store.record_pass(StoredReport.failed("/libraries/Thesis.enl", "Thesis", days_ago(0)))
+        [row] = store.libraries()
+        assert store.last_snapshot("/libraries/Thesis.enl") is None   # never a baseline for drops
+    assert row.verdict is State.UNKNOWN and row.report is not None
+    assert [f["code"] for f in row.report.findings] == ["library.check-failed"]
+    text = run("status").stdout
+    assert "unknown" in text and "The last check of this library failed" in text
+    assert json.loads(run("status", "--json").stdout)["libraries"][0]["verdict"] == "unknown"

@@ -1,0 +1,54 @@
+"""The daemon's reference-key cache (state/refcache.py) made safe to fail: a write that fails never costs a check.
+
+A write of the keys fails inside a reading that has already been taken: the state file's disk is
+full ("database or disk is full"), or its tables were dropped or damaged by hand. A plain RefCache
+raises StateStoreError there and the whole check is lost (nothing recorded, the old verdict stays).
+GuardedRefCache logs one line, makes the cache's tables again (RefCache.rebuild: a cache, only time
+is lost) and lets the reading finish; the library is then read in full until a write of its keys
+succeeds, so no reading builds on keys that were not stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from endnoted.common.errors import StateStoreError
+from endnoted.reading.incremental import Keyed, Meta
+from endnoted.state.refcache import RefCache
+
+logger = logging.getLogger(__name__)
+
+
+class GuardedRefCache(RefCache):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.untrusted: set[str] = set()   # libraries whose keys could not be stored: read in full
+
+    def load(self, library: str) -> tuple[Meta, list[Keyed]] | None:
+        return None if library in self.untrusted else super().load(library)
+
+    def save(self, library: str, meta: Meta, changed: Sequence[Keyed], gone: Sequence[int]) -> None:
+        try:
+            super().save(library, meta, changed, gone)
+        except StateStoreError as error:
+            self._failed(library, error)
+        else:
+            self.untrusted.discard(library)
+
+    def forget(self, library: str) -> None:
+        try:
+            super().forget(library)
+        except StateStoreError as error:
+            self._failed(library, error)
+
+    def _failed(self, library: str, error: StateStoreError) -> None:
+        if library not in self.untrusted:
+            logger.warning("the reference keys of %s cannot be stored (%s): it is read in full until they can",
+                           library, error)
+        self.untrusted.add(library)
+        try:
+            self.rebuild()
+        except StateStoreError as again:   # a full disk: the next write tries again
+            logger.debug("cannot make the reference-key tables again: %s", again)

@@ -34,7 +34,7 @@ def test_every_probe_module_is_registered() -> None:
 
 def finding_codes() -> set[str]:
     """Every literal finding code in the source: the second argument of a Finding(...) call, or the
-    "code" of a finding written as a dict (the daemon's `library.gone`)."""
+    "code" of a finding written as a dict, or a `code=` keyword (the daemon's `library.gone`)."""
     codes: set[str] = set()
     for path in [*(ROOT / "probes").rglob("*.py"), *(ROOT / "daemon").rglob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -42,6 +42,10 @@ def finding_codes() -> set[str]:
                 arg = node.args[1]
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                     codes.add(arg.value)
+            if isinstance(node, ast.Call):
+                codes.update(keyword.value.value for keyword in node.keywords
+                             if keyword.arg == "code" and isinstance(keyword.value, ast.Constant)
+                             and isinstance(keyword.value.value, str) and "." in keyword.value.value)
             if isinstance(node, ast.Dict):
                 for key, value in zip(node.keys, node.values, strict=True):
                     if isinstance(key, ast.Constant) and key.value == "code" and isinstance(value, ast.Constant) \

@@ -115,6 +115,20 @@ def private_file(path: Path) -> Path:
     return path
 
 
+def private_tree(folder: Path) -> list[Path]:
+    """Given a folder endnoted wrote (a folder backup, a restored library), make it and every folder in it
+    0700 and every file 0600 whatever the umask; return the files, for callers that sync them to disk."""
+    _chmod(folder, PRIVATE_DIR)
+    files: list[Path] = []
+    for root, dirs, names in os.walk(folder):
+        for name in dirs:
+            _chmod(Path(root) / name, PRIVATE_DIR)
+        for name in names:
+            _chmod(Path(root) / name, PRIVATE_FILE)
+            files.append(Path(root) / name)
+    return files
+
+
 def create_private(path: Path) -> None:
     """Given a file path, create the file empty and 0600 if it does not exist, or make it 0600 if it does.
 

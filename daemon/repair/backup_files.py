@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from endnoted.common.errors import ArchiveRejected
-from endnoted.common.files import PRIVATE_DIR, PRIVATE_FILE, create_private
+from endnoted.common.files import create_private, private_tree
 from endnoted.common.words import plural
 from endnoted.reading.archive import CHUNK
 from endnoted.reading.enl_copy import read_enl
@@ -147,13 +147,8 @@ def write_folder(name: str, attachments: Attachments, data: Path, scratch: Path,
         kept.append(relative)
         if progress:
             progress(size)
-    target.chmod(PRIVATE_DIR)
-    for root, dirs, files in os.walk(target):
-        for folder in dirs:
-            (Path(root) / folder).chmod(PRIVATE_DIR)
-        for file in files:
-            (Path(root) / file).chmod(PRIVATE_FILE)
-            fsync_path(Path(root) / file)
+    for file in private_tree(target):
+        fsync_path(file)
     return target, kept, unreadable
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from endnoted.common.errors import ArchiveRejected, BackupError, UsageError
-from endnoted.common.files import PRIVATE_DIR, PRIVATE_FILE, create_private, rename_noreplace
+from endnoted.common.files import create_private, private_tree, rename_noreplace
 from endnoted.reading.archive import extract_member, open_archive, windows_problem
 from endnoted.reading.enl_copy import read_enl
 from endnoted.reading.enlx import ENL_MEMBER_DIR, prove
@@ -103,7 +103,9 @@ def restore(archive: Path, to: Path, name: str | None = None) -> RestoreResult:
         if not carried:
             create_private(scratch / f"{name}.enl")
             (scratch / f"{name}.enl").write_bytes(b"Eds1")  # EndNote 20+'s stub: the data lives in Name.Data
-        _make_private(staged)
+        # 0700/0600 whatever the umask, as everything endnoted writes: a library holds the account e-mail
+        # and the user's references (README, privacy); its owner, and so EndNote, reads it all.
+        private_tree(staged)
         library = Library(scratch / f"{name}.enl", name, scratch / f"{name}.enl", staged, Layout.SQLITE)
         snap = take(library, integrity=True)
         if snap.status is not Status.OK or snap.counts != proof.counts:
@@ -125,17 +127,6 @@ def restore(archive: Path, to: Path, name: str | None = None) -> RestoreResult:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return RestoreResult(enl, proof.counts, len(proof.attachments), proof.enl_references if carried else None)
-
-
-def _make_private(data: Path) -> None:
-    """Folders 0700 and files 0600 whatever the umask, as everything endnoted writes: a library holds the
-    account e-mail and the user's references (README, privacy). Its owner, and so EndNote, reads it all."""
-    data.chmod(PRIVATE_DIR)
-    for root, dirs, files in os.walk(data):
-        for folder in dirs:
-            (Path(root) / folder).chmod(PRIVATE_DIR)
-        for file in files:
-            (Path(root) / file).chmod(PRIVATE_FILE)
 
 
 def _take_back(placed: list[Path]) -> None:

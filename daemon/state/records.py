@@ -82,20 +82,23 @@ class StoredReport:
     @classmethod
     def gone(cls, path: str, name: str, now: datetime) -> StoredReport:
         """The record of a library no longer at its path: unknown, never damaged."""
-        finding = {"code": "library.gone", "severity": "warning", "message": f"{GONE_REASON} {GONE_NEXT}",
-                   "probe": "daemon"}
-        return cls(path=path, name=name, format="unknown", verdict=State.UNKNOWN, reason=GONE_REASON,
-                   next_action=GONE_NEXT, checked_at=now, counts=None, sync=None, findings=(finding,),
-                   status="gone")
+        return cls._daemon_unknown(path, name, now, code="library.gone", reason=GONE_REASON, next_action=GONE_NEXT,
+                                  status="gone")
 
     @classmethod
     def failed(cls, path: str, name: str, now: datetime) -> StoredReport:
         """The record of a check that raised: unknown, so the verdict before it is not shown as current."""
-        finding = {"code": "library.check-failed", "severity": "warning", "message": f"{FAILED_REASON} {FAILED_NEXT}",
-                   "probe": "daemon"}
-        return cls(path=path, name=name, format="unknown", verdict=State.UNKNOWN, reason=FAILED_REASON,
-                   next_action=FAILED_NEXT, checked_at=now, counts=None, sync=None, findings=(finding,),
-                   status="failed")
+        return cls._daemon_unknown(path, name, now, code="library.check-failed", reason=FAILED_REASON,
+                                  next_action=FAILED_NEXT, status="failed")
+
+    @classmethod
+    def _daemon_unknown(cls, path: str, name: str, now: datetime, *, code: str, reason: str, next_action: str,
+                        status: str) -> StoredReport:
+        """A record the daemon writes without a reading: verdict unknown, one warning finding saying why."""
+        finding = {"code": code, "severity": "warning", "message": f"{reason} {next_action}", "probe": "daemon"}
+        return cls(path=path, name=name, format="unknown", verdict=State.UNKNOWN, reason=reason,
+                   next_action=next_action, checked_at=now, counts=None, sync=None, findings=(finding,),
+                   status=status)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], *, status: str = "ok", db_id: str | None = None) -> StoredReport:

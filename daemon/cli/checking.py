@@ -30,8 +30,8 @@ def check(paths: tuple[Path, ...], export: Path | None, stale_after: float | Non
     """Check EndNote libraries once, now (no daemon needed).
 
     PATHS are .enl files, .Data folders, .enlx compressed libraries, or folders holding libraries
-    (searched down to 4 levels of sub-folders). A path without a library is a warning while the
-    others are still checked; exit 2 only if no path holds one.
+    (searched down to 4 levels of sub-folders). A path without a library, or a library moved away
+    while it is read, is a warning while the others are still checked; exit 2 only if none is left.
     Exit 0: all in-sync, pending or not-synced; 3: stale or unknown; 4: diverged or damaged.
 
     \b
@@ -64,9 +64,14 @@ def check(paths: tuple[Path, ...], export: Path | None, stale_after: float | Non
     if export is not None and not export.is_file():
         raise ExportError(f"export {export} is not a regular file (a FIFO, a device or a folder); name the export file"
                           if export.exists() else f"no export file at {export}")
+
+    def went_away(error: EndnotedError) -> None:   # as a path without a library: the others are still checked
+        click.echo(f"Warning: {error}", err=True)
+
     sync_pref = prefs.read().sync_library
     hours = stale_after if stale_after is not None else settings.stale_after_hours
-    results = check_libraries(libraries, stale_after_seconds=hours * 3600, export=export, sync_library_pref=sync_pref)
+    results = check_libraries(libraries, stale_after_seconds=hours * 3600, export=export, sync_library_pref=sync_pref,
+                              vanished=went_away if len(libraries) > 1 else None)
     if as_json:
         emit_json({"schema": 1, "libraries": [item.to_json() for item in results]})
     else:

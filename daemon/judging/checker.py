@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from endnoted.common.errors import LibraryVanished
 from endnoted.common.gcpause import gc_paused
 from endnoted.common.timefmt import iso_z
 from endnoted.judging.compare import Comparison, compare
@@ -110,13 +111,30 @@ def _check_library(library: Library, *, stale_after_seconds: float, export: Path
 
 
 def check_libraries(libraries: Sequence[Library], *, now: datetime | None = None, integrity: bool = True,
-                    memo: IntegrityMemo | None = None, **options: Any) -> list[LibraryReport]:
-    """Given the libraries of one pass, read them all first, so each is judged knowing the others (copies)."""
+                    memo: IntegrityMemo | None = None, vanished: Callable[[LibraryVanished], None] | None = None,
+                    **options: Any) -> list[LibraryReport]:
+    """Given the libraries of one pass, read them all first, so each is judged knowing the others (copies).
+
+    A library moved or deleted while it is read raises LibraryVanished; with `vanished`, that error
+    is handed to it instead and the other libraries are still judged (a folder of libraries, one of
+    which the user renames meanwhile). If every library vanished, the last error is raised.
+    """
     now = now or datetime.now(UTC)
     memo = memo or IntegrityMemo()
     with gc_paused():   # as in check_library: between the readings too
-        taken = [snapshots.take(library, integrity=integrity, now=now, memo=memo) for library in libraries]
-        peers = tuple(Peer.of(snap) for snap in taken if snap.ok)
+        taken: list[tuple[Library, Snapshot]] = []
+        last: LibraryVanished | None = None
+        for library in libraries:
+            try:
+                taken.append((library, snapshots.take(library, integrity=integrity, now=now, memo=memo)))
+            except LibraryVanished as error:
+                if vanished is None:
+                    raise
+                vanished(error)
+                last = error
+        if last is not None and not taken:
+            raise last
+        peers = tuple(Peer.of(snap) for _library, snap in taken if snap.ok)
         return [check_library(library, now=now, integrity=integrity, memo=memo, snapshot=snap, peers=peers, **options)
-                for library, snap in zip(libraries, taken, strict=True)]
+                for library, snap in taken]
 

@@ -59,6 +59,33 @@ def test_a_library_renamed_while_check_reads_it_is_one_line_exit_2_never_damaged
     _untouched_after_rename(synced, "Renamed", before)
 
 
+def test_a_folder_check_goes_on_with_the_others_when_one_library_is_renamed_while_read(tmp_path: Path) -> None:
+    # Two libraries in one folder; the first is renamed just after its database opens. As for a
+    # path without a library (README), that one is a warning and the other is still judged.
+    folder = tmp_path / "libraries"
+    first = build(folder / "First", LibrarySpec(refs=synthetic_refs(12), last_sync=days_ago(0.1)))
+    second = build(folder / "Second", LibrarySpec(refs=synthetic_refs(20), last_sync=days_ago(0.1)))
+    alone = endnoted("check", "--json", str(second))
+    outcome, acted = endnoted_racing("sqlite3.connect", "/First/", _rename_library(first, "Renamed"),
+                                     "check", "--json", str(folder))
+    assert acted
+    assert outcome.code == alone.code == 0, outcome
+    assert [item["path"] for item in json.loads(outcome.stdout)["libraries"]] == [str(second)]
+    warning = [line for line in outcome.stderr.splitlines() if line.strip()]
+    assert len(warning) == 1 and warning[0].startswith("Warning: ") and "went away while endnoted read it" in warning[0]
+    assert str(first.with_suffix(".Data")) in warning[0] and "damaged" not in warning[0]
+    no_traceback(outcome, 0)
+
+
+def test_a_folder_check_whose_every_library_is_renamed_while_read_is_exit_2(tmp_path: Path) -> None:
+    folder = tmp_path / "libraries"
+    only = build(folder / "Only", LibrarySpec(refs=synthetic_refs(12), last_sync=days_ago(0.1)))
+    outcome, acted = endnoted_racing("sqlite3.connect", "/Only/", _rename_library(only, "Renamed"),
+                                     "check", str(folder))
+    assert acted
+    assert "went away while endnoted read it" in one_line_error(outcome, 2)
+
+
 def test_a_library_renamed_while_the_daemon_reads_it_is_gone_not_an_error(tmp_path: Path, synced: Path) -> None:
     # The daemon's first pass, renamed just after the database opened: "library-gone", never a
     # logged traceback or a check-failed event.

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -23,6 +21,7 @@ from tests.hostile.common import (
     Untouched,
     deflated,
     endnoted,
+    endnoted_racing,
     members_of,
     no_traceback,
     one_line_error,
@@ -297,26 +296,18 @@ def test_verify_of_a_folder_named_enlx_is_one_line(tmp_path: Path) -> None:
 
 
 def test_restore_leaves_alone_a_library_another_program_creates_while_it_extracts(tmp_path: Path,
-                                                                                   proven: Path) -> None:
-    # The race itself, with a real process: as soon as restore's scratch folder appears (its checks
+                                                                                  proven: Path) -> None:
+    # The race itself, with a real process: the moment restore makes its scratch folder (its checks
     # have passed), "another program" creates Mine.Data, empty, which POSIX rename() would replace.
+    # The moment is chosen by an audit hook on the child's own mkdir (endnoted_racing), so the race
+    # is met on every run; it once depended on a poll loop winning and was skipped when it lost.
     target = tmp_path / "r"
     target.mkdir()
-    child = subprocess.Popen([sys.executable, "-m", "endnoted", "restore", "--to", str(target), "--name", "Mine",
-                              str(proven)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while not list(target.glob(".endnoted-restoring-*")) and child.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.0005)
-    if child.poll() is not None:
-        pytest.skip("restore finished before the race could be staged on this machine")
-    try:
-        (target / "Mine.Data").mkdir()
-    except FileExistsError:
-        child.communicate(timeout=60)
-        pytest.skip("restore placed the library before the race could be staged on this machine")
-    stdout, stderr = child.communicate(timeout=60)
-    assert child.returncode == 2, stderr
-    assert "another program created" in stderr and "Traceback" not in stderr
+    outcome, acted = endnoted_racing("os.mkdir", ".endnoted-restoring-", f"os.mkdir({str(target / 'Mine.Data')!r})",
+                                     "restore", "--to", str(target), "--name", "Mine", str(proven))
+    assert acted
+    assert outcome.code == 2, outcome.stderr
+    assert "another program created" in outcome.stderr and "Traceback" not in outcome.stderr
     assert list((target / "Mine.Data").iterdir()) == [] and not (target / "Mine.enl").exists()
     assert not list(target.glob(".endnoted-restoring-*"))
 

@@ -26,14 +26,14 @@ from EndNote Web, the "Web is right" check of the reset wizard).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from endnoted.common.gcpause import gc_paused
 from endnoted.common.words import plural
-from endnoted.judging.matching import RecordKeys, find_extra_copies, normalise_doi
+from endnoted.judging.matching import extra_copies_of, normalise_dois, title_key, title_keys
 from endnoted.reading.exports import ExportRecord, read_export
 from endnoted.reading.fold import EDIT_SLACK_SECONDS
 from endnoted.reading.model import Reference, Snapshot
@@ -112,26 +112,78 @@ def _web_ref(record: ExportRecord) -> Ref:
     return Ref("web", record.number, record.title, record.year, record.first_author, record.doi)
 
 
+class _Keys:
+    """The title keys (`untitled` ones too) of one side's records, computed in bulk for the positions a step needs.
+
+    Most records match by DOI and never need their key (the costly normalisation): each step asks
+    for the keys of the records still left (`need`, one title_keys pass); a key asked for without
+    that is computed alone. Either way a record's key is title_key(…, untitled=True).
+    """
+
+    __slots__ = ("_authors", "_keys", "_titles", "_years")
+
+    def __init__(self, titles: Sequence[str], years: Sequence[str], authors: Sequence[str]) -> None:
+        self._titles, self._years, self._authors = titles, years, authors
+        self._keys: list[str | None] = [None] * len(titles)
+
+    def need(self, positions: Iterable[int]) -> None:
+        todo = [n for n in positions if self._keys[n] is None]
+        if todo:
+            keys = title_keys([self._titles[n] for n in todo], [self._years[n] for n in todo],
+                              [self._authors[n] for n in todo], untitled=True)
+            for n, key in zip(todo, keys, strict=True):
+                self._keys[n] = key
+
+    def __getitem__(self, n: int) -> str:
+        key = self._keys[n]
+        if key is None:
+            key = self._keys[n] = title_key(self._titles[n], self._years[n], self._authors[n], untitled=True)
+        return key
+
+
+@dataclass(frozen=True, slots=True)
+class _Side:
+    """One side's records as the matching reads them: aligned DOIs (normalised), titles, years, first authors."""
+
+    dois: list[str]
+    titles: list[str]
+    years: list[str]
+    authors: list[str]
+    keys: _Keys
+
+    @classmethod
+    def of(cls, records: Sequence[Reference] | Sequence[ExportRecord]) -> _Side:
+        titles = [record.title for record in records]
+        years = [record.year for record in records]
+        authors = [record.first_author for record in records]
+        return cls(normalise_dois([record.doi for record in records]), titles, years, authors,
+                   _Keys(titles, years, authors))
+
+
+def _extra_copies(side: _Side) -> list[int]:
+    """Given one side, return the positions of its extra copies (matching.extra_copies_of: keys only where needed)."""
+    return extra_copies_of(range(len(side.dois)), side.dois, side.titles, side.years, side.authors)
+
+
 class _Index:
-    """Unmatched Desktop references by title key, consumed as Web records match them."""
+    """Positions of one side's unmatched records by title key, consumed as the other side's records match them."""
 
-    def __init__(self, refs: Iterable[tuple[Reference, RecordKeys]]) -> None:
-        self.by_key: dict[str, list[tuple[Reference, bool]]] = defaultdict(list)
-        self.taken: set[int] = set()
-        for ref, keys in refs:
-            if keys.key:
-                self.by_key[keys.key].append((ref, bool(keys.doi)))
+    def __init__(self, positions: Sequence[int], keys: _Keys, dois: Sequence[str],
+                 taken: set[int] | None = None) -> None:
+        self.by_key: dict[str, list[tuple[int, bool]]] = defaultdict(list)
+        self.taken = set() if taken is None else taken
+        keys.need(positions)
+        for n in positions:
+            if key := keys[n]:
+                self.by_key[key].append((n, bool(dois[n])))
 
-    def take(self, keys: RecordKeys) -> Reference | None:
-        for ref, has_doi in self.by_key.get(keys.key, ()) if keys.key else ():
-            if ref.id not in self.taken and not (has_doi and keys.doi):
-                self.taken.add(ref.id)
-                return ref
+    def take(self, key: str, doi: str) -> int | None:
+        """Given a record's key and DOI, take the first unmatched record of that key (by DOI if both have one)."""
+        for n, has_doi in self.by_key.get(key, ()) if key else ():
+            if n not in self.taken and not (has_doi and doi):
+                self.taken.add(n)
+                return n
         return None
-
-
-def _keys(doi: str, title: str, year: str, author: str) -> RecordKeys:
-    return RecordKeys.of(doi, title, year, author, untitled=True)
 
 
 def _waiting(ref: Reference, last_sync: float | None) -> bool:
@@ -163,10 +215,6 @@ def compare_library(snapshot: Snapshot, other: Snapshot) -> Comparison:
     return compare_records(snapshot, "library", library_records(other), other.library.path)
 
 
-def _empty(keys: RecordKeys) -> bool:
-    return not keys.doi and not keys.key
-
-
 def _same_library_name(database: str, snapshot: Snapshot) -> bool:
     """True when an export's `<database name=…>` names this library's file (`Name.enl`, or the .enlx's Name)."""
     wanted = database.strip().casefold()
@@ -179,24 +227,31 @@ def _same_library_name(database: str, snapshot: Snapshot) -> bool:
     return wanted in names
 
 
-def _pair_extra_copies(desktop: list[Reference], web: list[int], web_records: list[ExportRecord]
-                       ) -> tuple[list[Reference], list[int]]:
-    """Given each side's extra copies, pair them one for one (DOI, else title key); return those left unpaired."""
-    by_doi: dict[str, list[Reference]] = defaultdict(list)
-    for ref in desktop:
-        if doi := normalise_doi(ref.doi):
-            by_doi[doi].append(ref)
-    index = _Index((ref, _keys(ref.doi, ref.title, ref.year, ref.first_author)) for ref in desktop)
+def _pair_extra_copies(desktop: list[int], web: list[int], desktop_side: _Side, web_side: _Side
+                       ) -> tuple[list[int], list[int]]:
+    """Given each side's extra copies (positions), pair them one for one (DOI, else title key); return the unpaired.
+
+    One pass in Web order, as a DOI pairing and a key pairing may want the same Desktop copy.
+    """
+    by_doi: dict[str, list[int]] = defaultdict(list)
+    for n in desktop:
+        if doi := desktop_side.dois[n]:
+            by_doi[doi].append(n)
+    # A Web copy whose DOI has Desktop copies needs its key only once they are all paired (then alone).
+    web_side.keys.need(n for n in web if web_side.dois[n] not in by_doi)
+    index = _Index(desktop, desktop_side.keys, desktop_side.dois)
+    taken = index.taken
     left_web: list[int] = []
     for position in web:
-        record = web_records[position]
-        keys = _keys(record.doi, record.title, record.year, record.first_author)
-        candidates = [ref for ref in by_doi.get(keys.doi, ()) if ref.id not in index.taken] if keys.doi else []
-        if candidates:
-            index.taken.add(candidates[0].id)
-        elif _empty(keys) or index.take(keys) is None:
+        doi = web_side.dois[position]
+        candidate = next((n for n in by_doi.get(doi, ()) if n not in taken), None) if doi else None
+        if candidate is not None:
+            taken.add(candidate)
+            continue
+        key = web_side.keys[position]
+        if (not doi and not key) or index.take(key, doi) is None:
             left_web.append(position)
-    return [ref for ref in desktop if ref.id not in index.taken], left_web
+    return [n for n in desktop if n not in taken], left_web
 
 
 def compare_records(snapshot: Snapshot, kind: str, records: Iterable[ExportRecord], export: Path) -> Comparison:
@@ -212,75 +267,70 @@ def compare_records(snapshot: Snapshot, kind: str, records: Iterable[ExportRecor
 def _compare_records(snapshot: Snapshot, kind: str, records: Iterable[ExportRecord], export: Path) -> Comparison:
     """The comparison itself (see compare_records).
 
-    DOIs are matched first; title keys (the costly normalisation) are computed only for what is
-    left on either side.
+    Records are named by their position on their side. DOIs are matched first; title keys (the
+    costly normalisation) are computed, in bulk, only for what is left on either side.
     """
     live = [ref for ref in snapshot.references if not ref.trashed]
-    desktop_doi = {ref.id: normalise_doi(ref.doi) for ref in live}   # once per record: it is matched twice
-    desktop_extras = find_extra_copies(live, lambda ref: (desktop_doi[ref.id], ref.title, ref.year,
-                                                          ref.first_author))
-    extra_ids = {ref.id for ref in desktop_extras}
-    desktop = [ref for ref in live if ref.id not in extra_ids]
+    desktop_side = _Side.of(live)
+    desktop_extras = _extra_copies(desktop_side)
+    extra_set = set(desktop_extras)
+    desktop = [n for n in range(len(live)) if n not in extra_set]
     web_records = list(records)
+    web_side = _Side.of(web_records)
     db_id = next((record.db_id for record in web_records if record.db_id), "")
-    web_doi = [normalise_doi(record.doi) for record in web_records]
-    web_extras = find_extra_copies(range(len(web_records)), lambda n: (
-        web_doi[n], web_records[n].title, web_records[n].year, web_records[n].first_author))
+    web_extras = _extra_copies(web_side)
     web_extra_set = set(web_extras)
     web = [n for n in range(len(web_records)) if n not in web_extra_set]
+    desktop_doi, web_doi = desktop_side.dois, web_side.dois
 
     # 1. DOI against DOI.
-    by_doi: dict[str, list[Reference]] = defaultdict(list)
-    for ref in desktop:
-        if doi := desktop_doi[ref.id]:
-            by_doi[doi].append(ref)
+    by_doi: dict[str, list[int]] = defaultdict(list)
+    for n in desktop:
+        if doi := desktop_doi[n]:
+            by_doi[doi].append(n)
     taken: set[int] = set()
     left_web: list[int] = []
     for position in web:
-        candidates = by_doi.get(web_doi[position], []) if web_doi[position] else []
-        while candidates and candidates[-1].id in taken:
-            candidates.pop()
+        candidates = by_doi.get(web_doi[position]) if web_doi[position] else None
         if candidates:
-            taken.add(candidates.pop().id)
+            taken.add(candidates.pop())   # each Desktop position is in one list, so popped ones are the taken
         else:
             left_web.append(position)
     # 2. Title key for the rest ("DOI when both have one, otherwise the key").
-    index = _Index((ref, _keys(ref.doi, ref.title, ref.year, ref.first_author)) for ref in desktop
-                   if ref.id not in taken)
-    index.taken = taken
+    rest = [n for n in desktop if n not in taken]
+    index = _Index(rest, desktop_side.keys, desktop_doi, taken)
+    web_side.keys.need(left_web)
     missing_on_desktop: list[int] = []
     empty_web: list[int] = []
     for position in left_web:
-        record = web_records[position]
-        keys = _keys(record.doi, record.title, record.year, record.first_author)
-        if _empty(keys):
+        doi, key = web_doi[position], web_side.keys[position]
+        if not doi and not key:
             empty_web.append(position)
-        elif index.take(keys) is None:
+        elif index.take(key, doi) is None:
             missing_on_desktop.append(position)
     # 3. Empty records (no DOI, title, year or author): by record number when the export carries this
     #    library's database id, otherwise one empty record for one empty record.
-    empty_desktop = [ref for ref in desktop if ref.id not in taken
-                     and _empty(_keys(ref.doi, ref.title, ref.year, ref.first_author))]
+    empty_desktop = [n for n in rest if n not in taken and not desktop_doi[n] and not desktop_side.keys[n]]
     same_db = bool(db_id) and db_id == (snapshot.db_id or "")
-    by_number = {str(ref.id): ref for ref in empty_desktop}
+    by_number = {str(live[n].id): n for n in empty_desktop}
     unpaired: list[int] = []
     for position in empty_web:
         numbered = by_number.pop(web_records[position].number, None) if same_db else None
         if numbered is not None:
-            taken.add(numbered.id)
+            taken.add(numbered)
         else:
             unpaired.append(position)
-    spare = [ref for ref in empty_desktop if ref.id not in taken]
+    spare = [n for n in empty_desktop if n not in taken]
     for position in unpaired:
         if spare:
-            taken.add(spare.pop(0).id)
+            taken.add(spare.pop(0))
         else:
             missing_on_desktop.append(position)
     missing_on_desktop.sort()
     # 4. Extra copies held on both sides are no difference: pair them one for one.
-    desktop_extras, web_extras = _pair_extra_copies(desktop_extras, web_extras, web_records)
+    desktop_extras, web_extras = _pair_extra_copies(desktop_extras, web_extras, desktop_side, web_side)
     matched = len(web_records) - len(web_extras) - len(missing_on_desktop)
-    missing_on_web = [ref for ref in desktop if ref.id not in taken]
+    missing_on_web = [live[n] for n in desktop if n not in taken]
     smaller = min(len(desktop), len(web))
     belongs = smaller > 0 and matched >= BELONGS_SHARE * smaller
     trust = (f"{matched} of {plural(len(web_records), 'record')} {'matches' if matched == 1 else 'match'} "
@@ -301,19 +351,8 @@ def _compare_records(snapshot: Snapshot, kind: str, records: Iterable[ExportReco
     # Never synced: no ledger, so nothing waits for a sync and every difference is unexplained.
     waiting = [ref for ref in missing_on_web if synced and _waiting(ref, last_sync)]
     waiting_ids = {ref.id for ref in waiting}
-    # A Web record missing on Desktop is explained by a trash move not yet sent, or by a local
-    # edit not yet sent (the Web still shows the old title), one Web record per such reference.
-    trash_index = _Index((ref, _keys(ref.doi, ref.title, ref.year, ref.first_author))
-                         for ref in snapshot.references if ref.trashed and ref.sync_pending)
-    trashed_dois = {normalise_doi(ref.doi) for ref in snapshot.references if ref.trashed and ref.sync_pending} - {""}
-    unexplained_desktop = 0 if synced else len(missing_on_desktop)
-    for position in missing_on_desktop if synced else ():
-        record = web_records[position]
-        doi = normalise_doi(record.doi)
-        if doi and doi in trashed_dois:
-            trashed_dois.discard(doi)
-        elif trash_index.take(_keys(record.doi, record.title, record.year, record.first_author)) is None:
-            unexplained_desktop += 1
+    unexplained_desktop = _unexplained_on_desktop(snapshot, missing_on_desktop, web_side) if synced \
+        else len(missing_on_desktop)
     # Only a reference that was synced before and changed since has an older version on the Web.
     edited_since = sum(1 for ref in waiting if ref.synced)
     unexplained_desktop = max(0, unexplained_desktop - edited_since)
@@ -323,8 +362,27 @@ def _compare_records(snapshot: Snapshot, kind: str, records: Iterable[ExportReco
         missing_on_web=tuple(_desktop_ref(ref) for ref in missing_on_web),
         missing_on_desktop=tuple(_web_ref(web_records[position]) for position in missing_on_desktop),
         duplicates_web=tuple(_web_ref(web_records[position]) for position in web_extras),
-        duplicates_desktop=tuple(_desktop_ref(ref) for ref in desktop_extras),
+        duplicates_desktop=tuple(_desktop_ref(live[n]) for n in desktop_extras),
         unexplained_missing_on_web=len(missing_on_web) - len(waiting),
         unexplained_missing_on_desktop=unexplained_desktop, export_db_id=db_id, belongs=belongs, trust=trust,
         unexplained_web_ids=frozenset(str(ref.id) for ref in missing_on_web if ref.id not in waiting_ids),
         synced=synced, export_database=database)
+
+
+def _unexplained_on_desktop(snapshot: Snapshot, missing_on_desktop: list[int], web_side: _Side) -> int:
+    """Given the Web records missing on Desktop (positions), return how many no trash move waiting to be sent explains.
+
+    A trash move not yet sent leaves the reference on the Web: it explains one Web record each.
+    """
+    moved = [ref for ref in snapshot.references if ref.trashed and ref.sync_pending]
+    side = _Side.of(moved)
+    index = _Index(range(len(moved)), side.keys, side.dois)
+    trashed_dois = set(side.dois) - {""}
+    unexplained = 0
+    for position in missing_on_desktop:
+        doi = web_side.dois[position]
+        if doi and doi in trashed_dois:
+            trashed_dois.discard(doi)
+        elif index.take(web_side.keys[position], doi) is None:
+            unexplained += 1
+    return unexplained

@@ -84,6 +84,27 @@ def _readable(path: Path) -> bool | None:
     return True
 
 
+def _copy_attachments(attachments: Attachments, copy: Callable[[Path, str], None], kept: list[str],
+                      unreadable: list[str], progress: Progress | None) -> None:
+    """Copy each attachment with `copy(path, relative)`: one that cannot be read is listed in `unreadable`,
+    one gone meanwhile (before or during its copy) is logged and left out, the others are listed in `kept`."""
+    for path, relative, size in attachments:
+        readable = _readable(path)
+        if readable is False:
+            unreadable.append(relative)
+            continue
+        try:
+            if readable is None:
+                raise FileNotFoundError(path)
+            copy(path, relative)
+        except FileNotFoundError:
+            logger.warning("attachment %s vanished during the backup", path)
+            continue
+        kept.append(relative)
+        if progress:
+            progress(size)
+
+
 def write_enlx(name: str, attachments: Attachments, data: Path, scratch: Path, progress: Progress | None,
                 enl: Path | None = None) -> tuple[Path, list[str], list[str]]:
     target = scratch.parent / f"{scratch.name}.enlx"
@@ -99,20 +120,10 @@ def write_enlx(name: str, attachments: Attachments, data: Path, scratch: Path, p
             if enl is not None:
                 archive.write(enl, f"{ENL_MEMBER_DIR}/{short_name(name)}.enl",
                               compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
-            for path, relative, size in attachments:
-                readable = _readable(path)
-                if not readable:
-                    if readable is False:
-                        unreadable.append(relative)
-                    continue
-                try:
-                    archive.write(path, f"PDF/{relative}", compress_type=_compress_type(path), compresslevel=6)
-                except FileNotFoundError:
-                    logger.warning("attachment %s vanished during the backup", path)
-                    continue
-                kept.append(relative)
-                if progress:
-                    progress(size)
+            def into_archive(path: Path, relative: str) -> None:
+                archive.write(path, f"PDF/{relative}", compress_type=_compress_type(path), compresslevel=6)
+
+            _copy_attachments(attachments, into_archive, kept, unreadable, progress)
         fsync_path(target)
     except BaseException:
         target.unlink(missing_ok=True)
@@ -132,21 +143,14 @@ def write_folder(name: str, attachments: Attachments, data: Path, scratch: Path,
         (target / f"{name}.enl").write_bytes(b"Eds1")  # none: the stub a new EndNote 20+ library has
     kept: list[str] = []
     unreadable: list[str] = []
-    for path, relative, size in attachments:
-        destination = target / f"{name}.Data" / "PDF" / relative
+    pdf = target / f"{name}.Data" / "PDF"
+
+    def into_folder(path: Path, relative: str) -> None:
+        destination = pdf / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
-        readable = _readable(path)
-        if not readable:
-            if readable is False:
-                unreadable.append(relative)
-            continue
-        try:
-            shutil.copy2(path, destination)
-        except FileNotFoundError:
-            continue
-        kept.append(relative)
-        if progress:
-            progress(size)
+        shutil.copy2(path, destination)
+
+    _copy_attachments(attachments, into_folder, kept, unreadable, progress)
     for file in private_tree(target):
         fsync_path(file)
     return target, kept, unreadable

@@ -182,3 +182,20 @@ def test_a_wal_appearing_as_check_opens_the_library_creates_nothing_beside_it(sy
     beside = sorted(p.name for p in database.parent.iterdir())
     assert beside == ["pdb.eni", "sdb.eni", "sdb.eni-wal"], beside   # only what "the other program" made
     assert wal_path.read_bytes() == wal
+
+
+@pytest.mark.parametrize("form", ["enlx", "folder"])
+def test_an_attachment_deleted_while_backup_copies_is_left_out_and_said(tmp_path: Path, synced: Path, form: str) -> None:
+    # Deleted by "another program" the moment the backup opens it: the backup is still made and
+    # proven without it, and the log says which file went, in both forms (the folder copy once
+    # passed over it without a word).
+    pdf = synced.with_suffix(".Data") / "PDF"
+    victim = sorted(path for path in pdf.rglob("*") if path.is_file())[0]
+    out = tmp_path / "out"
+    outcome, acted = endnoted_racing("open", str(victim), f"os.remove({str(victim)!r})", "-v", "backup",
+                                     *(["--folder"] if form == "folder" else []), "--to", str(out), str(synced))
+    assert acted
+    no_traceback(outcome, 0)
+    assert f"attachment {victim} vanished during the backup" in outcome.stderr, outcome.stderr
+    made = list(out.iterdir())
+    assert len(made) == 1

@@ -246,6 +246,10 @@ def routes(web: Web) -> list[Route | Mount]:
             if situation == "web-right":
                 engine.decline()
                 return _back(f"{here}/web-right")
+            # The same rule as the terminal's "Go on anyway?": a library that does not call for a reset
+            # starts one only on an explicit tick, judged again now (the page may be old).
+            if form.get("anyway") != "1" and not engine.need().called_for:
+                return _back(here, flash=t.WIZARD_ANYWAY_NEEDED)
             new = form.get("new_library", "").strip().strip('"')
             engine.begin(situation, Path(new).expanduser() if new else None)
             return _back(here)

@@ -119,6 +119,9 @@ WIZARD_EVIDENCE: Final = "What endnoted sees"
 WIZARD_NOT_NEEDED: Final = ("endnoted's verdict for this library is “{word}”: {reason} Nothing it can see calls for a "
                             "reset; do this first: {next_action} The reset deletes everything on EndNote Web; go on "
                             "only if you know the Web copy is wrong.")
+WIZARD_ANYWAY: Final = "I know the EndNote Web copy is wrong: start the reset anyway"
+WIZARD_ANYWAY_NEEDED: Final = ("endnoted sees nothing in this library that calls for a reset. Read the note above; to "
+                               "start one all the same, tick “I know the EndNote Web copy is wrong”.")
 WIZARD_WHICH: Final = "Which copy is right?"
 SITUATION_DESKTOP: Final = "The Desktop library is right; EndNote Web is wrong"
 SITUATION_NEW: Final = "Another Desktop library should become the synced one"

@@ -101,6 +101,7 @@ def test_keyboard_alone_reaches_the_repair(tmp_path: Path, real_copy: Callable[[
     browser.switch_to.active_element.send_keys(Keys.ENTER)
     wait_until(lambda: browser.find_element(By.TAG_NAME, "legend").text == strings.WIZARD_WHICH, 10, "the wizard")
     assert not browser.find_elements(By.ID, "not-needed")     # diverged: no "a reset is not called for" note
+    assert not browser.find_elements(By.ID, "anyway")         # … and no "start it anyway" to tick
     for radio in browser.find_elements(By.CSS_SELECTOR, "input[type=radio]"):   # every control has a label
         assert radio.find_element(By.XPATH, "..").tag_name == "label"
 

@@ -44,7 +44,14 @@ def test_the_wizard_walked_in_the_page_continues_in_the_terminal_and_back(
     assert "nothing it can see calls for a reset" in notice.lower()
     assert "“In sync”: Everything in the library has been sent" in notice and "do this first: Nothing to do." in notice
     screenshot(browser, "wizard-start")
+    # Not called for: the reset starts only on an explicit tick, as the terminal asks "Go on anyway?".
     browser.find_element(By.CSS_SELECTOR, 'input[value="desktop-right"]').click()
+    browser.find_element(By.XPATH, f'//button[text()="{strings.WIZARD_BEGIN}"]').click()
+    wait_until(lambda: browser.find_element(By.CSS_SELECTOR, "p.note[role=status]").text ==
+               strings.WIZARD_ANYWAY_NEEDED, 30, "the refusal without the tick")
+    assert json.loads(run("reset", "--status", "--json", str(enl)).stdout)["step"] is None   # no run was started
+    browser.find_element(By.CSS_SELECTOR, 'input[value="desktop-right"]').click()
+    browser.find_element(By.ID, "anyway").click()
     browser.find_element(By.XPATH, f'//button[text()="{strings.WIZARD_BEGIN}"]').click()
     wait_until(lambda: step_of(browser) == 0, 30, "step 0")
     screenshot(browser, "wizard-step-0")
@@ -143,6 +150,7 @@ def test_the_whole_reset_walked_in_the_page(tmp_path: Path, real_copy: Callable[
             wait_until(lambda: step_of(browser) == then, 60, f"step {then}")
 
     browser.find_element(By.CSS_SELECTOR, 'input[value="desktop-right"]').click()
+    browser.find_element(By.ID, "anyway").click()                   # in sync: a reset is not called for
     browser.find_element(By.XPATH, f'//button[text()="{strings.WIZARD_BEGIN}"]').click()
     act(0, then=1)                                                   # the proven backup
     endnote()                                                        # restarted

@@ -87,7 +87,8 @@ def _readable(path: Path) -> bool | None:
 def _copy_attachments(attachments: Attachments, copy: Callable[[Path, str], None], kept: list[str],
                       unreadable: list[str], progress: Progress | None) -> None:
     """Copy each attachment with `copy(path, relative)`: one that cannot be read is listed in `unreadable`,
-    one gone meanwhile (before or during its copy) is logged and left out, the others are listed in `kept`."""
+    one gone meanwhile (before or during its copy) is logged and left out, the others are listed in `kept`.
+    If the PDF folder itself is gone (the library moved), it stops without a word per file."""
     for path, relative, size in attachments:
         readable = _readable(path)
         if readable is False:
@@ -98,6 +99,8 @@ def _copy_attachments(attachments: Attachments, copy: Callable[[Path, str], None
                 raise FileNotFoundError(path)
             copy(path, relative)
         except FileNotFoundError:
+            if not path.parents[len(Path(relative).parts) - 1].is_dir():
+                return   # the whole library moved away: the caller says so in one line, not a line per file
             logger.warning("attachment %s vanished during the backup", path)
             continue
         kept.append(relative)

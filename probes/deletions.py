@@ -9,7 +9,10 @@ EndNote Web at the next sync (EndNote's help on syncing; R8).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterator
+from itertools import compress, repeat
+from operator import add, lt
 
 from endnoted.common.words import plural
 from endnoted.judging.findings import Finding, Severity
@@ -22,14 +25,16 @@ GAPS_SHOWN = 8
 
 
 def _gaps(ids: list[int], top: int) -> list[tuple[int, int]]:
-    """Given the record numbers in use (sorted) and the highest ever given, return the missing ranges."""
-    ranges: list[tuple[int, int]] = []
-    expected = 1
-    for ref_id in [*ids, top + 1]:
-        if ref_id > expected:
-            ranges.append((expected, ref_id - 1))
-        expected = max(expected, ref_id + 1)
-    return ranges
+    """Given the record numbers in use (sorted) and the highest ever given, return the missing ranges.
+
+    Record numbers start at 1. By C-level passes over the numbers (no Python work per reference: the
+    daemon runs this on every reading, issue #16): a gap follows each number whose successor is
+    more than one above it.
+    """
+    bounds = [0, *ids[bisect_right(ids, 0):], top + 1]   # numbers below 1 leave no gap
+    lows = list(map(add, bounds, repeat(1)))
+    at = list(compress(range(len(bounds) - 1), map(lt, lows, bounds[1:])))
+    return [(lows[n], bounds[n + 1] - 1) for n in at]
 
 
 def _span(low: int, high: int) -> str:

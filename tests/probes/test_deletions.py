@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from endnoted.demo.builder import RefSpec, edit, synthetic_refs
 from endnoted.judging.checker import check_library
 from endnoted.probes.base import Reading
+from endnoted.probes.deletions import _gaps
 from endnoted.reading.library import locate
 from tests.conftest import tree_hash
 from tests.probes.common import NOW, library
@@ -57,3 +61,25 @@ def test_a_drop_since_the_last_reading_and_an_emptied_trash_are_said_plainly(tmp
     # A few references gone is everyday tidying.
     small = check_library(locate(enl)[0], now=NOW, mounts=(), previous=Reading(NOW, 27, 2))
     assert "library.references-dropped" not in {f.code for f in small.findings}
+
+
+def _gaps_one_by_one(ids: list[int], top: int) -> list[tuple[int, int]]:
+    """The definition, one number at a time: what _gaps's C-level passes must equal."""
+    ranges: list[tuple[int, int]] = []
+    expected = 1
+    for ref_id in [*ids, top + 1]:
+        if ref_id > expected:
+            ranges.append((expected, ref_id - 1))
+        expected = max(expected, ref_id + 1)
+    return ranges
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_gaps_equal_the_one_by_one_definition(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(300):
+        ids = sorted(rng.sample(range(-3, 60), rng.randint(0, 40)))
+        top = max([rng.randint(0, 70), *ids[-1:]])
+        assert _gaps(ids, top) == _gaps_one_by_one(ids, top), (ids, top)
+    assert _gaps([2, 3, 7], 9) == [(1, 1), (4, 6), (8, 9)]   # not vacuous: gaps at the start, middle and end
+    assert _gaps([], 0) == [] and _gaps([1, 2], 2) == []

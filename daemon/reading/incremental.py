@@ -4,7 +4,8 @@ The daemon keeps, per library, each reference's fingerprint (id, trash state, re
 and its two match keys as one-way hashes in its state file (state/refcache.py, through the
 `KeyCache` protocol below), with a `Meta` saying what the last reading was taken from. Nothing of
 a library is kept in memory between readings but the `.enl` memo (a few values). A reading after
-a save reads the fingerprints of all rows (integers only, in id order) and reads in full only
+a save reads the fingerprints of all rows (integers only, in id order: reading/fingerprints.py,
+which takes every column that did not change from the store as it is) and reads in full only
 
 - rows whose fingerprint is new or differs from the stored one (an edit, an insertion, a trash move),
 - rows whose record_last_updated is within RECENT_SECONDS of the previous reading or later: the
@@ -55,20 +56,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import compress
-from operator import lt, ne
+from operator import is_, lt, ne
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from endnoted.common.errors import DatabaseBusy, DatabaseUnreadable, InterruptedWrite
+from endnoted.reading import fingerprints
 from endnoted.reading.database import lenient_text, read_transaction
 from endnoted.reading.enl_copy import EnlCopy, read_enl
+from endnoted.reading.fingerprints import Columns, kept, marks_of
 from endnoted.reading.integrity import IntegrityMemo, identity
 from endnoted.reading.library import Layout, Library
 from endnoted.reading.model import RefRow, Snapshot, Status
 from endnoted.reading.snapshot import _REFS_SQL, _int_sql, take
 
 RECENT_SECONDS = 2
-Keyed = tuple[int, int | None, int | None, str, str]   # id, trash_state, record_last_updated, DOI hash, title hash
 # Given refs rows as read, return their hashed (DOI, title) keys: judging/matching.hashed_keys.
 KeyFunction = Callable[[Sequence[RefRow]], tuple[list[str], list[str]]]
 # A row without its texts: the same conversions as _REFS_SQL's columns 1, 6 and 7.
@@ -103,9 +105,11 @@ class Meta(NamedTuple):
 class KeyCache(Protocol):
     """Where the keys live between readings (state/refcache.RefCache)."""
 
-    def load(self, library: str) -> tuple[Meta, list[Keyed]] | None: ...
+    def load(self, library: str) -> tuple[Meta, Columns] | None: ...
 
-    def save(self, library: str, meta: Meta, changed: Sequence[Keyed], gone: Sequence[int]) -> None: ...
+    # columns None: they are the stored ones, only the Meta is new (a reading that found nothing changed);
+    # before: the columns as loaded (a part that is still the very list loaded is not written again)
+    def save(self, library: str, meta: Meta, columns: Columns | None, before: Columns | None = None) -> None: ...
 
     def forget(self, library: str) -> None: ...
 
@@ -126,6 +130,7 @@ class Reading:
     mode: str                          # "full (why)" or "incremental (n rows read)"
     dois: list[str] | None = None      # hashed keys aligned with snapshot.rows; None when none were kept
     titles: list[str] | None = None
+    parsed: int = -1                   # integer columns an incremental reading parsed (fingerprints.py); -1: none
 
 
 class Inconsistent(Exception):
@@ -164,17 +169,14 @@ def read(library: Library, cache: KeyCache, keys: KeyFunction, *, full: bool = F
                 return Reading(snap, f"incremental ({snap.status.value})")   # a full one would wait too
             reason = _replaced(meta, snap)
             if reason is None:
-                cache.save(name, _meta(file, snap, started), partial.changed, partial.gone)
+                cache.save(name, _meta(file, snap, started), partial.columns, stored)
                 return Reading(replace(snap, fill=_filler(database)), f"incremental ({partial.fetched} rows read)",
-                               partial.dois, partial.titles)
+                               partial.dois, partial.titles, partial.parsed)
     whole = _Full(keys, enl, texts=texts)
     snap = take(library, now=now, memo=memo, reuse=whole)
     mode = f"full ({reason or 'first reading'})"
     if snap.ok and file is not None and whole.in_order:
-        old = {row[0]: row for row in loaded[1]} if loaded is not None else {}
-        changed = [row for row in whole.keyed if old.get(row[0]) != row]
-        gone = sorted(old.keys() - {row[0] for row in whole.keyed})
-        cache.save(name, _meta(file, snap, started), changed, gone)
+        cache.save(name, _meta(file, snap, started), whole.columns())
     else:
         cache.forget(name)
     if not snap.ok:
@@ -196,7 +198,7 @@ def _file(database: Path) -> tuple[str, int, int, int] | None:
     return (str(database), stat.st_dev, stat.st_ino, stat.st_size)
 
 
-def _full_reason(loaded: tuple[Meta, list[Keyed]] | None, now: tuple[str, int, int, int] | None) -> str | None:
+def _full_reason(loaded: tuple[Meta, Columns] | None, now: tuple[str, int, int, int] | None) -> str | None:
     """Why this reading must be a full one, or None when an incremental one is safe to try."""
     if loaded is None:
         return "no previous reading to build on"
@@ -241,7 +243,7 @@ class _Full:
 
     def __init__(self, keys: KeyFunction, enl: EnlMemo, *, texts: bool) -> None:
         self.keys, self.memo, self.texts = keys, enl, texts
-        self.keyed: list[Keyed] = []
+        self.numbers: tuple[list[int], list[int], list[int], list[int]] = ([], [], [], [])
         self.dois: list[str] = []
         self.titles: list[str] = []
         self.in_order = False
@@ -266,9 +268,14 @@ class _Full:
         ids = list(columns[0])
         # Stored rows are compared in id order: keep them only when the table gives that order.
         self.in_order = all(map(lt, ids, ids[1:]))
-        self.keyed = list(zip(ids, columns[1], columns[7], self.dois, self.titles, strict=True))
+        self.numbers = (ids, kept(columns[1]), kept(columns[6]), kept(columns[7]))
         self.live = _digest(ids)
         return rows
+
+    def columns(self) -> Columns:
+        """The columns to store, with the digests a later incremental reading compares its own with."""
+        ids, trash, added, updated = self.numbers
+        return Columns(ids, trash, added, updated, self.dois, self.titles, marks_of(self.numbers))
 
     def enl(self, enl: Path, live_ids: set[int]) -> EnlCopy:
         return _read_enl(self.memo, enl, live_ids, self.live, reuse=False)
@@ -277,57 +284,64 @@ class _Full:
 class _Incremental:
     """Reads the fingerprints, reads in full the rows that changed, and takes the others' keys from the store."""
 
-    def __init__(self, meta: Meta, stored: list[Keyed], keys: KeyFunction, enl: EnlMemo) -> None:
+    def __init__(self, meta: Meta, stored: Columns, keys: KeyFunction, enl: EnlMemo) -> None:
         self.meta, self.stored, self.keys, self.memo = meta, stored, keys, enl
         self.integrity: str | None = meta.integrity
-        self.changed: list[Keyed] = []
-        self.gone: list[int] = []
+        self.columns: Columns | None = None   # what to store; None: the stored columns still hold
         self.dois: list[str] = []
         self.titles: list[str] = []
         self.fetched = 0
+        self.parsed = -1     # integer columns the fast path parsed (fingerprints.read); -1: it did not apply
         self.live = b""
 
     def refs(self, connection: sqlite3.Connection) -> list[RefRow]:
-        rows: list[RefRow] = connection.execute(_SLIM_SQL).fetchall()
         stored, since = self.stored, self.meta.since
-        # Column by column (one C transposition each), so that the common cases cost no Python work per row.
-        columns = list(zip(*rows, strict=True)) if rows else [()] * 8
-        ids, updates = list(columns[0]), columns[7]
-        kept = list(zip(*stored, strict=True)) if stored else [()] * 5
-        same_ids = ids == list(kept[0])
-        by_id = None
+        try:
+            fast = fingerprints.read(connection, stored)
+        except ValueError as error:
+            raise Inconsistent(str(error)) from error
+        if fast is not None:
+            ids, trash, added, updated, marks = fast.ids, fast.trash, fast.added, fast.updated, fast.marks
+            self.parsed = fast.parsed
+            blank = ("",) * len(ids)
+            # Column by column (one C zip), so that the common cases cost no Python work per row.
+            rows: list[RefRow] = list(zip(ids, trash, blank, blank, blank, blank, added, updated, strict=True))
+        else:   # a value that is not an integer: read as a full reading reads it, to be counted as bad
+            rows = connection.execute(_SLIM_SQL).fetchall()
+            raw = list(zip(*rows, strict=True)) if rows else [()] * 8
+            ids, trash, added, updated = list(raw[0]), kept(raw[1]), kept(raw[6]), kept(raw[7])
+            marks = ()
+        same_ids = ids is stored.ids or ids == stored.ids
+        at_old: dict[int, int] | None = None
         if same_ids:   # an edit, a trash move, a quiet library: only fingerprints may differ
-            todo = set(compress(ids, map(ne, columns[1], kept[1])))
-            todo.update(compress(ids, map(ne, updates, kept[2])))
+            todo = set() if trash is stored.trash else set(compress(ids, map(ne, trash, stored.trash)))
+            if updated is not stored.updated:
+                todo.update(compress(ids, map(ne, updated, stored.updated)))
         else:
-            by_id = {row[0]: row for row in stored}
-            todo = {ref_id for ref_id, trash, updated in zip(ids, columns[1], updates, strict=True)
-                    if (old := by_id.get(ref_id)) is None or old[1] != trash or old[2] != updated}
-            self.gone = sorted(by_id.keys() - set(ids))
-        if None in updates:   # a value EndNote never writes (counted as bad): compare one by one
-            todo.update(ref_id for ref_id, updated in zip(ids, updates, strict=True)
-                        if updated is not None and updated >= since)
-        else:
-            todo.update(compress(ids, map(since.__le__, updates)))
+            at_old = dict(zip(stored.ids, range(len(stored.ids)), strict=True))
+            todo = {ref_id for ref_id, trash_state, stamp in zip(ids, trash, updated, strict=True)
+                    if (n := at_old.get(ref_id)) is None or stored.trash[n] != trash_state or stored.updated[n] != stamp}
+        # NOT_A_NUMBER (a value EndNote never writes) is never at or after `since`.
+        todo.update(compress(ids, map(since.__le__, updated)))
         wanted = sorted(todo)
         full: list[RefRow] = connection.execute(_CHANGED_SQL, (json.dumps(wanted),)).fetchall() if wanted else []
         if len(full) != len(wanted):
             raise Inconsistent(f"{len(wanted)} changed rows, {len(full)} read")
-        if same_ids:
-            dois, titles = list(kept[3]), list(kept[4])
+        if at_old is None:
+            dois, titles = list(stored.dois), list(stored.titles)
         else:
-            assert by_id is not None
-            empty = (0, 0, 0, "", "")
-            dois = [by_id.get(ref_id, empty)[3] for ref_id in ids]
-            titles = [by_id.get(ref_id, empty)[4] for ref_id in ids]
+            dois = [stored.dois[n] if (n := at_old.get(ref_id)) is not None else "" for ref_id in ids]
+            titles = [stored.titles[n] if (n := at_old.get(ref_id)) is not None else "" for ref_id in ids]
         new_dois, new_titles = self.keys(full)
-        changed: list[Keyed] = []
         for row, doi, title in zip(full, new_dois, new_titles, strict=True):
             at = bisect_left(ids, row[0])
             rows[at] = row
             dois[at], titles[at] = doi, title
-            changed.append((row[0], row[1], row[7], doi, title))
-        self.changed, self.dois, self.titles, self.fetched = changed, dois, titles, len(full)
+        numbers = (ids, trash, added, updated)
+        if not (all(map(is_, numbers, stored.numbers())) and marks == stored.marks
+                and dois == stored.dois and titles == stored.titles):
+            self.columns = Columns(ids, trash, added, updated, dois, titles, marks or marks_of(numbers))
+        self.dois, self.titles, self.fetched = dois, titles, len(full)
         self.live = _digest(ids)
         return rows
 

@@ -107,6 +107,17 @@ def m008_no_author_names(db: Database) -> None:
         libraries.update(row["path"], {"report": json.dumps(data, ensure_ascii=False, sort_keys=True)})
 
 
+@migrations()
+def m009_reference_columns(db: Database) -> None:
+    # The reference keys of m007 as a few packed parts per library (state/refcache.py): a reading after a
+    # save loaded 100k rows of them (65 ms); it now loads one row per part. Still one-way hashes, no
+    # titles or names. The old rows are a cache: each library is read in full once.
+    db.execute("DROP TABLE IF EXISTS ref_keys")
+    db.execute("DROP TABLE IF EXISTS ref_libraries")
+    db.execute("CREATE TABLE ref_keys (library TEXT NOT NULL, part TEXT NOT NULL, data BLOB NOT NULL, "
+               "PRIMARY KEY (library, part))")
+
+
 @functools.cache
 def expected_columns() -> dict[str, set[str]]:
     """Every table and column the migrations create, read off a fresh in-memory database."""

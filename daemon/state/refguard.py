@@ -11,11 +11,11 @@ succeeds, so no reading builds on keys that were not stored.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from pathlib import Path
 
 from endnoted.common.errors import StateStoreError
-from endnoted.reading.incremental import Keyed, Meta
+from endnoted.reading.fingerprints import Columns
+from endnoted.reading.incremental import Meta
 from endnoted.state.refcache import RefCache
 
 logger = logging.getLogger(__name__)
@@ -26,12 +26,12 @@ class GuardedRefCache(RefCache):
         super().__init__(path)
         self.untrusted: set[str] = set()   # libraries whose keys could not be stored: read in full
 
-    def load(self, library: str) -> tuple[Meta, list[Keyed]] | None:
+    def load(self, library: str) -> tuple[Meta, Columns] | None:
         return None if library in self.untrusted else super().load(library)
 
-    def save(self, library: str, meta: Meta, changed: Sequence[Keyed], gone: Sequence[int]) -> None:
+    def save(self, library: str, meta: Meta, columns: Columns | None, before: Columns | None = None) -> None:
         try:
-            super().save(library, meta, changed, gone)
+            super().save(library, meta, columns, before)
         except StateStoreError as error:
             self._failed(library, error)
         else:

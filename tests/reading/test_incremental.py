@@ -56,7 +56,7 @@ def _one_change(writer: sqlite3.Connection, rng: random.Random, columns: list[st
     ids = [row[0] for row in writer.execute("SELECT id FROM refs ORDER BY id")]
     now = int(time.time())
     kind = rng.choice(["edit", "edit", "edit-same-second", "insert", "delete", "trash", "trash-quiet",
-                       "duplicate", "pending", "settle", "synced"])
+                       "duplicate", "pending", "settle", "synced", "bad-stamp", "fix-stamps"])
     done[kind] = done.get(kind, 0) + 1
     target = rng.choice(ids)
     if kind == "edit":   # a new title and a new time (now, or a sync bringing an older one from the Web)
@@ -88,6 +88,10 @@ def _one_change(writer: sqlite3.Connection, rng: random.Random, columns: list[st
         writer.execute("UPDATE refs SET (title, year, author, electronic_resource_number) = "
                        "(SELECT title, year, author, electronic_resource_number FROM refs WHERE id = ?), "
                        "record_last_updated = ? WHERE id = ?", (source, now, target))
+    elif kind == "bad-stamp":   # text where EndNote writes a time: counted as bad, read through _int_sql
+        writer.execute("UPDATE refs SET record_last_updated = 'not a time' WHERE id = ?", (target,))
+    elif kind == "fix-stamps":   # every such value a time again: the fast path applies again
+        writer.execute("UPDATE refs SET record_last_updated = ? WHERE typeof(record_last_updated) != 'integer'", (now,))
     elif kind == "pending":
         writer.execute("UPDATE sync SET action = 1, action_timestamp = ? WHERE type = 1 AND item_id = ?", (now, target))
     elif kind == "settle":
@@ -157,6 +161,7 @@ def _rounds(enl: Path, state: Path, seed: int) -> None:
     done: dict[str, int] = {}
     seen: set[str] = set()
     restarts = 0
+    paths: set[str] = set()   # how the integer columns were read (reading/fingerprints.py)
     for number in range(ROUNDS):
         if number == 5:
             shutil.copyfile(database, older)   # a backup the user will put back later
@@ -178,16 +183,26 @@ def _rounds(enl: Path, state: Path, seed: int) -> None:
         else:
             assert _fetched(reading) < len(full.rows) / 2, reading.mode
         _same(reading.snapshot, full)
+        paths.add("fallback" if reading.parsed < 0 else "fast")
         inc_report, full_report = _reports(library, reading.snapshot, full)
         seen.update(finding.code for finding in full_report.findings)
     # The rounds were not vacuous: every kind of change happened, and the findings the stored keys
     # feed (duplicates, the .enl copy, the ledger, which name references) came and were equal.
     assert set(done) >= {"edit", "insert", "delete", "trash", "trash-quiet", "duplicate", "pending", "edit-same-second"}
-    assert {"duplicates.desktop", "enl.holds-missing-references"} <= seen, seen
+    assert {"duplicates.desktop", "enl.holds-missing-references", "library.odd-values"} <= seen, seen
     assert restarts >= 5
+    assert paths == {"fast", "fallback"}, paths   # both ways of reading the fingerprints were compared
     # The periodic pass reads in full, and stores what an incremental reading would then build on.
     assert daemon.read(library, full=True).mode == "full (asked)"
     assert daemon.cache.stored(str(library.path)) == len(take(library, now=NOW).rows)
+    # The digests stored by a full reading are those of SQLite's own text: nothing to parse after it.
+    with edit(database) as writer:
+        writer.execute("UPDATE refs SET record_last_updated = 1 WHERE typeof(record_last_updated) != 'integer'")
+    writer.close()
+    daemon.read(library, full=True)
+    quiet = daemon.read(library)
+    assert quiet.parsed == 0 and _fetched(quiet) < len(full.rows) / 2, (quiet.parsed, quiet.mode)
+    _same(quiet.snapshot, take(library, now=NOW))
     daemon.cache.close()
     # No title and no author name in the state file: keys are one-way hashes.
     raw = state.read_bytes() + (state.with_name(state.name + "-wal").read_bytes()

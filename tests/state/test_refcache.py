@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from endnoted.judging.matching import key_hash
+from endnoted.reading.fingerprints import NOT_A_NUMBER, Columns, marks_of
 from endnoted.reading.incremental import Meta
 from endnoted.state.refcache import RefCache
 from endnoted.state.store import Store
@@ -19,30 +20,50 @@ def _cache(tmp_path: Path) -> RefCache:
     return RefCache(state)
 
 
-def test_rows_are_saved_changed_and_dropped_per_library(tmp_path: Path) -> None:
+def _columns(ids: list[int], updated: list[int], titles: list[str]) -> Columns:
+    numbers = (ids, [0] * len(ids), [7] * len(ids), updated)
+    return Columns(*numbers, [""] * len(ids), titles, marks_of(numbers))
+
+
+def test_columns_are_saved_replaced_and_dropped_per_library(tmp_path: Path) -> None:
     cache = _cache(tmp_path)
     assert cache.load("/lib/A.enl") is None
     title = key_hash("a title|2020|smith")
-    cache.save("/lib/A.enl", META, [(2, 0, 100, "", title), (1, 0, 90, key_hash("10.1/x"), "")], [])
-    cache.save("/lib/B.enl", META, [(1, 1, 5, "", "")], [])
-    assert cache.load("/lib/A.enl") == (META, [(1, 0, 90, key_hash("10.1/x"), ""), (2, 0, 100, "", title)])
+    first = _columns([1, 2, 2**40], [90, -5, NOT_A_NUMBER], ["", title, key_hash("other")])
+    cache.save("/lib/A.enl", META, first)
+    cache.save("/lib/B.enl", META, _columns([3], [5], [""]))
+    assert cache.load("/lib/A.enl") == (META, first)
     later = META._replace(since=9.0)
-    cache.save("/lib/A.enl", later, [(1, 1, 91, "", "")], [2])
-    assert cache.load("/lib/A.enl") == (later, [(1, 1, 91, "", "")])
-    assert cache.load("/lib/B.enl") == (META, [(1, 1, 5, "", "")])
+    cache.save("/lib/A.enl", later, None)   # only the Meta is new: the columns stay
+    assert cache.load("/lib/A.enl") == (later, first)
+    # After an edit only the parts that changed are written: the rest are the very lists loaded.
+    loaded = cache.load("/lib/A.enl")
+    assert loaded is not None
+    stored = loaded[1]
+    edited = stored._replace(updated=[90, 77, NOT_A_NUMBER], titles=["", key_hash("edited"), stored.titles[2]],
+                             marks=marks_of((stored.ids, stored.trash, stored.added, [90, 77, NOT_A_NUMBER])))
+    cache.save("/lib/A.enl", later, edited, stored)
+    assert cache.load("/lib/A.enl") == (later, edited)
+    empty = _columns([], [], [])
+    cache.save("/lib/A.enl", later, empty)
+    assert cache.load("/lib/A.enl") == (later, empty)
+    assert cache.load("/lib/B.enl") == (META, _columns([3], [5], [""]))
     cache.forget("/lib/A.enl")
     assert cache.load("/lib/A.enl") is None and cache.stored("/lib/A.enl") == 0
     assert cache.stored("/lib/B.enl") == 1
     cache.close()
 
 
-def test_a_meta_it_cannot_read_costs_a_full_reading_not_an_error(tmp_path: Path) -> None:
+def test_a_meta_or_part_it_cannot_read_costs_a_full_reading_not_an_error(tmp_path: Path) -> None:
     cache = _cache(tmp_path)
-    cache.save("/lib/A.enl", META, [(1, 0, 1, "", "")], [])
+    cache.save("/lib/A.enl", META, _columns([1], [1], [""]))
+    cache.save("/lib/B.enl", META, _columns([1, 2], [1, 2], ["", ""]))
     with sqlite3.connect(tmp_path / "state.db") as writer:
-        writer.execute("UPDATE ref_libraries SET meta = '{not json'")
+        writer.execute("UPDATE ref_keys SET data = '{not json' WHERE library = '/lib/A.enl' AND part = 'meta'")
+        writer.execute("UPDATE ref_keys SET data = x'0102' WHERE library = '/lib/B.enl' AND part = 'trash'")
     writer.close()
     assert cache.load("/lib/A.enl") is None
+    assert cache.load("/lib/B.enl") is None   # 2 bytes are no whole 8-byte number
     cache.close()
 
 

@@ -8,11 +8,13 @@ measured in a separate process (its own peak RSS).
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import defusedxml.ElementTree as safe_et
 import pytest
@@ -42,16 +44,84 @@ def blue_light(tmp_path: Path, pair: Path) -> Path:
     return tmp_path / "lib" / "blue-light.enl"
 
 
+def _text(element: Any) -> str:
+    return "" if element is None else " ".join("".join(element.itertext()).split())
+
+
+def _plain_record(element: Any) -> ExportRecord | None:
+    """A record's fields read the plain way (every text through itertext, split and joined), as before issue #16."""
+    fields: dict[str, Any] = {}
+    for child in element:
+        fields.setdefault(child.tag, child)
+    if "rec-number" not in fields and "ref-type" not in fields:
+        return None
+
+    def first(parent: Any, tag: str) -> Any:
+        return None if parent is None else parent.find(tag)
+
+    key = first(fields.get("foreign-keys"), "key")
+    database = fields.get("database")
+    return exports._record(
+        _text(fields.get("rec-number")), _text(first(fields.get("titles"), "title")),
+        _text(first(fields.get("dates"), "year")),
+        _text(first(first(fields.get("contributors"), "authors"), "author")),
+        _text(fields.get("electronic-resource-num")), key.get("db-id", "") if key is not None else "",
+        "" if database is None else (database.get("name") or _text(database)).replace("\\", "/").rsplit("/", 1)[-1])
+
+
 def _oracle(path: Path) -> list[ExportRecord]:
-    """The records as the previous reader (defusedxml's pure-Python parser) saw them: the C path must agree."""
+    """The records as the previous reader (defusedxml's pure-Python parser, plain field reading) saw them."""
     records = []
     for _event, element in safe_et.iterparse(str(path), events=("end",), forbid_dtd=True):
         if element.tag == "record":
-            record = exports._xml_record(element)
+            record = _plain_record(element)
             assert record is not None
             records.append(record)
             element.clear()
     return records
+
+
+_SPACES = ["", " ", "  ", "\t", "\n", "\r\n", "\xa0", "\u2003", "\u3000", "\x85", "\u2028", "&#9;", "&#xA0;"]
+_WORDS = ["Cell", "étude", "中文", "a&amp;b", "&lt;file.pdf&gt;", "x", "10.1/A"]
+
+
+def _random_text(rng: random.Random) -> str:
+    return "".join(rng.choice(_SPACES) + rng.choice(_WORDS) for _ in range(rng.randint(0, 4))) + rng.choice(_SPACES)
+
+
+def _random_field(rng: random.Random, tag: str) -> str:
+    """A field as EndNote writes it (text in one <style> run) or in any other shape: several runs, text
+    around them, nested runs, empty elements, a run with a tail."""
+    shape = rng.randrange(6)
+    style = '<style face="normal">{}</style>'
+    inner = {0: lambda: _random_text(rng),
+             1: lambda: style.format(_random_text(rng)),
+             2: lambda: style.format(_random_text(rng)) + _random_text(rng),
+             3: lambda: _random_text(rng) + style.format(_random_text(rng)) + style.format(_random_text(rng)),
+             4: lambda: style.format("<style>" + _random_text(rng) + "</style>" + _random_text(rng)),
+             5: lambda: style.format("")}[shape]()
+    return f"<{tag}>{inner}</{tag}>" if rng.random() < 0.9 else f"<{tag}/>"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_fields_read_as_every_text_through_itertext_split_and_joined(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    records = []
+    for n in range(300):
+        parts = [_random_field(rng, "rec-number"), "<contributors><authors>" + _random_field(rng, "author") + _random_field(rng, "author")
+                 + "</authors></contributors>", "<titles>" + _random_field(rng, "title") + "</titles>",
+                 "<dates>" + _random_field(rng, "year") + "</dates>", _random_field(rng, "electronic-resource-num"),
+                 f'<foreign-keys><key app="EN" db-id="db{n % 3}">{n}</key></foreign-keys>',
+                 _random_field(rng, "database"), _random_field(rng, "titles")]   # a second <titles>: not read
+        rng.shuffle(parts)
+        parts = parts[: rng.randint(5, len(parts))] + ['<ref-type name="Journal Article">17</ref-type>']
+        rng.shuffle(parts)
+        records.append("<record>" + "".join(parts) + "</record>")
+    path = tmp_path / "fields.xml"
+    path.write_text(f"{XML_HEAD}<xml><records>{''.join(records)}</records></xml>", encoding="utf-8")
+    read = list(read_export(path)[1])
+    assert read == _oracle(path)
+    assert len(read) == 300 and len({record.title for record in read}) > 50   # the fields vary
 
 
 @pytest.mark.parametrize("name", ["blue-light.xml", "Dump-Converted test.xml", "SpiderCite demo.xml",

@@ -240,6 +240,7 @@ class _Full:
     """
 
     integrity: str | None = None   # check the structure now
+    clean = False                  # its rows are looked at for values that are not numbers
 
     def __init__(self, keys: KeyFunction, enl: EnlMemo, *, texts: bool) -> None:
         self.keys, self.memo, self.texts = keys, enl, texts
@@ -292,6 +293,7 @@ class _Incremental:
         self.titles: list[str] = []
         self.fetched = 0
         self.parsed = -1     # integer columns the fast path parsed (fingerprints.read); -1: it did not apply
+        self.clean = False   # every number read is an integer (the fast path's own check)
         self.live = b""
 
     def refs(self, connection: sqlite3.Connection) -> list[RefRow]:
@@ -300,6 +302,7 @@ class _Incremental:
             fast = fingerprints.read(connection, stored)
         except ValueError as error:
             raise Inconsistent(str(error)) from error
+        self.clean = fast is not None
         if fast is not None:
             ids, trash, added, updated, marks = fast.ids, fast.trash, fast.added, fast.updated, fast.marks
             self.parsed = fast.parsed

@@ -31,6 +31,7 @@ class Reuse(Protocol):
     """
 
     integrity: str | None   # None: check the structure now
+    clean: bool             # set by `refs`: its rows' numbers are all integers (no value to count as bad)
 
     def refs(self, connection: sqlite3.Connection) -> list[tuple[int, int, str, str, str, str, int, int]]: ...
 

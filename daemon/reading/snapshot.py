@@ -80,6 +80,8 @@ def _read_refs(connection: sqlite3.Connection, bad: list[str],
                reuse: Reuse | None = None) -> list[tuple[int, int, str, str, str, str, int, int]]:
     rows: list[tuple[int, int, str, str, str, str, int, int]] = \
         connection.execute(_REFS_SQL).fetchall() if reuse is None else reuse.refs(connection)
+    if reuse is not None and reuse.clean:
+        return rows   # SQLite found every number an integer (reading/fingerprints.py): none to look for
     odd = [column for column in _REFS_NUMBERS if None in map(itemgetter(column), rows)]
     if not odd:
         return rows   # the normal path: no Python work per row

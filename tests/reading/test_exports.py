@@ -192,6 +192,10 @@ def test_an_undeclared_entity_is_a_parse_error_not_an_expansion(blue_light: Path
     ("<xml><records><record><title>No number, no type</title></record></records></xml>",
      "neither a record number nor a type"),
     ("<xml/>", "no <xml><records> structure"),
+    # Records are read from the one <records> as they close: a second one would be read as nothing.
+    ("<xml><records>" + RECORD.format(n=1) + "</records><records>" + RECORD.format(n=2) + "</records></xml>",
+     "more than its <records>"),
+    ("<xml><records>" + RECORD.format(n=1) + "</records><notes>x</notes></xml>", "more than its <records>"),
 ])
 def test_well_formed_xml_that_is_not_an_endnote_export_is_refused(blue_light: Path, tmp_path: Path,
                                                                    body: str, words: str) -> None:
@@ -294,6 +298,20 @@ def test_a_giant_line_or_field_is_refused_in_bounded_memory(tmp_path: Path, kind
     assert verdict.startswith("refused:") and ("longer than" in verdict or "without closing" in verdict), verdict
     assert int(peak_mb) < 80, f"refusing a 48 MB {kind} line took {peak_mb} MB"
     assert time.monotonic() - started < 20
+
+
+def test_a_record_of_many_small_elements_is_refused_in_bounded_memory(tmp_path: Path) -> None:
+    # Each element closes, but the record does not: memory would hold them all until it did.
+    path = tmp_path / "giant-record.xml"
+    with path.open("w", encoding="utf-8") as out:
+        out.write(f"{XML_HEAD}<xml><records>{RECORD.format(n=1)}<record><rec-number>2</rec-number><authors>")
+        for _ in range(48 * 1024):
+            out.write("<author>Smith, J.</author>" * 40)
+        out.write("</authors></record></records></xml>")
+    done = subprocess.run([sys.executable, "-c", _PEAK, str(path)], capture_output=True, text=True, check=True)
+    verdict, peak_mb = done.stdout.strip().splitlines()
+    assert verdict.startswith("refused:") and "after record 1" in verdict and "without closing a record" in verdict
+    assert int(peak_mb) < 80, f"refusing a {path.stat().st_size >> 20} MB record took {peak_mb} MB"
 
 
 def test_a_large_valid_xml_export_streams_in_bounded_memory(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ import defusedxml.ElementTree as safe_et
 import pytest
 
 from endnoted.reading import exports
+from endnoted.reading.export_record import make_record
 from endnoted.reading.exports import ExportRecord, read_export
 from tests.conftest import run, tree_hash
 
@@ -61,7 +62,7 @@ def _plain_record(element: Any) -> ExportRecord | None:
 
     key = first(fields.get("foreign-keys"), "key")
     database = fields.get("database")
-    return exports._record(
+    return make_record(
         _text(fields.get("rec-number")), _text(first(fields.get("titles"), "title")),
         _text(first(fields.get("dates"), "year")),
         _text(first(first(fields.get("contributors"), "authors"), "author")),

@@ -46,22 +46,35 @@ class WebExportProbe:
                   f"missing on Web and {comparison.unexplained_missing_on_desktop} missing on Desktop, beyond what "
                   "the sync ledger explains")
         unexplained_web = [ref for ref in comparison.missing_on_web if ref.record in comparison.unexplained_web_ids]
+        # Each side lacking references of the other: a reset would delete the Web's own, and a library
+        # synced anew from the Web would lack the Desktop's. Neither is proposed; one action for both.
+        both = bool(comparison.unexplained_missing_on_web and comparison.unexplained_missing_on_desktop)
+        both_action = (f"Each copy holds references the other lacks, so neither a reset (it would delete the "
+                       f"{plural(comparison.unexplained_missing_on_desktop, 'reference')} only on EndNote Web) nor a "
+                       "new library synced from EndNote Web (it would lack the "
+                       f"{plural(comparison.unexplained_missing_on_web, 'reference')} only on Desktop) keeps "
+                       f'everything. See both lists with endnoted compare "{path}" "{comparison.export}"; bring the '
+                       "references only on EndNote Web into this library first (in EndNote Web, put them in a group "
+                       "and export it; in EndNote, File → Import), then export from EndNote Web and check again.")
         if comparison.unexplained_missing_on_web:
             refs, more = _items(tuple(unexplained_web) or comparison.missing_on_web)
-            action = (f'See the list with endnoted compare "{path}" "{comparison.export}". If the Desktop is right '
-                      f'and EndNote Web should hold them, run endnoted reset "{path}" (it backs up first).')
+            action = both_action if both else (
+                f'See the list with endnoted compare "{path}" "{comparison.export}". If the Desktop is right '
+                f'and EndNote Web should hold them, run endnoted reset "{path}" (it backs up first).')
+            then = ("EndNote Web also holds references this library lacks, so do not reset yet" if both
+                    else f'see endnoted compare, then endnoted reset "{path}"')
             yield Finding(self.name, "compare.missing-on-web", Severity.ERROR,
                           f"{plural(comparison.unexplained_missing_on_web, 'reference on Desktop is', 'references on Desktop are')} not in the Web export "
-                          f"{source} and no pending sync explains it; see endnoted compare, then "
-                          f'endnoted reset "{path}".', comparison.unexplained_missing_on_web,
+                          f"{source} and no pending sync explains it; {then}.", comparison.unexplained_missing_on_web,
                           verdict=State.DIVERGED if synced else None,
                           reason=reason,
                           action=action, references=refs, more=more)
         if comparison.unexplained_missing_on_desktop:
             refs, more = _items(comparison.missing_on_desktop)
-            action = ("Do not reset: a reset would delete these references from EndNote Web. If EndNote Web is "
-                      "right, make a new empty library, sync it from EndNote Web, and compare the two "
-                      f'(endnoted compare "{path}" NEW.enl).')
+            action = both_action if both else (
+                "Do not reset: a reset would delete these references from EndNote Web. If EndNote Web is "
+                "right, make a new empty library, sync it from EndNote Web, and compare the two "
+                f'(endnoted compare "{path}" NEW.enl).')
             yield Finding(self.name, "compare.missing-on-desktop", Severity.ERROR,
                           f"{plural(comparison.unexplained_missing_on_desktop, 'reference')} in the Web export {source} "
                           f"{'is' if comparison.unexplained_missing_on_desktop == 1 else 'are'} not "
@@ -82,7 +95,7 @@ class WebExportProbe:
         if comparison.duplicates_web:
             refs, more = _items(comparison.duplicates_web)
             yield Finding(self.name, "compare.duplicates-web", Severity.WARNING,
-                          f"EndNote Web holds {len(comparison.duplicates_web)} extra copies of references "
+                          f"EndNote Web holds {plural(len(comparison.duplicates_web), 'extra copy', 'extra copies')} of references "
                           f"(export {source}); remove them on EndNote Web or with Find Duplicates after a sync.",
                           len(comparison.duplicates_web), references=refs, more=more)
 

@@ -11,6 +11,7 @@ import pytest
 
 from endnoted.demo.builder import LibrarySpec, RefSpec, build, days_ago, synthetic_refs
 from endnoted.judging.compare import compare
+from endnoted.judging.verdict import State, proposes_reset
 from endnoted.reading.exports import read_export
 from endnoted.reading.library import locate
 from endnoted.reading.snapshot import take
@@ -195,3 +196,19 @@ def test_check_with_an_export_folds_unexplained_differences_into_diverged(tmp_pa
     data = json.loads(result.stdout)["libraries"][0]
     assert data["verdict"] == "diverged" and result.exit_code == 4
     assert "2 references are missing on Web and 1 missing on Desktop" in data["reason"]
+    # Both ways: a reset would delete the one only on the Web, so none is proposed (no Repair… into
+    # it), and one action says why neither way out keeps everything and what to do first.
+    action = data["next_action"]
+    assert "endnoted reset" not in action and "Do not reset" not in action, action
+    assert action.startswith("Each copy holds references the other lacks, so neither a reset (it would delete the "
+                             "1 reference only on EndNote Web) nor a new library synced from EndNote Web (it would "
+                             "lack the 2 references only on Desktop) keeps everything."), action
+    assert action.count("Each copy holds") == 1
+    assert not proposes_reset(State.DIVERGED, action)
+    messages = {f["code"]: f["message"] for f in data["findings"]}
+    assert "do not reset yet" in messages["compare.missing-on-web"] and "endnoted reset" not in messages["compare.missing-on-web"]
+    # One way only (the Web lacks what the Desktop holds): the reset is what the evidence calls for.
+    export.write_text("\n".join(lines[:1] + lines[3:]) + "\n", encoding="utf-8")
+    data = json.loads(run("check", "--json", "--export", str(export), str(enl)).stdout)["libraries"][0]
+    assert data["verdict"] == "diverged" and proposes_reset(State.DIVERGED, data["next_action"])
+    assert "Each copy holds" not in data["next_action"]

@@ -25,6 +25,10 @@ class _Quit(Exception):
     """The user typed q at a prompt."""
 
 
+class _Declined(Exception):
+    """The user said no to a reset the verdict does not call for: nothing to reset, nothing started."""
+
+
 class _TerminalConsole:
     """The wizard's console: click for output, stdin for answers, and never a hang on a silent stdin.
 
@@ -76,6 +80,9 @@ class TerminalWizard:
         except _Quit:
             self.console.say(engine.resume_hint())
             return ExitStatus.ATTENTION
+        except _Declined:
+            self.console.say(words.DECLINED)
+            return ExitStatus.SUCCESS   # README: 0 "nothing to reset"
         except WizardStopped as stopped:   # no one to answer: say where things stand (a run, or none started)
             raise WizardStopped(words.unanswered(str(stopped), engine.run_step())) from None
         except KeyboardInterrupt:
@@ -141,6 +148,8 @@ class TerminalWizard:
             say(line)
         while (answer := self.console.ask(words.GO_ON_ANYWAY).strip().lower()) not in ("y", "yes"):
             if answer in ("n", "no"):
+                raise _Declined
+            if answer == "q":
                 raise _Quit
             say(words.YES_OR_NO)
 

@@ -308,9 +308,11 @@ def test_killed_mid_run_resumes_at_the_same_step_and_two_wizards_are_refused(
     again.answer("q")
     assert again.finish() == 3
     assert f'Stopped at step 2; nothing is lost. To go on: endnoted reset "{enl}"' in again.seen
-    assert run("reset", "--abandon", str(enl)).exit_code == 0
+    abandoned = run("reset", "--abandon", str(enl))
+    assert abandoned.exit_code == 0
     assert json.loads(run("reset", "--status", "--json", str(enl)).stdout)["step"] is None
-    assert list((tmp_path / "bk").glob("*.enlx"))      # the backup stays
+    [backup] = (tmp_path / "bk").glob("*.enlx")         # the backup stays, and the line names it
+    assert abandoned.stdout.strip() == f"Reset abandoned; its backup stays: {backup}"
 
 
 def test_reading_the_library_never_writes_it(real_copy: Callable[[str], Path]) -> None:
@@ -425,10 +427,17 @@ def test_a_library_whose_verdict_does_not_call_for_a_reset_says_so_and_asks_firs
     assert "MyLibrary.enl is a full copy holding 6 references that the live database" in text
     assert "0 never sent" not in text
     assert "Your choice [d/n/w]" not in text            # asked before the first question
-    wizard.answer("no")
-    assert wizard.finish() == 3
-    assert "Stopped at the first question" in wizard.seen
+    wizard.answer("no")                                  # nothing to reset: README's exit 0, nothing started
+    assert wizard.finish() == 0
+    assert "No reset was started, and none is needed: do the next action above." in wizard.seen
+    assert "Stopped at" not in wizard.seen
     assert json.loads(run("reset", "--status", "--json", str(enl)).stdout)["step"] is None
+    # q at that question stops, as at any prompt (run it again to continue: exit 3).
+    stopped = Wizard(str(enl), "--backup-dir", str(tmp_path / "bk"))
+    stopped.expect("Go on anyway? [yes/no]:")
+    stopped.answer("q")
+    assert stopped.finish() == 3
+    assert "Stopped at the first question" in stopped.seen
     # A situation given on the command line is no confirmation; with no one to answer, it never proceeds.
     done = subprocess.run([sys.executable, "-m", "endnoted", "reset", str(enl), "--situation", "desktop-right",
                            "--backup-dir", str(tmp_path / "bk")], stdin=subprocess.DEVNULL,

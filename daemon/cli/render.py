@@ -301,8 +301,12 @@ def window_stopped(why: str) -> str:
     return f"endnoted's window stopped: {why}."
 
 
-def reset_abandoned(ended: bool, library: Path) -> str:
-    return "Reset abandoned; its backup stays." if ended else f"No reset is running for {library}."
+def reset_abandoned(ended: ResetRun | None, library: Path) -> str:
+    if ended is None:
+        return f"No reset is running for {library}."
+    if not ended.backup:
+        return "Reset abandoned; no backup had been made."
+    return f"Reset abandoned; its backup stays: {ended.backup.splitlines()[-1]}"
 
 
 def manpages_written(count: int, folder: Path) -> str:

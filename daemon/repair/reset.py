@@ -67,13 +67,15 @@ def run_status(store: Store, library: Path) -> dict[str, Any]:
     return run.progress_json()
 
 
-def abandon(store: Store, library: Path) -> bool:
+def abandon(store: Store, library: Path) -> ResetRun | None:
+    """End the run waiting on a library; return it as it was (None when there was none)."""
     run = store.active_reset(str(library))
     if run is None:
-        return False
+        return None
     store.update_reset(replace(run, ended_at=_now(), outcome="abandoned"), ("ended_at", "outcome"))
-    store.event("reset-abandoned", f"reset abandoned at step {run.step}; its backup stays", str(library))
-    return True
+    kept = "its backup stays" if run.backup else "no backup had been made"
+    store.event("reset-abandoned", f"reset abandoned at step {run.step}; {kept}", str(library))
+    return run
 
 
 

@@ -193,7 +193,8 @@ def routes(web: Web) -> list[Route | Mount]:
                 return web.page(request, "wizard_start.html", evidence=engine.evidence(need), **context,
                                 not_needed="" if need.called_for else t.WIZARD_NOT_NEEDED.format(
                                     word=t.VERDICT_WORDS[need.state.value], reason=need.reason,
-                                    next_action=need.next_action))
+                                    first="" if need.next_action.startswith("Nothing to do") else
+                                    t.WIZARD_DO_FIRST.format(next_action=need.next_action)))
             step = engine.step
             assert step is not None
             context.update(
@@ -254,8 +255,9 @@ def routes(web: Web) -> list[Route | Mount]:
             engine.begin(situation, Path(new).expanduser() if new else None)
             return _back(here)
         if action == "abandon" and engine.run is not None:
-            reset_engine.abandon(engine.store, engine.library.path)
-            return _back(f"/library/{key}", flash=t.WIZARD_STOPPED)
+            ended = reset_engine.abandon(engine.store, engine.library.path)
+            return _back(f"/library/{key}", flash=t.WIZARD_STOPPED if ended is not None and ended.backup
+                         else t.WIZARD_STOPPED_NO_BACKUP)
         if step is None or form.get("step") != str(step.number):
             return _back(here)   # a stale page (the other front end moved on): show the current step
         if action == "backup" and step.number == 0:

@@ -117,10 +117,11 @@ WIZARD_INTRO: Final = ("This guide resets EndNote's local sync, one step at a ti
                        "can stop at any step: endnoted keeps your place, here and in the terminal (endnoted reset).")
 WIZARD_EVIDENCE: Final = "What endnoted sees"
 WIZARD_NOT_NEEDED: Final = ("endnoted's verdict for this library is “{word}”: {reason} Nothing it can see calls for a "
-                            "reset; do this first: {next_action} The reset deletes everything on EndNote Web; go on "
-                            "only if you know the Web copy is wrong.")
+                            "reset.{first} The reset deletes everything on EndNote Web; go on only if you know the "
+                            "Web copy is wrong.")
+WIZARD_DO_FIRST: Final = " Do this first: {next_action}"
 WIZARD_ANYWAY: Final = "I know the EndNote Web copy is wrong: start the reset anyway"
-WIZARD_ANYWAY_NEEDED: Final = ("endnoted sees nothing in this library that calls for a reset. Read the note above; to "
+WIZARD_ANYWAY_NEEDED: Final = ("endnoted sees nothing in this library that calls for a reset. Read the note below; to "
                                "start one all the same, tick “I know the EndNote Web copy is wrong”.")
 WIZARD_WHICH: Final = "Which copy is right?"
 SITUATION_DESKTOP: Final = "The Desktop library is right; EndNote Web is wrong"
@@ -162,7 +163,9 @@ WIZARD_EXPORT_NONE: Final = "No new export found yet in your Downloads folder; g
 WIZARD_DONE: Final = "Done. {name} and EndNote Web hold the same references again. endnoted keeps watching."
 WIZARD_STOP: Final = "Stop this repair"
 WIZARD_STOP_HINT: Final = "The run ends; its backup stays."
+WIZARD_STOP_HINT_NO_BACKUP: Final = "The run ends; nothing has been changed yet."
 WIZARD_STOPPED: Final = "The repair was stopped; its backup stays."
+WIZARD_STOPPED_NO_BACKUP: Final = "The repair was stopped before any backup was made."
 WIZARD_BUSY: Final = ("This repair is open in a terminal wizard right now. Finish or quit it there (type q), then "
                       "reload this page.")
 WIZARD_HISTORY: Final = "Done so far"

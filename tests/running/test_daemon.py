@@ -446,7 +446,9 @@ def test_no_alarm_for_a_library_while_its_reset_runs(in_process: Callable[..., t
     wait_for(lambda: len(snapshots(state, enl)) >= 1, 15, "first pass")
     assert snapshots(state, enl)[-1].verdict is State.DIVERGED
     assert notifier.sent == []                         # silenced: the wizard is running
-    assert run("reset", "--abandon", str(enl)).exit_code == 0
+    abandoned = run("reset", "--abandon", str(enl))
+    assert abandoned.exit_code == 0
+    assert abandoned.stdout.strip() == "Reset abandoned; no backup had been made."   # at step 0: none to keep
     daemon._scheduler.add_job(daemon.check_one, args=[str(enl)])  # the next reading, without waiting 15 min
     wait_for(lambda: len(notifier.sent) == 1, 10, "the alarm once the reset is abandoned")
 

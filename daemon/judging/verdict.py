@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from endnoted.judging import ranks
-from endnoted.judging.findings import Finding, State
+from endnoted.judging.findings import Finding, Severity, State
 
 if TYPE_CHECKING:   # for annotations only: tables sort by worst_first without loading the reader (status start-up)
     from endnoted.reading.model import Snapshot
@@ -35,6 +35,10 @@ class Verdict:
     state: State
     reason: str
     next_action: str
+
+
+NOTHING = "Nothing to do."
+NOTHING_BUT_WARNINGS = "Nothing to do for the sync itself; the warnings endnoted check lists need a look."
 
 
 def proposes_reset(state: State, next_action: str) -> bool:
@@ -63,12 +67,17 @@ def decide(snapshot: Snapshot, findings: Iterable[Finding]) -> Verdict:
     With no finding pointing anywhere (a probe set that judged nothing), the verdict is `unknown`:
     endnoted never says in-sync without a probe that found it so.
     """
+    findings = list(findings)
     pointing = [finding for finding in findings if finding.verdict is not None]
     for state in _ORDER:
         chosen = sorted((f for f in pointing if f.verdict is state), key=lambda f: -f.severity)
         if chosen:
             reason = " ".join(_sentence(text) for text in _distinct(f.reason or f.message for f in chosen))
-            action = " ".join(_sentence(text) for text in _distinct(f.action for f in chosen)) or "Nothing to do."
+            action = " ".join(_sentence(text) for text in _distinct(f.action for f in chosen)) or NOTHING
+            if action == NOTHING and any(f.verdict is None and f.severity >= Severity.WARNING for f in findings):
+                # The sync needs nothing, but a warning (missing attachments, a newer .enl) asks for a
+                # look: "Nothing to do." beside it read as "ignore the warnings".
+                action = NOTHING_BUT_WARNINGS
             return Verdict(state, reason, action)
     if not snapshot.ok:
         return Verdict(State.UNKNOWN, f"endnoted could not read the library: {snapshot.problem}.",

@@ -29,8 +29,15 @@ def test_the_worst_verdict_pointed_to_wins_with_its_reasons_and_actions() -> Non
 
 def test_findings_without_a_verdict_never_move_it() -> None:
     verdict = decide(SNAP, [_f("sync.all-sent", State.IN_SYNC, Severity.INFO, "Nothing to do."),
-                            _f("export.not-this-library", None), _f("hazard", None, Severity.ERROR)])
+                            _f("other", None, Severity.INFO), _f("note", None, Severity.INFO)])
     assert (verdict.state, verdict.next_action) == (State.IN_SYNC, "Nothing to do.")
+    # A warning beside it does not move the verdict, but "Nothing to do." would read as "ignore it".
+    verdict = decide(SNAP, [_f("sync.all-sent", State.IN_SYNC, Severity.INFO, "Nothing to do."),
+                            _f("hazard", None, Severity.WARNING)])
+    assert (verdict.state, verdict.next_action) == (
+        State.IN_SYNC, "Nothing to do for the sync itself; the warnings endnoted check lists need a look.")
+    assert decide(SNAP, [_f("sync.all-sent", State.IN_SYNC, Severity.INFO, "Press Sync."),
+                         _f("hazard", None, Severity.ERROR)]).next_action == "Press Sync."
 
 
 def test_no_judgement_is_unknown_never_in_sync() -> None:

@@ -40,11 +40,18 @@ class EnlCopyProbe:
             yield Finding(self.name, "enl.holds-missing-references", Severity.WARNING,
                           f"{copy.path.name} is {kind} holding {plural(len(lacking), 'reference')} that the live database "
                           "(sdb/sdb.eni) lacks. Before anything else, make a backup (endnoted backup carries the "
-                          f".enl too) and compare {'it' if len(lacking) == 1 else 'them'}.", len(lacking), references=refs, more=more)
+                          f".enl too) and compare {'it' if len(lacking) == 1 else 'them'}.", len(lacking), references=refs, more=more,
+                          first=_backup_first(snapshot))
         ledger = snapshot.ledger
         if copy.last_sync is not None and ledger is not None and ledger.last_sync is not None \
                 and copy.last_sync > ledger.last_sync:
             yield Finding(self.name, "enl.newer-than-database", Severity.WARNING,
                           f"{copy.path.name} records a later sync ({copy.last_sync:%Y-%m-%d}) than the live database "
                           f"({ledger.last_sync:%Y-%m-%d}): the database may have been replaced by an older "
-                          "copy. Back up both before syncing.")
+                          "copy. Back up both before syncing.", first=_backup_first(snapshot))
+
+
+def _backup_first(snapshot: Snapshot) -> str:
+    # A sync (or a reset) may settle the live database as the truth: the .enl's references are then
+    # lost for good. The backup carries the .enl too (docs/ENDNOTE-RULES.md R6).
+    return f'make a backup with endnoted backup "{snapshot.library.path}" (it keeps the .enl too)'

@@ -87,6 +87,9 @@ class Finding:
     action: str = ""   # the next action that fixes this finding's cause (the mildest that does)
     references: tuple[RefItem, ...] = ()  # the references behind `count`, capped at LIST_CAP
     more: int = 0      # how many references were left out of `references`
+    # What must come before any next action, whatever the verdict (a backup before a sync that could
+    # overwrite what only one copy holds): the verdict's next action begins with it.
+    first: str = ""
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"code": self.code, "severity": self.severity.label, "message": self.message}

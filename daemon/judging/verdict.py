@@ -78,6 +78,11 @@ def decide(snapshot: Snapshot, findings: Iterable[Finding]) -> Verdict:
                 # The sync needs nothing, but a warning (missing attachments, a newer .enl) asks for a
                 # look: "Nothing to do." beside it read as "ignore the warnings".
                 action = NOTHING_BUT_WARNINGS
+            if firsts := _distinct(f.first for f in findings):
+                # "Press Sync" beside "back up before syncing" read as two orders; one comes first.
+                first = " ".join(_sentence(text) for text in firsts)
+                action = f"{first[0].upper()}{first[1:]} The warnings endnoted check lists say why." \
+                    if action.startswith("Nothing to do") else f"First, {first} Then: {action}"
             return Verdict(state, reason, action)
     if not snapshot.ok:
         return Verdict(State.UNKNOWN, f"endnoted could not read the library: {snapshot.problem}.",

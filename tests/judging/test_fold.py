@@ -43,3 +43,16 @@ def test_findings_without_a_verdict_never_move_it() -> None:
 def test_no_judgement_is_unknown_never_in_sync() -> None:
     assert decide(SNAP, []).state is State.UNKNOWN
     assert decide(SNAP, [_f("x", None)]).state is State.UNKNOWN
+
+
+def test_an_action_that_must_come_first_leads_the_next_action_whatever_the_verdict() -> None:
+    # enl.newer-than-database says "back up both before syncing" while the stale verdict says "press
+    # Sync": the backup leads, once however many findings ask for it.
+    backup = Finding("t", "enl.newer-than-database", Severity.WARNING, "m", first="make a backup with endnoted backup")
+    again = Finding("t", "enl.holds-missing-references", Severity.WARNING, "m", first="make a backup with endnoted backup")
+    stale = decide(SNAP, [_f("sync.stale", State.STALE, action="Open the library in EndNote and press Sync."), backup, again])
+    assert (stale.state, stale.next_action) == (
+        State.STALE, "First, make a backup with endnoted backup. Then: Open the library in EndNote and press Sync.")
+    calm = decide(SNAP, [_f("sync.all-sent", State.IN_SYNC, Severity.INFO, "Nothing to do."), backup])
+    assert (calm.state, calm.next_action) == (
+        State.IN_SYNC, "Make a backup with endnoted backup. The warnings endnoted check lists say why.")

@@ -25,3 +25,14 @@ def test_the_real_utsmok_enl_is_newer_than_its_database(real_copy: Callable[[str
     copy = real_copy("utsmok-endnote-exporter/en21-synced")
     found = codes(copy / "MyLibrary.enl", mounts=())
     assert {"enl.newer-than-database", "enl.holds-missing-references", "sync.pending-uploads"} <= found
+
+
+def test_the_real_utsmok_library_is_told_to_back_up_before_it_syncs(real_copy: Callable[[str], Path]) -> None:
+    # Its verdict says "press Sync" (stale), its .enl holds 6 references the database lacks and a later
+    # sync: the next action leads with the backup that keeps the .enl, before the sync.
+    from endnoted.judging.checker import check_library
+    from endnoted.reading.library import locate
+    enl = real_copy("utsmok-endnote-exporter/en21-synced") / "MyLibrary.enl"
+    verdict = check_library(locate(enl)[0], mounts=()).verdict
+    assert verdict.next_action.startswith(f'First, make a backup with endnoted backup "{enl}" (it keeps the .enl '
+                                          "too). Then: Open the library in EndNote and press Sync"), verdict.next_action

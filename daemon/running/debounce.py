@@ -2,7 +2,8 @@
 
 EndNote commits in bursts (a rollback journal comes and goes, ~11 events a commit): a trailing
 quiet window with a max-wait cap gives one callback per burst (PLATFORM.md §2: quiet 2 s, cap 30 s).
-One thread serves every key.
+One thread serves every key. The callback is given the monotonic time of the burst's last event, so the
+daemon can tell how long a save took to become a verdict (issue #16).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 
 class Debouncer:
-    def __init__(self, callback: Callable[[Hashable], None], *, quiet: float = 2.0, max_wait: float = 30.0,
+    def __init__(self, callback: Callable[[Hashable, float], None], *, quiet: float = 2.0, max_wait: float = 30.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._callback = callback
         self._quiet = quiet
@@ -68,15 +69,16 @@ class Debouncer:
                 if self._stopped:
                     return
                 due, wake = self._due(self._clock())
+                lasts = [self._last[key] for key in due]
                 for key in due:
                     del self._first[key], self._last[key]
                 self._dispatching = len(due)
                 if not due:
                     self._condition.wait(None if wake is None else max(wake - self._clock(), 0.01))
                     continue
-            for key in due:
+            for key, last in zip(due, lasts, strict=True):
                 try:
-                    self._callback(key)
+                    self._callback(key, last)
                 except Exception:  # a failing callback must not kill the thread that serves every library
                     logger.exception("debounced callback for %s failed", key)
                 finally:

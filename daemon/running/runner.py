@@ -1,8 +1,8 @@
 """`endnoted run`: watch, schedule, remember, notify. The service manager daemonises it; this runs in the foreground.
 
 Threads: watchdog observers hand events to the debouncer; the debouncer and the periodic jobs
-queue work on APScheduler's single worker thread, so library checks and store writes never run
-concurrently; the main thread only waits on the stop event, writes the heartbeat and pings
+queue work on APScheduler's single worker thread (worker.py), so library checks and store writes never
+run concurrently; the main thread only waits on the stop event, writes the heartbeat and pings
 systemd's watchdog (a hung main loop must be noticed, PLATFORM.md §7).
 """
 
@@ -13,14 +13,12 @@ import os
 import threading
 import time
 from array import array
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.background import BackgroundScheduler
 
 from endnoted import __version__
 from endnoted.common import paths
@@ -43,6 +41,7 @@ from endnoted.running.notify import Notifier
 from endnoted.running.sdnotify import sd_notify, watchdog_interval
 from endnoted.running.telling import Teller
 from endnoted.running.watcher import Watcher, export_target, library_targets, prefs_target
+from endnoted.running.worker import SaveClock, Worker
 from endnoted.state.locking import FileLock
 from endnoted.state.records import StoredReport
 from endnoted.state.refcache import RefCache
@@ -82,12 +81,7 @@ class Daemon:
         self.refcache: RefCache | None = None
         # Set first on shutdown: a pass stops between libraries, and no job starts on a closing store.
         self._stopping = threading.Event()
-        # Work handed to the scheduler and not started yet (by job id), and work running now: together
-        # with the debouncer they say whether the daemon has settled (`settled`).
-        self._work_lock = threading.Lock()
-        self._queued: set[str] = set()
-        self._running = 0
-        self._scheduler: BackgroundScheduler | None = None   # the single worker, from run()
+        self._worker: Worker | None = None   # the scheduler's single worker thread, from run()
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -99,11 +93,9 @@ class Daemon:
         self.refcache = GuardedRefCache(self.state_db)   # after the Store: its migrations make the tables
         debouncer = Debouncer(self._changed, quiet=self.config.quiet_seconds, max_wait=self.config.max_wait_seconds)
         watcher = Watcher(self._event, mounts=self._mounts, poll_seconds=self.config.poll_seconds)
-        scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=1)},
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}, timezone=UTC)
+        scheduler = (worker := Worker.single()).scheduler
         scheduler.add_listener(self._job_failed, EVENT_JOB_ERROR)
-        self._debouncer, self._watcher, self._scheduler = debouncer, watcher, scheduler
+        self._debouncer, self._watcher, self._worker = debouncer, watcher, worker
         try:
             self._beat()
             self._event_log("daemon-started", f"endnoted {__version__} pid {os.getpid()}")
@@ -114,7 +106,7 @@ class Daemon:
             self._notifier_check()
             debouncer.start()
             watcher.start()
-            scheduler.add_job(self._tracked, "interval", args=["full-pass", self.full_pass], id="full-pass",
+            scheduler.add_job(worker.tracked, "interval", args=["full-pass", self.full_pass], id="full-pass",
                               minutes=self.config.full_pass_minutes, next_run_time=datetime.now(UTC), jitter=5)
             scheduler.add_job(self._prune, "interval", hours=24, id="prune")
             scheduler.start()
@@ -157,9 +149,10 @@ class Daemon:
 
     def _beat(self, stopped: bool = False) -> None:
         assert self.store is not None
+        endnote = endnote_for_heartbeat()   # outside the lock: a slow scan (Windows) would hold up a save's check
         with self._store_lock:   # with EndNote's processes: `status` then need not scan (issue 16)
             self.store.beat(pid=os.getpid(), started_at=iso_z(self._started), version=__version__, stopped=stopped,
-                            endnote=endnote_for_heartbeat())
+                            endnote=endnote)
         self._write_metrics()
 
     def _write_metrics(self) -> None:
@@ -194,38 +187,35 @@ class Daemon:
         else:
             self._debouncer.touch(key)
 
-    def _changed(self, key: Hashable) -> None:
+    def _changed(self, key: Hashable, last_event: float) -> None:
         """Called by the debouncer once a burst is over: queue the work on the scheduler's thread."""
+        assert self._worker is not None
         if isinstance(key, tuple):
-            self._queue(f"export:{key[1]}", self.export_arrived, Path(key[1]))
+            self._worker.queue(f"export:{key[1]}", self.export_arrived, Path(key[1]))
         elif isinstance(key, str) and key.startswith("library:"):
-            self._queue(key, self.check_one, key.split(":", 1)[1])
+            path = key.split(":", 1)[1]
+            self._worker.saves.add(path, SaveClock(last_event, time.monotonic()))
+            self._worker.queue(key, self._save, path)
         else:
-            self._queue("full-pass-now", self.full_pass)
+            self._worker.queue("full-pass-now", self.full_pass)
 
-    def _queue(self, job_id: str, work: Callable[..., object], *args: object) -> None:
-        """Queue work on the scheduler's single worker; a job with the same id still waiting is replaced."""
-        assert self._scheduler is not None
-        with self._work_lock:
-            self._queued.add(job_id)
-        self._scheduler.add_job(self._tracked, args=[job_id, work, *args], id=job_id, replace_existing=True)
+    def _save(self, key: str) -> None:
+        """A save's check, unless the periodic pass or a structural check has served it already (_saves_first)."""
+        if self._worker is not None and (clock := self._worker.saves.take(key)) is not None:
+            self.check_one(key, clock=clock)
 
-    def _tracked(self, job_id: str, work: Callable[..., object], *args: object) -> None:
-        with self._work_lock:
-            self._running += 1
-            self._queued.discard(job_id)   # a same-id job queued while this runs adds it back
-        try:
-            work(*args)
-        finally:
-            with self._work_lock:
-                self._running -= 1
+    def _saves_first(self) -> None:
+        """Check the saves waiting behind this job first, oldest first: the slower jobs call this before each
+        library they read, so a save waits for one reading at most, not a whole pass (worker.py)."""
+        while self._worker is not None and not self._stopping.is_set() and \
+                (waiting := self._worker.saves.first()) is not None:
+            self.check_one(waiting[0], clock=waiting[1])
 
     def settled(self) -> bool:
         """True when every file event seen so far has been acted on: nothing waits in the debouncer,
         nothing is queued, nothing runs. Events the OS has not delivered yet are not known here."""
-        with self._work_lock:
-            busy = bool(self._queued) or self._running > 0
-        return not busy and self._debouncer.idle()
+        assert self._worker is not None
+        return not self._worker.busy() and self._debouncer.idle()
 
     def last_event(self, folder: Path) -> Path | None:
         """The file of the last event delivered for a watched folder (Watcher.last_event)."""
@@ -243,22 +233,26 @@ class Daemon:
         self._watcher.watch(export_target(folder) for folder in self.config.export_folders)
         self._watcher.watch([prefs_target(prefs.plist_path())])
         for key in list(self.libraries):
+            self._saves_first()
             if self._stopping.is_set():
                 logger.info("stopping: the pass ends here")
                 return
             self.check_one(key, full=True)
 
-    def check_one(self, key: str, *, full: bool = False) -> LibraryReport | None:
+    def check_one(self, key: str, *, full: bool = False, clock: SaveClock | None = None) -> LibraryReport | None:
         """Check one library and act on the result; a failure is logged and recorded, never raised.
 
         After a save the reading is incremental (reading/incremental.py); `full` (the periodic pass)
-        reads everything again and checks the database's structure."""
+        reads everything again and checks the database's structure. A save's `clock` is marked on the
+        way (running/saves.py) and logged once the verdict is recorded."""
         if key not in self.libraries and (back := self._lost.back(key)) is not None:   # back where it was
             self.libraries[key] = back
             self._watcher.watch(library_targets(back))
         library = self.libraries.get(key)
         if library is None or self._stopping.is_set():
             return None
+        clock = clock or SaveClock(0.0, 0.0)   # unlogged marks for a check that is not a save's
+        clock.mark("started")
         file = baseline.file_id(library)
         peers = tuple(peer for path, peer in self._identities.items() if path in self.libraries)
         try:
@@ -266,6 +260,7 @@ class Daemon:
                 raise LibraryVanished(library.path)
             export = self._export_for(key)
             snap = self._read(key, library, full, compare=export is not None)
+            clock.mark("read")
             previous = self._previous(key, snap, file)
             try:
                 report = check_library(library, stale_after_seconds=self.config.stale_after_seconds,
@@ -282,9 +277,13 @@ class Daemon:
             logger.exception("checking %s failed", key)
             self._failed(key, library)
             return None
+        clock.mark("judged")
         assert self.store is not None
         with self._store_lock:
             self.store.record_pass(StoredReport.from_report(report))
+        clock.mark("recorded")
+        if clock.last_event:
+            logger.debug("%s", clock.line(key, report.verdict.state.value))
         self._lost.read(key)
         if report.snapshot.ok:
             self._files[key] = file
@@ -324,8 +323,8 @@ class Daemon:
             # Shared by the duplicates and .enl probes: no key is computed again for this reading.
             reading.snapshot.memo["keys"] = LibraryKeys(reading.dois, reading.titles, hashed=True)
         logger.debug("%s: %s reading", key, reading.mode)
-        if reading.mode.startswith("incremental") and reading.snapshot.ok and self._scheduler is not None:
-            self._queue(f"structure:{key}", self._recheck, key)   # runs right after this check, on the same worker
+        if reading.mode.startswith("incremental") and reading.snapshot.ok and self._worker is not None:
+            self._worker.queue(f"structure:{key}", self._recheck, key)   # runs right after this check, on the same worker
         return reading.snapshot
 
     def _recheck(self, key: str) -> None:
@@ -333,6 +332,7 @@ class Daemon:
         changed file's structure now; if it fails, read the library in full, which calls it damaged and alerts."""
         library = self.libraries.get(key)
         database = library.database if library is not None else None
+        self._saves_first()   # behind its own library's verdict, not behind another library's save
         if database is None or self._stopping.is_set():
             return
         result = recheck(database, IntegrityMemo())
@@ -356,8 +356,8 @@ class Daemon:
 
     def _look_again(self, key: str, delay: float) -> None:
         """Look for a library gone from its path after `delay` seconds, on the worker (check_one finds it back)."""
-        if self._scheduler is not None:
-            self._scheduler.add_job(self._tracked, "date", run_date=datetime.now(UTC) + timedelta(seconds=delay),
+        if self._worker is not None:
+            self._worker.scheduler.add_job(self._worker.tracked, "date", run_date=datetime.now(UTC) + timedelta(seconds=delay),
                                     args=[f"relook:{key}", self.check_one, key], id=f"relook:{key}",
                                     replace_existing=True)
 

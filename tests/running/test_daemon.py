@@ -449,7 +449,7 @@ def test_no_alarm_for_a_library_while_its_reset_runs(in_process: Callable[..., t
     abandoned = run("reset", "--abandon", str(enl))
     assert abandoned.exit_code == 0
     assert abandoned.stdout.strip() == "Reset abandoned; no backup had been made."   # at step 0: none to keep
-    daemon._scheduler.add_job(daemon.check_one, args=[str(enl)])  # the next reading, without waiting 15 min
+    daemon._worker.scheduler.add_job(daemon.check_one, args=[str(enl)])  # the next reading, without waiting 15 min
     wait_for(lambda: len(notifier.sent) == 1, 10, "the alarm once the reset is abandoned")
 
 
@@ -467,7 +467,7 @@ def test_a_library_moved_away_is_gone_not_damaged(in_process: Callable[..., tupl
     daemon, notifier = in_process(enl)
     wait_for(lambda: len(snapshots(state, enl)) >= 1, 15, "first pass")
     shutil.move(str(tmp_path / "lib"), str(tmp_path / "elsewhere"))   # the user reorganises folders
-    daemon._scheduler.add_job(daemon.check_one, args=[str(enl)])
+    daemon._worker.scheduler.add_job(daemon.check_one, args=[str(enl)])
     wait_for(lambda: snapshots(state, enl)[-1].status == "gone", 10, "the reading after the move")
     assert notifier.sent == []                                         # no "damaged" alarm
     library = json.loads(run("status", "--json").stdout)["libraries"][0]

@@ -146,8 +146,8 @@ def test_a_library_moved_away_and_back_is_watched_again(
     daemon, _notifier = in_process(enl)
     wait_for(lambda: len(snapshots(state, enl)) >= 1, 15, "first pass")
     (tmp_path / "lib").rename(tmp_path / "lib2")
-    assert daemon._scheduler is not None
-    daemon._scheduler.add_job(daemon.check_one, args=[str(enl)])   # a reading while it is away
+    assert daemon._worker is not None
+    daemon._worker.scheduler.add_job(daemon.check_one, args=[str(enl)])   # a reading while it is away
     wait_for(lambda: snapshots(state, enl)[-1].status == "gone", 10, "the reading while it is away")
     (tmp_path / "lib2").rename(tmp_path / "lib")
     wait_for(lambda: snapshots(state, enl)[-1].status == "ok", 15, "the library to be read again where it is")

@@ -108,7 +108,7 @@ class KeyCache(Protocol):
     def load(self, library: str) -> tuple[Meta, Columns] | None: ...
 
     # columns None: they are the stored ones, only the Meta is new (a reading that found nothing changed);
-    # before: the columns as loaded (a part that is still the very list loaded is not written again)
+    # before: the columns as loaded (a part equal to the one loaded is not written again)
     def save(self, library: str, meta: Meta, columns: Columns | None, before: Columns | None = None) -> None: ...
 
     def forget(self, library: str) -> None: ...
@@ -176,7 +176,7 @@ def read(library: Library, cache: KeyCache, keys: KeyFunction, *, full: bool = F
     snap = take(library, now=now, memo=memo, reuse=whole)
     mode = f"full ({reason or 'first reading'})"
     if snap.ok and file is not None and whole.in_order:
-        cache.save(name, _meta(file, snap, started), whole.columns())
+        cache.save(name, _meta(file, snap, started), whole.columns(), loaded[1] if loaded is not None else None)
     else:
         cache.forget(name)
     if not snap.ok:

@@ -247,7 +247,9 @@ def test_a_replaced_or_renamed_database_is_read_in_full(tmp_path: Path) -> None:
     assert reading.mode == "full (the database id (misc 14) changed)"
     _same(reading.snapshot, take(library, now=NOW))
     # The daemon's periodic pass asks for a full reading; a restart reads incrementally from the file.
+    written = daemon.cache.conn.total_changes
     assert daemon.read(library, full=True).mode == "full (asked)"
+    assert daemon.cache.conn.total_changes - written == 1   # nothing changed: only the Meta is written
     daemon.restart()
     assert daemon.read(library).mode == "incremental (0 rows read)"
     # A library forgotten (gone from the daemon's list) is read in full next time.

@@ -42,8 +42,15 @@ def test_columns_are_saved_replaced_and_dropped_per_library(tmp_path: Path) -> N
     stored = loaded[1]
     edited = stored._replace(updated=[90, 77, NOT_A_NUMBER], titles=["", key_hash("edited"), stored.titles[2]],
                              marks=marks_of((stored.ids, stored.trash, stored.added, [90, 77, NOT_A_NUMBER])))
+    written = cache.conn.total_changes
     cache.save("/lib/A.enl", later, edited, stored)
     assert cache.load("/lib/A.enl") == (later, edited)
+    assert cache.conn.total_changes - written == 4   # the meta, the dates updated, the title keys, the digests
+    # The periodic full pass of a library that did not change: equal columns (other lists), only the meta.
+    written = cache.conn.total_changes
+    again = Columns(*(list(part) for part in edited[:6]), tuple(edited.marks))
+    cache.save("/lib/A.enl", META, again, edited)
+    assert cache.load("/lib/A.enl") == (META, edited) and cache.conn.total_changes - written == 1
     empty = _columns([], [], [])
     cache.save("/lib/A.enl", later, empty)
     assert cache.load("/lib/A.enl") == (later, empty)

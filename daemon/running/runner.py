@@ -407,6 +407,7 @@ class Daemon:
         with self._store_lock:
             self.store.set_library_fields(key, {"export_path": str(path)})
         self._event_log("export-matched", f"Web export {path.name} compared with this library", key)
+        self._saves_first()   # the comparison reads every title: seconds at 100k references
         self.check_one(key)
 
     def _teller(self) -> Teller:

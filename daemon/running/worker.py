@@ -6,10 +6,11 @@ settled (Daemon.settled, which tests wait on).
 
 The single worker has a cost: a save's check queued behind the periodic pass used to wait for every
 library of the pass (seconds each at 100k references), and one behind another library's structural
-check for that check. So the slower jobs serve the saves waiting before each library they read
-(`Daemon._saves_first`): a save waits for at most one reading. A save served that way finds nothing
-to do when its own job comes up. Either way its reading starts after its quiet window ended, so the
-verdict still comes from a reading started after the burst's last write.
+check for that check. So the slower jobs (the pass, a structural check, a Web export's comparison)
+serve the saves waiting before each library they read (`Daemon._saves_first`): a save waits for at
+most one reading. A save served that way finds nothing to do when its own job comes up. Either way
+its reading starts after its quiet window ended, so the verdict still comes from a reading started
+after the burst's last write.
 
 Each save carries a `SaveClock` (time.monotonic marks) to its verdict; the daemon logs one debug line
 per save with the parts of the wait: the quiet window, the wait for the worker, reading, judging and

@@ -1,4 +1,5 @@
-"""The daemon's single worker (issue #16): a save goes ahead of the periodic pass, and its way to the verdict is logged.
+"""The daemon's single worker (issue #16): a save goes ahead of the periodic pass and of a Web export's comparison,
+and its way to the verdict is logged.
 
 Real libraries in tmp_path, the real Daemon with its watchdog observer, debouncer and APScheduler worker.
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from endnoted.demo.builder import LibrarySpec, build, days_ago, edit, synthetic_refs
+from endnoted.judging.findings import State
 from endnoted.running.runner import Daemon
 from endnoted.running.worker import LINE_PREFIX
 from tests.running.test_daemon import RecordingNotifier, drain, in_process, settle, snapshots, state, wait_for
@@ -46,6 +48,32 @@ def test_a_save_waiting_behind_the_periodic_pass_is_read_before_the_pass_goes_on
     # The pass's first library, then the save (read after its write: one reference fewer), then the rest of
     # the pass; the save's own job, coming up last, finds it served and reads nothing.
     assert new == [(first, 12), (third, 11), (second, 12), (third, 11)]
+
+
+def test_a_save_waiting_behind_a_web_export_is_read_before_the_export_is_compared(
+        in_process: Callable[..., tuple[Daemon, RecordingNotifier]], tmp_path: Path, state: Path) -> None:
+    refs = synthetic_refs(12, seed=5)
+    compared = build(tmp_path / "lib", LibrarySpec(refs=refs, last_sync=days_ago(0.5))).resolve()
+    saved = _library(tmp_path, "Saved")
+    downloads = tmp_path / "Downloads"
+    downloads.mkdir()
+    daemon, _ = in_process(compared, saved, export_folders=(downloads,), quiet_seconds=0.2)
+    wait_for(lambda: all(snapshots(state, enl) for enl in (compared, saved)), 15, "the first pass")
+    folder = saved.with_suffix(".Data") / "sdb"
+    settle(daemon, folder, downloads)
+    known = {row.id for row in snapshots(state)}
+    with daemon._store_lock:   # as above: the export's job cannot record anything before the save is queued
+        lines = ["Title\tAuthor\tYear\tDOI"] + [f"{r.title}\t{r.authors[0]}\t{r.year}\t{r.doi}" for r in refs[3:]]
+        (downloads / "My EndNote Library.txt").write_text("\n".join(lines), encoding="utf-8")
+        with edit(folder / "sdb.eni") as db:
+            db.execute("DELETE FROM refs WHERE id = (SELECT max(id) FROM refs)")
+        drain(daemon, downloads)
+        drain(daemon, folder)
+        wait_for(daemon._debouncer.idle, 10, "both quiet windows to end")
+    settle(daemon, folder, downloads)
+    new = [(Path(row.path), row.references, row.verdict) for row in snapshots(state) if row.id not in known]
+    # The export is matched first; the save waiting meanwhile is read before the export's slower comparison.
+    assert new == [(saved, 11, State.IN_SYNC), (compared, 12, State.DIVERGED)]
 
 
 def test_each_save_logs_its_way_to_the_verdict(in_process: Callable[..., tuple[Daemon, RecordingNotifier]],

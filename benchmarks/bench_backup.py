@@ -26,6 +26,9 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> float:
 
 
 def main() -> None:
+    # Timed as installed: an installed endnoted has its .pyc files (pip writes them), so a build
+    # machine's PYTHONDONTWRITEBYTECODE must not make every timed process compile its modules again.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=3000)
     parser.add_argument("--size", type=int, default=350_000)

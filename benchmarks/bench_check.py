@@ -9,6 +9,7 @@ Usage: python benchmarks/bench_check.py [--sizes 1000,5000,10000,100000]
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import sys
 import tempfile
@@ -31,6 +32,9 @@ def floor(database: Path) -> None:
 
 
 def main() -> None:
+    # Timed as installed: an installed endnoted has its .pyc files (pip writes them), so a build
+    # machine's PYTHONDONTWRITEBYTECODE must not make every timed process compile its modules again.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,5000,10000,100000")
     args = parser.parse_args()

@@ -59,6 +59,9 @@ def floor(path: Path) -> None:
 
 
 def main() -> None:
+    # Timed as installed: an installed endnoted has its .pyc files (pip writes them), so a build
+    # machine's PYTHONDONTWRITEBYTECODE must not make every timed process compile its modules again.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     parser = argparse.ArgumentParser()
     parser.add_argument("--refs", type=int, default=100_000)
     args = parser.parse_args()

@@ -34,6 +34,9 @@ def snapshot_count(state: Path, enl: Path) -> int:
 
 
 def main() -> None:
+    # Timed as installed: an installed endnoted has its .pyc files (pip writes them), so a build
+    # machine's PYTHONDONTWRITEBYTECODE must not make every timed process compile its modules again.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     parser = argparse.ArgumentParser()
     parser.add_argument("--idle", type=float, default=60.0)
     parser.add_argument("--writes", type=int, default=5)

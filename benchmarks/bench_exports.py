@@ -96,6 +96,9 @@ def compare_whole(scratch: Path, export: Path) -> None:
 
 
 def main() -> None:
+    # Timed as installed: an installed endnoted has its .pyc files (pip writes them), so a build
+    # machine's PYTHONDONTWRITEBYTECODE must not make every timed process compile its modules again.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     parser = argparse.ArgumentParser()
     parser.add_argument("--megabytes", type=int, default=1024)
     args = parser.parse_args()

@@ -80,7 +80,10 @@ def main() -> None:
         folder = Path(scratch)
         _state(folder, args.libraries)
         # As typed by hand: no override, the state file where the platform's convention puts it.
-        env = {key: value for key, value in os.environ.items() if key not in ("ENDNOTED_STATE_DIR", "STATE_DIRECTORY")}
+        # PYTHONDONTWRITEBYTECODE (set on some build machines) would make every run compile endnoted's
+        # modules again: an installed endnoted has its .pyc files (pip writes them at install).
+        env = {key: value for key, value in os.environ.items()
+               if key not in ("ENDNOTED_STATE_DIR", "STATE_DIRECTORY", "PYTHONDONTWRITEBYTECODE")}
         env.update({"XDG_STATE_HOME": str(folder / "xdg"), "HOME": str(folder),
                     "ENDNOTED_CONFIG": str(folder / "config.toml")})
         commands = {"python3 -c pass (floor)": [sys.executable, "-c", "pass"],

@@ -131,12 +131,30 @@ def status(data: Mapping[str, Any], *, verbosity: int = NORMAL, now: datetime | 
         if beat is not None:
             lines.append("No library checked yet.")
         return "\n".join(lines)
+    # Those the live daemon no longer watches are shown apart, after the others: their verdicts are old.
+    apart = sorted((library for library in libraries if library.get("watched") is False),
+                   key=lambda library: (names[library["row"]["path"]], library["row"]["path"]))
     # Worst first, as in check.
-    rows = sorted(libraries, key=lambda library: (worst_first(library["report"]["verdict"]),
-                                                  names[library["row"]["path"]], library["row"]["path"]))
+    rows = sorted((library for library in libraries if library.get("watched") is not False),
+                  key=lambda library: (worst_first(library["report"]["verdict"]),
+                                       names[library["row"]["path"]], library["row"]["path"]))
     if verbosity <= QUIET:
         return "\n".join(lines + table([[library["report"]["verdict"], names[library["row"]["path"]]]
-                                        for library in rows]))
+                                        for library in rows]
+                                       + [[_not_watched(library, now), names[library["row"]["path"]]]
+                                          for library in apart]))
     for library in rows:
         lines += _library_lines(library, names[library["row"]["path"]], verbosity, now)
+    if apart:
+        lines += ["", "The running daemon does not watch these now; their verdicts are the last seen and do not "
+                      "count in the exit code:"]
+        for library in apart:
+            lines.append(f"  {names[library['row']['path']]}: {_not_watched(library, now)}, "
+                         f"{library['report']['verdict']} then")
+            if verbosity >= VERBOSE:
+                lines.append(f"    path: {library['row']['path']}")
     return "\n".join(lines)
+
+
+def _not_watched(library: Mapping[str, Any], now: datetime | None) -> str:
+    return f"not watched now (last seen {when(parse_iso(library['row'].get('last_checked')), now)})"

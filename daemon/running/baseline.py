@@ -77,6 +77,10 @@ class Lost:
         del self._libraries[key]
         return library
 
+    def keys(self) -> set[str]:
+        """The libraries gone from their path and still held here (found again where they were, they are read)."""
+        return set(self._libraries)
+
     def read(self, key: str) -> None:
         """The library was read where it is: forget it was ever lost."""
         self._libraries.pop(key, None)

@@ -98,6 +98,8 @@ class Daemon:
         self._debouncer, self._watcher, self._worker = debouncer, watcher, worker
         try:
             self._beat()
+            with self._store_lock:   # the last daemon's watch set is not ours: not known until the first pass looks
+                self.store.record_watching(None)
             self._event_log("daemon-started", f"endnoted {__version__} pid {os.getpid()}")
             logger.info(logs.startup_line(__version__, libraries=[*self.extra, *self.config.libraries],
                                           scan_roots=self.config.scan_roots if self.scan else [],
@@ -230,6 +232,8 @@ class Daemon:
             if key not in self.libraries:
                 self.libraries[key] = item.library
                 self._watcher.watch(library_targets(item.library))
+        with self._store_lock:   # the watch set now (gone ones are still looked for): for status, libraries, doctor
+            self.store.record_watching([*self.libraries, *self._lost.keys()])   # type: ignore[union-attr]
         self._watcher.watch(export_target(folder) for folder in self.config.export_folders)
         self._watcher.watch([prefs_target(prefs.plist_path())])
         for key in list(self.libraries):

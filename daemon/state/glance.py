@@ -114,12 +114,46 @@ def endnote_fresh(running: bool, endnote_at: datetime | None, now: datetime | No
     return -ENDNOTE_SEEN_SECONDS <= age <= ENDNOTE_SEEN_SECONDS
 
 
+def watch_set(beat: Mapping[str, Any] | None, running: bool) -> list[str] | None:
+    """Given the heartbeat row and whether its daemon is alive, the libraries it watches now (paths, sorted).
+
+    None when there is no current watch set to compare with: no daemon runs (a stopped one watches
+    nothing, and what it watched says nothing about now), or the live one has not recorded one (older
+    than the `watching` column, or still looking for its libraries at start).
+    """
+    if beat is None or not running or beat.get("watching") is None:
+        return None
+    return sorted(json.loads(beat["watching"]))
+
+
+def watching_now(state: str | os.PathLike[str]) -> list[str] | None:
+    """The libraries the daemon running now watches (watch_set), from the state file at `state`; None: no
+    daemon runs, it has recorded none, or the file cannot say (for `libraries` and `doctor`, which go on
+    without it). A damaged heartbeat is a StateStoreError, as in `status`."""
+    if reader.existing(state) is None:
+        return None
+    connection = reader.connect(state)
+    try:
+        beats = reader.rows(connection, state, reader.HEARTBEAT)
+    finally:
+        connection.close()
+    if not beats:
+        return None
+    if (problem := reader.heartbeat_problem(beats[0])) is not None:
+        raise reader.damaged_heartbeat(state, problem)
+    beat = beats[0]
+    running, _ = daemon_state(beat["pid"], parse_iso(beat["started_at"]), parse_iso(beat["beat_at"]),
+                              parse_iso(beat["stopped_at"]))
+    return watch_set(beat, running)
+
+
 def view(rows: Rows | None, path: str | None, endnote: Processes | Callable[[], Processes],
          state: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Given a reader of the state file's rows (None: there is no state file yet), one library's path or None
     for all, and the EndNote processes running now (EndNoteProcess.to_json each), return what `status` shows:
     {"beat": the heartbeat row or None, "running", "why", "endnote": processes, "libraries": [{"row": library
-    row, "report": its report, parsed}], "resets": reset rows}.
+    row, "report": its report, parsed, "watched": whether the live daemon watches it now, None: not known}],
+    "watching": the live daemon's watch set (watch_set), "resets": reset rows}.
 
     `endnote` may instead be a function that scans for them: then, while the daemon lives, they are those it
     saw at its last heartbeat (at most ENDNOTE_SEEN_SECONDS old), and only otherwise scanned.
@@ -142,19 +176,27 @@ def view(rows: Rows | None, path: str | None, endnote: Processes | Callable[[], 
         endnote = json.loads(seen) if fresh and seen is not None else endnote()
     now = iso_z(datetime.now(UTC))
     sound = [] if rows is None else [reader.sound_library(row, now) for row in rows(reader.LIBRARIES)]
-    libraries = [{"row": row, "report": json.loads(row["report"])} for row in sound
+    watching = watch_set(beat, running)
+    watched = None if watching is None else frozenset(watching)
+    libraries = [{"row": row, "report": json.loads(row["report"]),
+                  "watched": None if watched is None else row["path"] in watched} for row in sound
                  if row.get("report") and (path is None or row["path"] == path)]
     resets = [] if rows is None else [
         run for run in rows(reader.OPEN_RESETS) if path is None or path in (run["library"], run.get("target"))]
     return {"beat": beat, "running": running, "why": why, "endnote": list(endnote), "libraries": libraries,
-            "resets": resets}
+            "watching": watching, "resets": resets}
 
 
 def exit_code(data: Mapping[str, Any]) -> int:
-    """check's exit status while the daemon runs (README, "Exit codes"); NOT_RUNNING whenever it does not."""
+    """check's exit status while the daemon runs (README, "Exit codes"); NOT_RUNNING whenever it does not.
+
+    A library the live daemon no longer watches (watched False) does not count: its verdict is an old one
+    nobody keeps current. One it watches, or whose watching is not known (None), always counts.
+    """
     if not data["running"]:
         return int(ExitStatus.NOT_RUNNING)
-    return int(ranks.exit_status(library["report"]["verdict"] for library in data["libraries"]))
+    return int(ranks.exit_status(library["report"]["verdict"] for library in data["libraries"]
+                                 if library.get("watched") is not False))
 
 
 def read(state: str | os.PathLike[str], path: str | None, endnote: Processes | Callable[[], Processes]) -> dict[str, Any]:

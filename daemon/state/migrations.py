@@ -118,6 +118,15 @@ def m009_reference_columns(db: Database) -> None:
                "PRIMARY KEY (library, part))")
 
 
+@migrations()
+def m010_watching(db: Database) -> None:
+    # The libraries the running daemon watches now (its watch set, a JSON list of their paths), written at
+    # start and whenever it changes: `status` shows a library it no longer watches apart, not counted in its
+    # exit code, and `libraries`/`doctor` can say what the daemon watches. NULL: not known (a daemon older
+    # than this column, or one that has not finished looking yet).
+    db.table("heartbeat").add_column("watching", str)
+
+
 @functools.cache
 def expected_columns() -> dict[str, set[str]]:
     """Every table and column the migrations create, read off a fresh in-memory database."""

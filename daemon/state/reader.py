@@ -168,7 +168,17 @@ def heartbeat_problem(row: dict[str, Any]) -> str | None:
             raise ValueError
     except (ValueError, TypeError):
         return "endnote holds no list of EndNote processes"
+    try:
+        watching = row.get("watching")
+        if watching is not None and not _paths(json.loads(watching)):
+            raise ValueError
+    except (ValueError, TypeError):
+        return "watching holds no list of library paths"
     return None
+
+
+def _paths(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 def damaged_heartbeat(path: str | os.PathLike[str], problem: str) -> StateStoreError:

@@ -294,16 +294,20 @@ class Heartbeat:
     # The EndNote processes it saw (EndNoteProcess.to_json each) and when it looked; None: not recorded.
     endnote: tuple[Mapping[str, Any], ...] | None = None
     endnote_at: datetime | None = None
+    # The libraries the daemon watches now (paths, its watch set); None: not recorded (state/glance.watch_set).
+    watching: tuple[str, ...] | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Heartbeat:
         ready = row.get("notifier_ready")
         seen = row.get("endnote")
+        watching = row.get("watching")
         return cls(pid=row["pid"], started_at=parse_iso(row["started_at"]), beat_at=parse_iso(row["beat_at"]),
                    version=row["version"], stopped_at=parse_iso(row["stopped_at"]), notifier=row.get("notifier"),
                    notifier_ready=None if ready is None else bool(ready), notifier_why=row.get("notifier_why") or "",
                    endnote=None if seen is None else tuple(json.loads(seen)),
-                   endnote_at=parse_iso(row.get("endnote_at")))
+                   endnote_at=parse_iso(row.get("endnote_at")),
+                   watching=None if watching is None else tuple(json.loads(watching)))
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,8 @@ class Status:
     endnote: Sequence[Mapping[str, Any]]     # EndNoteProcess.to_json each
     libraries: Sequence[LibraryRow]          # only those with a stored report
     resets: Sequence[ResetRun]
+    # The live daemon's watch set (library paths, glance.watch_set); None: no current one to compare with.
+    watching: Sequence[str] | None = None
 
     @property
     def first_run(self) -> bool:
@@ -93,9 +95,10 @@ class Status:
         libraries = []
         for row in self.libraries:
             assert row.report is not None
+            watched = None if self.watching is None else row.path in self.watching
             libraries.append({**row.report.to_json(), "last_checked": iso_z(row.last_checked),
-                              "alert": row.alert_state})
-        return {"schema": 1, "daemon": self.daemon.to_json(),
+                              "alert": row.alert_state, "watched": watched})
+        return {"schema": 1, "daemon": {**self.daemon.to_json(), "watching": self.watching},
                 "endnote": {"running": bool(self.endnote), "processes": [dict(p) for p in self.endnote]},
                 "libraries": libraries, "resets": [run.to_json() for run in self.resets],
                 "next_step": FIRST_RUN if self.first_run else None}
@@ -106,7 +109,7 @@ def from_view(data: Mapping[str, Any]) -> Status:
     beat = None if data["beat"] is None else Heartbeat.from_row(data["beat"])
     return Status(DaemonHealth(data["running"], data["why"], beat), data["endnote"],
                   [LibraryRow.from_row(library["row"]) for library in data["libraries"]],
-                  [ResetRun.from_row(run) for run in data["resets"]])
+                  [ResetRun.from_row(run) for run in data["resets"]], data.get("watching"))
 
 
 def status(store: Store | None, path: str | None,

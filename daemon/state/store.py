@@ -325,6 +325,14 @@ class Store:
             self._upsert("heartbeat", {"id": 1, "notifier": name, "notifier_ready": int(ready),
                                                "notifier_why": why}, pk="id")
 
+    def record_watching(self, paths: Sequence[str] | None) -> None:
+        """Remember the libraries the daemon watches now (its watch set; None: not known yet), for `status`.
+
+        Written on every full pass (the only place the set grows), not only when it changed: one small row."""
+        with self._writing():
+            self._upsert("heartbeat", {"id": 1, "watching": None if paths is None else json.dumps(sorted(set(paths)))},
+                         pk="id")
+
     def heartbeat(self) -> Heartbeat | None:
         rows = self._rows(reader.HEARTBEAT)
         return Heartbeat.from_row(rows[0]) if rows else None

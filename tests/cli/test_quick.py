@@ -7,6 +7,7 @@ console script's); ENDNOTED_LEAN=0 forces click. Compared: stdout, stderr and th
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 import shutil
@@ -59,7 +60,10 @@ def _ages_masked(outcome: tuple[bytes, bytes, int]) -> tuple[bytes, bytes, int]:
     return _AGE.sub(b"AGE", stdout), _AGE.sub(b"AGE", stderr), code
 
 
-def _state(tmp_path: Path, libraries: int, *, pid: int | None = None, stopped: bool = False) -> None:
+def _state(tmp_path: Path, libraries: int, *, pid: int | None = None, stopped: bool = False,
+           troubled: bool = False) -> None:
+    """A state file as the daemon leaves it; `troubled`: lib0 holds a reference changed since its last sync and
+    never sent (diverged, exit 4), the others are in sync."""
     with Store(paths.state_db()) as store:
         store.beat(pid=os.getpid() if pid is None else pid, started_at=datetime.now(UTC).isoformat(),
                    version="test", stopped=stopped, endnote=SEEN)
@@ -67,7 +71,10 @@ def _state(tmp_path: Path, libraries: int, *, pid: int | None = None, stopped: b
         for n in range(libraries):
             # Some synced long ago: verdicts and exit codes other than in-sync and 0.
             last_sync = days_ago(0.2 if n % 3 else 40)
-            enl = build(tmp_path / f"lib{n}", LibrarySpec(refs=synthetic_refs(6, seed=n), last_sync=last_sync))
+            refs = synthetic_refs(6, seed=n)
+            if troubled and n == 0:
+                refs[0] = dataclasses.replace(refs[0], synced=False, updated=int(days_ago(30).timestamp()))
+            enl = build(tmp_path / f"lib{n}", LibrarySpec(refs=refs, last_sync=last_sync))
             store.record_pass(StoredReport.from_report(check_library(locate(enl)[0])))
 
 
@@ -131,7 +138,9 @@ def _damage(statement: str) -> None:
 
 @pytest.mark.parametrize("damage", ["update heartbeat set beat_at = 'garbage'",
                                     "update heartbeat set started_at = '2024-13-45T99:00:00Z'",
-                                    "update heartbeat set endnote = '{bad'"])
+                                    "update heartbeat set endnote = '{bad'",
+                                    "update heartbeat set watching = '{bad'",
+                                    "update heartbeat set watching = '[1, 2]'"])
 def test_a_damaged_heartbeat_is_said_in_one_line_the_same_way(tmp_path: Path, damage: str) -> None:
     _state(tmp_path, 2)
     _damage(damage)
@@ -155,6 +164,68 @@ def test_one_damaged_library_record_is_shown_unknown_and_hides_no_other(tmp_path
     assert b"unknown    lib1/My EndNote Library.enl\n  endnoted's record of this library is damaged" in stdout
     json_out, _, json_code = _same("status", "--json")
     assert json_code == 3 and json_out.count(b'"verdict": "unknown"') == 1
+
+
+def _watching(tmp_path: Path, numbers: list[int] | None) -> None:
+    """Record the live daemon's watch set as the daemon does: lib<n> for each n (None: not recorded)."""
+    with Store(paths.state_db()) as store:
+        store.record_watching(None if numbers is None else
+                              [str(tmp_path / f"lib{n}" / "My EndNote Library.enl") for n in numbers])
+
+
+def test_libraries_the_live_daemon_no_longer_watches_are_shown_apart_and_do_not_count(tmp_path: Path) -> None:
+    # lib0 is diverged (exit 4); lib1 and lib2 are in sync. A daemon that watches only lib1 and lib2 now:
+    # lib0's old verdict is shown apart, marked, and no longer decides the exit code.
+    _state(tmp_path, 3, troubled=True)
+    _, _, code = _same("status")
+    assert code == 4
+    _watching(tmp_path, [1, 2])
+    stdout, _, code = _same("status")
+    assert code == 0, stdout.decode()
+    text = stdout.decode()
+    apart = text.index("The running daemon does not watch these now")
+    assert text.index("lib1/My EndNote Library.enl") < apart and text.index("lib2/My EndNote Library.enl") < apart
+    assert re.search(r"\n  lib0/My EndNote Library\.enl: not watched now \(last seen [^\n]*\), diverged then\n", text), text
+    assert text.count("lib0/My EndNote Library.enl") == 1
+    json_out, _, json_code = _same("status", "--json")
+    assert json_code == 0
+    watched = {lib["path"]: lib["watched"] for lib in json.loads(json_out)["libraries"]}
+    assert watched == {str(tmp_path / f"lib{n}" / "My EndNote Library.enl"): n != 0 for n in range(3)}
+
+
+def test_a_watched_librarys_bad_verdict_still_counts(tmp_path: Path) -> None:
+    # Truth first: the diverged library the daemon does watch decides the exit code; unwatched ones do not hide it.
+    _state(tmp_path, 3, troubled=True)
+    _watching(tmp_path, [0])
+    stdout, _, code = _same("status")
+    text = stdout.decode()
+    assert code == 4 and text.index("diverged   lib0/My EndNote Library.enl") < text.index("does not watch these now")
+    assert "lib1/My EndNote Library.enl: not watched now" in text and "lib2/My EndNote Library.enl: not watched now" in text
+    json_out, _, json_code = _same("status", "--json")
+    assert json_code == 4 and json.loads(json_out)["daemon"]["watching"] == [str(tmp_path / "lib0" / "My EndNote Library.enl")]
+    _watching(tmp_path, [])   # a daemon watching nothing now: every verdict is an old one
+    stdout, _, code = _same("status")
+    assert code == 0 and stdout.count(b": not watched now (last seen") == 3
+
+
+def test_without_a_current_watch_set_nothing_is_marked(tmp_path: Path) -> None:
+    # Not recorded (a daemon older than the watch set, or one still looking at start): every library counts.
+    _state(tmp_path, 3, troubled=True)
+    _watching(tmp_path, None)
+    stdout, _, code = _same("status")
+    assert code == 4 and b"not watched" not in stdout
+    json_out, _, _ = _same("status", "--json")
+    assert {lib["watched"] for lib in json.loads(json_out)["libraries"]} == {None}
+    # A stopped daemon watches nothing now: there is no current watch set to compare with, so nothing new is said.
+    _watching(tmp_path, [1])
+    _state(tmp_path, 0, stopped=True)
+    stdout, _, code = _same("status")
+    assert code == 5 and b"not watched" not in stdout
+    assert all(f"\n{verdict}lib{n}/My EndNote Library.enl\n".encode() in stdout
+               for n, verdict in enumerate(("diverged   ", "in-sync    ", "in-sync    "))), stdout.decode()
+    json_out, _, _ = _same("status", "--json")
+    document = json.loads(json_out)
+    assert document["daemon"]["watching"] is None and {lib["watched"] for lib in document["libraries"]} == {None}
 
 
 def test_a_heartbeat_from_the_future_is_no_sign_of_life(tmp_path: Path) -> None:

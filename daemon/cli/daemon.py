@@ -12,7 +12,7 @@ import click
 
 from endnoted.cli import quick, render
 from endnoted.cli.app import _config, _one_library, cli, emit_json, json_option, logger, path_type, verbosity
-from endnoted.common.errors import AlreadyRunning, ExitStatus, NotWatched
+from endnoted.common.errors import AlreadyRunning, EndnotedError, ExitStatus, NotWatched
 from endnoted.state.status import from_view
 
 # Function-local imports below are on purpose: each command imports the core it runs inside its
@@ -113,8 +113,14 @@ def list_libraries(as_json: bool, no_scan: bool) -> None:
       endnoted libraries --no-scan --json
     """
     from endnoted.reading.discovery import discover
+    from endnoted.state.glance import watching_now
 
-    found = discover(_config(), scan=not no_scan)
+    try:   # what the running daemon watches, some named on its command line: listed and marked as such
+        watching = watching_now(quick.state_file()) or []
+    except EndnotedError as error:   # the state file cannot say: list what the config and scan find, and say why
+        click.echo(f"(What the running daemon watches is not known: {error})", err=True)
+        watching = []
+    found = discover(_config(), scan=not no_scan, watched=[Path(path) for path in watching])
     if as_json:
         emit_json({"schema": 1, "libraries": [item.to_json() for item in found]})
         return

@@ -49,8 +49,12 @@ def _scan(root: Path, depth: int, deadline: float) -> Iterable[Library]:
                 stack.append((Path(entry.path), level + 1))
 
 
-def discover(config: Config, extra: Iterable[Path] = (), *, scan: bool = True) -> list[Found]:
-    """Given the config and paths from the command line, return every library to watch with its reasons."""
+def discover(config: Config, extra: Iterable[Path] = (), *, scan: bool = True,
+             watched: Iterable[Path] = ()) -> list[Found]:
+    """Given the config and paths from the command line, return every library to watch with its reasons.
+
+    `watched`: the libraries the running daemon watches now (`endnoted libraries` passes its recorded watch
+    set): some were named on its own command line, which nothing else here knows of."""
     found: dict[Path, tuple[Library, list[str]]] = {}
 
     def add(library: Library, reason: str) -> None:
@@ -82,4 +86,6 @@ def discover(config: Config, extra: Iterable[Path] = (), *, scan: bool = True) -
                 config.scan_depth
             for library in _scan(root, depth, deadline):
                 add(library, f"found under {root}")
+    for path in watched:
+        add_path(path, "watched by the running daemon")
     return [Found(library, tuple(reasons)) for library, reasons in found.values()]

@@ -182,14 +182,27 @@ def _folders_below(path: Path, cap: int) -> int:
     return count
 
 
-def check_folders(machine: Machine, settings: config_module.Config) -> Check:
+def watching() -> str:
+    """What the running daemon watches now, from its recorded watch set (state/glance.watching_now), as doctor says it."""
+    from endnoted.state.glance import watching_now
+    try:
+        libraries = watching_now(paths.state_db())
+    except EndnotedError as error:   # one check's trouble never stops the others
+        return f"what the running daemon watches is not known ({error})"
+    if libraries is None:
+        return "no daemon is running (or it has not yet said what it watches)"
+    return f"the running daemon watches {len(libraries)} {'library' if len(libraries) == 1 else 'libraries'}"
+
+
+def check_folders(machine: Machine, settings: config_module.Config, now: str = "") -> Check:
+    """The folders the config names; `now`: what the running daemon watches (watching()), said first."""
     missing = [str(p) for p in settings.libraries if not p.exists()]
     if missing:
         return Check("folders", PROBLEM, f"libraries named in the config are missing: {', '.join(missing)}",
                      "correct libraries = [...] in the config")
     watched = [p for p in (*settings.libraries, *settings.export_folders) if p.exists()]
     absent = [str(p) for p in settings.export_folders if not p.exists()]
-    detail = (f"watching {len(settings.libraries)} named libraries, exports from "
+    detail = (f"{now}; " if now else "") + (f"the config names {len(settings.libraries)} libraries, exports from "
               f"{', '.join(map(str, settings.export_folders)) or 'nowhere'}; scanning "
               f"{', '.join(map(str, settings.scan_roots)) or 'nothing'}")
     if machine.platform == "linux":
@@ -247,7 +260,7 @@ def run_checks(machine: Machine | None = None) -> list[Check]:
         checks.append(check_repair(machine, settings))
     checks.append(config_check)
     if settings is not None:
-        checks.append(check_folders(machine, settings))
+        checks.append(check_folders(machine, settings, watching()))
     checks += [check_console(machine), check_permissions(machine)]
     return checks
 

@@ -77,6 +77,7 @@ class Daemon:
         self._lost = baseline.Lost(self._look_again)   # libraries gone from their path, looked for again
         # Each library's `.enl` copy as last read (a few values): its keys live in the state file (_read).
         self._enl: dict[str, incremental.EnlMemo] = {}
+        self._watch: list[str] | None = None   # the watch set, for `status`; None until the first pass looked
         self.store: Store | None = None
         self.refcache: RefCache | None = None
         # Set first on shutdown: a pass stops between libraries, and no job starts on a closing store.
@@ -98,8 +99,6 @@ class Daemon:
         self._debouncer, self._watcher, self._worker = debouncer, watcher, worker
         try:
             self._beat()
-            with self._store_lock:   # the last daemon's watch set is not ours: not known until the first pass looks
-                self.store.record_watching(None)
             self._event_log("daemon-started", f"endnoted {__version__} pid {os.getpid()}")
             logger.info(logs.startup_line(__version__, libraries=[*self.extra, *self.config.libraries],
                                           scan_roots=self.config.scan_roots if self.scan else [],
@@ -154,7 +153,7 @@ class Daemon:
         endnote = endnote_for_heartbeat()   # outside the lock: a slow scan (Windows) would hold up a save's check
         with self._store_lock:   # with EndNote's processes: `status` then need not scan (issue 16)
             self.store.beat(pid=os.getpid(), started_at=iso_z(self._started), version=__version__, stopped=stopped,
-                            endnote=endnote)
+                            endnote=endnote, watching=self._watch)
         self._write_metrics()
 
     def _write_metrics(self) -> None:
@@ -232,8 +231,7 @@ class Daemon:
             if key not in self.libraries:
                 self.libraries[key] = item.library
                 self._watcher.watch(library_targets(item.library))
-        with self._store_lock:   # the watch set now (gone ones are still looked for): for status, libraries, doctor
-            self.store.record_watching([*self.libraries, *self._lost.keys()])   # type: ignore[union-attr]
+        self._watch = [*self.libraries, *self._lost.keys()]   # gone ones are still looked for; written by _beat
         self._watcher.watch(export_target(folder) for folder in self.config.export_folders)
         self._watcher.watch([prefs_target(prefs.plist_path())])
         for key in list(self.libraries):

@@ -310,10 +310,13 @@ class Store:
                 self._rows(f"SELECT * FROM notifications {where} ORDER BY id", params)]
 
     def beat(self, *, pid: int, started_at: str, version: str, stopped: bool = False,
-             endnote: Sequence[Mapping[str, Any]] | None = None) -> None:
-        """Record a sign of life; `endnote`: the EndNote processes seen just now (to_json each), for `status`."""
+             endnote: Sequence[Mapping[str, Any]] | None = None, watching: Sequence[str] | None = None) -> None:
+        """Record a sign of life; `endnote`: the EndNote processes seen just now (to_json each), for `status`;
+        `watching`: the libraries the daemon watches now (its watch set; None: not known yet, as at start, when
+        the last daemon's set is no longer true and this one has not looked yet)."""
         row: dict[str, Any] = {"id": 1, "pid": pid, "started_at": started_at, "beat_at": now_z(),
-                               "version": version, "stopped_at": now_z() if stopped else None}
+                               "version": version, "stopped_at": now_z() if stopped else None,
+                               "watching": _watch_set(watching)}
         if endnote is not None:
             row.update(endnote=json.dumps(list(endnote)), endnote_at=now_z())
         with self._writing():
@@ -324,14 +327,6 @@ class Store:
         with self._writing():
             self._upsert("heartbeat", {"id": 1, "notifier": name, "notifier_ready": int(ready),
                                                "notifier_why": why}, pk="id")
-
-    def record_watching(self, paths: Sequence[str] | None) -> None:
-        """Remember the libraries the daemon watches now (its watch set; None: not known yet), for `status`.
-
-        Written on every full pass (the only place the set grows), not only when it changed: one small row."""
-        with self._writing():
-            self._upsert("heartbeat", {"id": 1, "watching": None if paths is None else json.dumps(sorted(set(paths)))},
-                         pk="id")
 
     def heartbeat(self) -> Heartbeat | None:
         rows = self._rows(reader.HEARTBEAT)
@@ -376,3 +371,6 @@ class Store:
             gone += self.conn.execute("DELETE FROM events WHERE at < ?", [cutoff]).rowcount
         return int(gone)
 
+
+def _watch_set(paths: Sequence[str] | None) -> str | None:
+    return None if paths is None else json.dumps(sorted(set(paths)))

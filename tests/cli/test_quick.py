@@ -61,12 +61,14 @@ def _ages_masked(outcome: tuple[bytes, bytes, int]) -> tuple[bytes, bytes, int]:
 
 
 def _state(tmp_path: Path, libraries: int, *, pid: int | None = None, stopped: bool = False,
-           troubled: bool = False) -> None:
+           troubled: bool = False, watching: list[int] | None = None) -> None:
     """A state file as the daemon leaves it; `troubled`: lib0 holds a reference changed since its last sync and
-    never sent (diverged, exit 4), the others are in sync."""
+    never sent (diverged, exit 4), the others are in sync; `watching`: the daemon's watch set, lib<n> for each n
+    (None: not recorded)."""
     with Store(paths.state_db()) as store:
         store.beat(pid=os.getpid() if pid is None else pid, started_at=datetime.now(UTC).isoformat(),
-                   version="test", stopped=stopped, endnote=SEEN)
+                   version="test", stopped=stopped, endnote=SEEN,
+                   watching=None if watching is None else [_lib(tmp_path, n) for n in watching])
         store.record_notifier("test", True, "")
         for n in range(libraries):
             # Some synced long ago: verdicts and exit codes other than in-sync and 0.
@@ -166,11 +168,13 @@ def test_one_damaged_library_record_is_shown_unknown_and_hides_no_other(tmp_path
     assert json_code == 3 and json_out.count(b'"verdict": "unknown"') == 1
 
 
+def _lib(tmp_path: Path, n: int) -> str:
+    return str(tmp_path / f"lib{n}" / "My EndNote Library.enl")
+
+
 def _watching(tmp_path: Path, numbers: list[int] | None) -> None:
-    """Record the live daemon's watch set as the daemon does: lib<n> for each n (None: not recorded)."""
-    with Store(paths.state_db()) as store:
-        store.record_watching(None if numbers is None else
-                              [str(tmp_path / f"lib{n}" / "My EndNote Library.enl") for n in numbers])
+    """The live daemon's next heartbeat, recording its watch set: lib<n> for each n (None: not recorded)."""
+    _state(tmp_path, 0, watching=numbers)
 
 
 def test_libraries_the_live_daemon_no_longer_watches_are_shown_apart_and_do_not_count(tmp_path: Path) -> None:
@@ -217,8 +221,7 @@ def test_without_a_current_watch_set_nothing_is_marked(tmp_path: Path) -> None:
     json_out, _, _ = _same("status", "--json")
     assert {lib["watched"] for lib in json.loads(json_out)["libraries"]} == {None}
     # A stopped daemon watches nothing now: there is no current watch set to compare with, so nothing new is said.
-    _watching(tmp_path, [1])
-    _state(tmp_path, 0, stopped=True)
+    _state(tmp_path, 0, stopped=True, watching=[1])
     stdout, _, code = _same("status")
     assert code == 5 and b"not watched" not in stdout
     assert all(f"\n{verdict}lib{n}/My EndNote Library.enl\n".encode() in stdout

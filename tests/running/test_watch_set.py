@@ -40,6 +40,12 @@ def _library(folder: Path, name: str, *, diverged: bool = False) -> Path:
     return build(folder / name, LibrarySpec(name=name, refs=refs, last_sync=days_ago(0.2 if not diverged else 4))).resolve()
 
 
+def _watches(*libraries: Path) -> None:
+    """Wait for the daemon's watch set to be these (written with its heartbeat, every 5 s)."""
+    wait_for(lambda: json.loads(run("status", "--json").stdout)["daemon"]["watching"] == sorted(map(str, libraries)),
+             30, f"the watch set {libraries}")
+
+
 def test_status_libraries_and_doctor_after_a_restart_with_other_libraries(tmp_path: Path) -> None:
     state = Path(os.environ["ENDNOTED_STATE_DIR"])
     a, b, c = (_library(tmp_path, name, diverged=name == "C") for name in "ABC")
@@ -48,7 +54,7 @@ def test_status_libraries_and_doctor_after_a_restart_with_other_libraries(tmp_pa
     first = _start(a, b, c)
     try:
         wait_for(lambda: all(snapshots(state, lib) for lib in (a, b, c)), 60, "the first daemon's readings")
-        assert json.loads(run("status", "--json").stdout)["daemon"]["watching"] == sorted(map(str, (a, b, c)))
+        _watches(a, b, c)
         assert run("status").exit_code == 4        # C, watched and diverged, counts
     finally:
         _stop(first)
@@ -59,8 +65,7 @@ def test_status_libraries_and_doctor_after_a_restart_with_other_libraries(tmp_pa
     second = _start(d, e)
     try:
         wait_for(lambda: all(snapshots(state, lib) for lib in (d, e)), 60, "the second daemon's readings")
-        wait_for(lambda: json.loads(run("status", "--json").stdout)["daemon"]["watching"] == sorted(map(str, (d, e))),
-                 30, "the second daemon's watch set")
+        _watches(d, e)
         status = run("status")
         document = json.loads(run("status", "--json").stdout)
         assert {lib["path"]: lib["watched"] for lib in document["libraries"]} == {

@@ -162,10 +162,17 @@ def _build(library: Library, taken_at: datetime, connection: sqlite3.Connection,
     if "refs" not in tables or "misc" not in tables:
         return Snapshot(library, taken_at, Status.FOREIGN, "the database has no refs/misc tables: "
                         "it is not an EndNote library database", tables=frozenset(tables))
-    columns = {row[1] for row in connection.execute("PRAGMA table_info(refs)")}
+    info = connection.execute("PRAGMA table_info(refs)").fetchall()
+    columns = {row[1] for row in info}
     if not _REQUIRED_REFS_COLUMNS <= columns:
         return Snapshot(library, taken_at, Status.FOREIGN, "the refs table lacks EndNote's columns",
                         tables=frozenset(tables))
+    # EndNote's refs.id is `INTEGER PRIMARY KEY AUTOINCREMENT` (ENDNOTE-FORMAT.md, the schema of every
+    # real sample): always a whole number, never NULL. A table rebuilt without it may hold text or NULL
+    # ids that match no sync row, which would read as references never sent (a false "diverged").
+    if not any(row[1] == "id" and row[5] == 1 and str(row[2]).upper() == "INTEGER" for row in info):
+        return Snapshot(library, taken_at, Status.FOREIGN, "the refs table's id is not EndNote's integer key "
+                        "(INTEGER PRIMARY KEY): the table was rebuilt by another program", tables=frozenset(tables))
     bad: list[str] = []
     misc = _read_misc(connection)
     ref_rows = _read_refs(connection, bad, reuse)
@@ -260,6 +267,11 @@ def _take(library: Library, *, integrity: bool, now: datetime | None, memo: Inte
         return _snapshot_enlx(library, taken_at, integrity)
     database = library.database
     if library.layout is Layout.MISSING or database is None:
+        # Moved while it was found: the .enl gone now, or the database there now that was not a moment
+        # ago (the folder moved away and back). Either way not a library without a database.
+        if library.enl is not None and (gone(library.enl) or (
+                library.data_dir is not None and not gone(library.data_dir / "sdb" / "sdb.eni"))):
+            raise LibraryVanished(library.enl)
         return Snapshot(library, taken_at, Status.MISSING,
                         f"{library.data_dir} holds no database (no sdb/sdb.eni and no rdb folder)")
     if problem := header_problem(database):

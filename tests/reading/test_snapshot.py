@@ -144,3 +144,52 @@ def test_personal_data_never_reaches_the_output(real_copy: Callable[[str], Path]
         for piece in secret.split(";"):
             if len(piece) > 6:
                 assert piece not in result.stdout
+
+
+@pytest.mark.parametrize("odd", ["'abc'", "NULL", "5.5", "x'05'"])
+def test_a_refs_table_rebuilt_without_endnotes_integer_key_is_not_judged(real_copy: Callable[[str], Path],
+                                                                        odd: str) -> None:
+    # EndNote's refs.id is INTEGER PRIMARY KEY (ENDNOTE-FORMAT.md). Rebuilt without it, an id of text
+    # or NULL matched no sync row and read as a reference never sent: a false "diverged" proposing the
+    # reset, and a traceback from the deletions probe. Now: not EndNote's table, unknown, no reset.
+    from tests.conftest import run, tree_hash
+    enl = real_copy("utsmok-endnote-exporter/en21-synced") / "MyLibrary.enl"
+    db = sqlite3.connect(enl.with_suffix(".Data") / "sdb" / "sdb.eni")
+    for name in ("ENCI_Base", "ENCIN_Base"):
+        db.create_collation(name, lambda a, b: (a > b) - (a < b))
+    db.create_function("EN_MAKE_SORT_KEY", 3, lambda v, a, b: str(v))
+    schema = db.execute("SELECT sql FROM sqlite_master WHERE name = 'refs'").fetchone()[0]
+    db.executescript("ALTER TABLE refs RENAME TO refs_old;")
+    db.execute(schema.replace("id INTEGER PRIMARY KEY AUTOINCREMENT", "id", 1))
+    db.executescript(f"INSERT INTO refs SELECT * FROM refs_old; DROP TABLE refs_old; "
+                     f"UPDATE refs SET id = {odd} WHERE id = (SELECT min(id) FROM refs);")
+    db.commit()
+    db.close()
+    before = tree_hash(enl.parent)
+    result = run("check", "--json", str(enl))
+    data = json.loads(result.stdout)["libraries"][0]
+    assert (result.exit_code, data["verdict"]) == (3, "unknown"), result.stdout
+    assert "library.not-endnote" in {f["code"] for f in data["findings"]}
+    assert "endnoted reset" not in data["next_action"] and "Traceback" not in result.stderr
+    assert tree_hash(enl.parent) == before
+
+
+def test_a_library_found_without_its_database_while_it_moved_is_gone_not_missing(tmp_path: Path) -> None:
+    # Found mid-move (its .enl seen, its .Data not yet): by the reading, either the .enl is gone too, or
+    # the folder is back with its database. Neither is "a library without a database" (damaged).
+    from endnoted.common.errors import LibraryVanished
+    from endnoted.demo.builder import LibrarySpec, build, synthetic_refs
+    from endnoted.reading.library import Layout, Library
+    from endnoted.reading.snapshot import take
+    enl = build(tmp_path / "lib", LibrarySpec(refs=synthetic_refs(3)))
+    found_mid_move = Library(enl, enl.stem, enl, enl.with_suffix(".Data"), Layout.MISSING)
+    with pytest.raises(LibraryVanished):
+        take(found_mid_move)                 # the folder is back, database and all
+    enl.rename(tmp_path / "elsewhere.enl")
+    with pytest.raises(LibraryVanished):
+        take(found_mid_move)                 # the .enl is gone
+    empty = tmp_path / "empty"
+    (empty / "Empty.Data").mkdir(parents=True)
+    (empty / "Empty.enl").write_bytes(b"Eds1")
+    truly = Library(empty / "Empty.enl", "Empty", empty / "Empty.enl", empty / "Empty.Data", Layout.MISSING)
+    assert take(truly).status.value == "missing"   # a .Data without a database is still said as such

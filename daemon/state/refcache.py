@@ -10,6 +10,8 @@ reading, kept on disk so that it survives a restart and costs no memory between 
 - `ids`, `trash`, `added`, `updated`: every reference's id, trash state, added_to_library and
   record_last_updated, in id order, each packed as 8-byte integers (array 'q'), and `marks`, the
   digests of those four columns as SQLite writes them out (reading/fingerprints.py);
+- each part carries a digest of its bytes, checked when it is loaded (a part damaged to the same
+  length costs a full reading, never a false count);
 - `dois`, `titles`: their two match keys (DOI; title + year + first author's surname) as
   **one-way hashes** (judging/matching.key_hash), comma-separated. Titles and author names are
   personal data and never enter this file; a hash is enough to group duplicates and to compare with
@@ -24,6 +26,7 @@ a Store on the file first.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from array import array
 from collections.abc import Sequence
@@ -35,6 +38,23 @@ from endnoted.reading.incremental import Meta
 
 _NUMBERS = ("ids", "trash", "added", "updated")
 _MARK = 16   # bytes of one column's digest
+
+
+def _sealed(payload: bytes) -> bytes:
+    """A part as stored: its bytes and their digest. SQLite keeps no checksum of its own, and a part
+    damaged to the same length (a flipped trash state, shifted ids) would be taken as it is until the
+    next full pass: false counts, false "references dropped" alerts (an adversarial test found it)."""
+    return payload + hashlib.blake2b(payload, digest_size=_MARK, person=b"endnoted-part").digest()
+
+
+def _opened(data: object) -> bytes:
+    """Given a part as stored, return its bytes; ValueError when its digest does not match (read in full)."""
+    if not isinstance(data, bytes) or len(data) < _MARK:
+        raise ValueError("a part without its digest")
+    payload, seal = data[:-_MARK], data[-_MARK:]
+    if hashlib.blake2b(payload, digest_size=_MARK, person=b"endnoted-part").digest() != seal:
+        raise ValueError("a part whose digest does not match")
+    return payload
 
 
 def _unpacked(data: bytes) -> list[int]:
@@ -68,18 +88,19 @@ class RefCache:
     def load(self, library: str) -> tuple[Meta, Columns] | None:
         """Given a library's path, return the last reading's Meta and its columns in id order, or None."""
         try:
-            parts = dict(self.conn.execute("SELECT part, data FROM ref_keys WHERE library = ?", (library,)))
-            if "meta" not in parts:
+            stored = dict(self.conn.execute("SELECT part, data FROM ref_keys WHERE library = ?", (library,)))
+            if "meta" not in stored:
                 return None
+            parts = {name: _opened(data) for name, data in stored.items()}
             ids, trash, added, updated = (_unpacked(parts[name]) for name in _NUMBERS)
-            marks = bytes(parts["marks"])
-            columns = Columns(ids, trash, added, updated, _keys(str(parts["dois"]), len(ids)),
-                              _keys(str(parts["titles"]), len(ids)),
+            marks = parts["marks"]
+            columns = Columns(ids, trash, added, updated, _keys(parts["dois"].decode(), len(ids)),
+                              _keys(parts["titles"].decode(), len(ids)),
                               tuple(marks[n:n + _MARK] for n in range(0, len(marks), _MARK)))
             if not len(ids) == len(trash) == len(added) == len(updated) == len(columns.dois) == len(columns.titles):
                 return None
-            return Meta.loads(str(parts["meta"])), columns
-        except (sqlite3.Error, ValueError, KeyError, TypeError):
+            return Meta.loads(parts["meta"].decode()), columns
+        except (sqlite3.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
             return None   # a cache we cannot read costs a full reading, nothing more
 
     def save(self, library: str, meta: Meta, columns: Columns | None, before: Columns | None = None) -> None:
@@ -89,18 +110,18 @@ class RefCache:
         edit the ids, trash states and dates added (2.4 MB of 6 at 100k references); after the periodic
         full pass of a library that did not change, all of them (it would write 6 MB every 15 minutes).
         """
-        parts: list[tuple[str, str, object]] = [(library, "meta", meta.dumps())]
+        parts: list[tuple[str, str, bytes]] = [(library, "meta", _sealed(meta.dumps().encode()))]
         if columns is not None:
             numbers = before.numbers() if before is not None else (None, None, None, None)
-            parts += [(library, name, array("q", values).tobytes())
+            parts += [(library, name, _sealed(array("q", values).tobytes()))
                       for name, values, stored in zip(_NUMBERS, columns.numbers(), numbers, strict=True)
                       if _changed(values, stored)]
-            parts += [(library, name, ",".join(keys)) for name, keys, stored in
+            parts += [(library, name, _sealed(",".join(keys).encode())) for name, keys, stored in
                       (("dois", columns.dois, before.dois if before is not None else None),
                        ("titles", columns.titles, before.titles if before is not None else None))
                       if _changed(keys, stored)]
             if _changed(columns.marks, before.marks if before is not None else None):
-                parts.append((library, "marks", b"".join(columns.marks)))
+                parts.append((library, "marks", _sealed(b"".join(columns.marks))))
         try:
             with self.conn:
                 self.conn.executemany("INSERT OR REPLACE INTO ref_keys (library, part, data) VALUES (?, ?, ?)", parts)
@@ -131,4 +152,4 @@ class RefCache:
     def stored(self, library: str) -> int:
         """How many references are kept for a library (for tests and the benchmark)."""
         row = self.conn.execute("SELECT length(data) FROM ref_keys WHERE library = ? AND part = 'ids'", (library,)).fetchone()
-        return 0 if row is None else int(row[0]) // 8
+        return 0 if row is None else (int(row[0]) - _MARK) // 8

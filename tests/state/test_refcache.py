@@ -79,3 +79,18 @@ def test_keys_are_one_way_hashes_of_fixed_width() -> None:
     assert key_hash("") == ""
     assert key_hash(key) == key_hash(key) != key_hash(key + " ")
     assert len(key_hash(key)) == 16 and "smith" not in key_hash(key)
+
+
+def test_a_part_damaged_to_the_same_length_costs_a_full_reading_never_a_false_count(tmp_path: Path) -> None:
+    # SQLite keeps no checksum: a trash state flipped or ids shifted in place, the length kept, was
+    # loaded as it was and gave false counts and "references dropped" alerts until the next full pass.
+    cache = _cache(tmp_path)
+    cache.save("/lib/A.enl", META, _columns([1, 2, 3], [1, 2, 3], ["", "", ""]))
+    assert cache.load("/lib/A.enl") is not None
+    with sqlite3.connect(tmp_path / "state.db") as writer:
+        (data,) = writer.execute("SELECT data FROM ref_keys WHERE library = '/lib/A.enl' AND part = 'ids'").fetchone()
+        flipped = bytes([data[0] ^ 1]) + data[1:]                     # id 1 becomes 0, same length
+        writer.execute("UPDATE ref_keys SET data = ? WHERE library = '/lib/A.enl' AND part = 'ids'", (flipped,))
+    writer.close()
+    assert cache.load("/lib/A.enl") is None
+    cache.close()

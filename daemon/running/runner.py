@@ -35,7 +35,7 @@ from endnoted.reading.integrity import IntegrityMemo, recheck
 from endnoted.reading.library import Library
 from endnoted.reading.locations import mount_table
 from endnoted.reading.model import Snapshot
-from endnoted.running import baseline, logs, metrics
+from endnoted.running import baseline, export_catchup, logs, metrics
 from endnoted.running.debounce import Debouncer
 from endnoted.running.notify import Notifier
 from endnoted.running.sdnotify import sd_notify, watchdog_interval
@@ -233,6 +233,8 @@ class Daemon:
                 self._watcher.watch(library_targets(item.library))
         self._watch = [*self.libraries, *self._lost.keys()]   # gone ones are still looked for; written by _beat
         self._watcher.watch(export_target(folder) for folder in self.config.export_folders)
+        for export in export_catchup.unseen(self.config.export_folders, self.store, self._store_lock):
+            self.export_arrived(export)   # saved while we were not running, or before its folder was watched
         self._watcher.watch([prefs_target(prefs.plist_path())])
         for key in list(self.libraries):
             self._saves_first()
@@ -396,6 +398,7 @@ class Daemon:
 
     def export_arrived(self, path: Path) -> None:
         """A file landed in a watched export folder: if it is a Web export, match it to its library."""
+        export_catchup.seen(self.store, self._store_lock, path)   # looked at: not again at the next start
         try:
             key = export_owner(path, dict(self.libraries), stopping=self._stopping.is_set)
         except ExportError as error:
@@ -405,9 +408,8 @@ class Daemon:
             if not self._stopping.is_set():
                 self._event_log("export-unmatched", f"{path.name} matches no watched library")
             return
-        assert self.store is not None
         with self._store_lock:
-            self.store.set_library_fields(key, {"export_path": str(path)})
+            self.store.set_library_fields(key, {"export_path": str(path)})   # type: ignore[union-attr]
         self._event_log("export-matched", f"Web export {path.name} compared with this library", key)
         self._saves_first()   # the comparison reads every title: seconds at 100k references
         self.check_one(key)

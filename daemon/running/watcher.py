@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from watchdog.events import (
+    DirCreatedEvent,
+    DirMovedEvent,
     FileClosedEvent,
     FileCreatedEvent,
     FileDeletedEvent,
@@ -88,6 +90,29 @@ class _Handler(FileSystemEventHandler):
                     self.notify(target.key, path)
 
 
+class _Appearing(FileSystemEventHandler):
+    """Watches the nearest existing parent of folders that do not exist yet (a Downloads folder made after
+    the daemon started): when one of them, or a folder on the way to it, appears, says so under the key
+    `appeared:<folder>`, and the daemon's next pass (which that key starts) watches it from then on."""
+
+    def __init__(self, notify: Callable[[str, Path], None]) -> None:
+        self.notify = notify
+        self.awaited: set[Path] = set()
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if not event.is_directory:
+            return
+        for raw in filter(None, (event.src_path, getattr(event, "dest_path", ""))):
+            path = Path(raw if isinstance(raw, str) else raw.decode())
+            for folder in sorted(self.awaited):
+                if path == folder or path in folder.parents:
+                    self.notify(f"appeared:{folder}", folder)
+
+
+def nearest_existing(folder: Path) -> Path | None:
+    return next((parent for parent in folder.parents if parent.is_dir()), None)
+
+
 def needs_polling(folder: Path, mounts: tuple[tuple[str, str], ...]) -> bool:
     return cloud_provider(folder / "x") is not None or network_filesystem(folder, mounts) is not None
 
@@ -103,6 +128,7 @@ class Watcher:
         self._polling: BaseObserver = PollingObserver(timeout=poll_seconds)
         self._handlers: dict[tuple[Path, bool, bool], _Handler] = {}
         self._keys: set[tuple[str, Path]] = set()
+        self._appearing: dict[Path, _Appearing] = {}   # parent watched → the missing folders awaited there
 
     def start(self) -> None:
         self._native.start()
@@ -127,7 +153,10 @@ class Watcher:
 
     def watch(self, targets: Iterable[Target]) -> None:
         for target in targets:
-            if (target.key, target.folder) in self._keys or not target.folder.is_dir():
+            if (target.key, target.folder) in self._keys:
+                continue
+            if not target.folder.is_dir():
+                self._await(target.folder)
                 continue
             polled = needs_polling(target.folder, self._mounts)
             slot = (target.folder, target.recursive, polled)
@@ -144,3 +173,20 @@ class Watcher:
                 self._handlers[slot] = handler
             handler.targets.append(target)
             self._keys.add((target.key, target.folder))
+
+    def _await(self, folder: Path) -> None:
+        """Watch the nearest existing parent of a missing folder for it (or a folder on its way) to appear."""
+        parent = nearest_existing(folder)
+        if parent is None:
+            return
+        handler = self._appearing.get(parent)
+        if handler is None:
+            handler = _Appearing(self._notify)
+            observer = self._polling if needs_polling(parent, self._mounts) else self._native
+            try:
+                observer.schedule(handler, str(parent), recursive=False, event_filter=[DirCreatedEvent, DirMovedEvent])
+            except OSError as error:   # the periodic pass still watches the folder once it exists
+                logger.warning("cannot watch %s for %s to appear: %s", parent, folder, error)
+                return
+            self._appearing[parent] = handler
+        handler.awaited.add(folder)

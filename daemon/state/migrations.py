@@ -127,6 +127,13 @@ def m010_watching(db: Database) -> None:
     db.table("heartbeat").add_column("watching", str)
 
 
+@migrations()
+def m011_exports_seen(db: Database) -> None:
+    # Each Web export the daemon has looked at (its path, modification time and size): at start and on every
+    # full pass the newest export of each watched folder is compared once if it never was (running/export_catchup.py).
+    db.table("exports_seen").create({"path": str, "mtime": float, "size": int, "seen_at": str}, pk="path")
+
+
 @functools.cache
 def expected_columns() -> dict[str, set[str]]:
     """Every table and column the migrations create, read off a fresh in-memory database."""

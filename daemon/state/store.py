@@ -296,6 +296,15 @@ class Store:
         with self._writing():
             self._upsert("libraries", {"path": path, **fields}, pk="path")
 
+    def export_seen(self, path: str, mtime: float, size: int) -> bool:
+        """Whether the daemon has looked at this Web export, as it is now (same modification time and size)."""
+        return bool(self._rows("SELECT 1 FROM exports_seen WHERE path = ? AND mtime = ? AND size = ?",
+                               (path, mtime, size)))
+
+    def record_export_seen(self, path: str, mtime: float, size: int) -> None:
+        with self._writing():
+            self._upsert("exports_seen", {"path": path, "mtime": mtime, "size": size, "seen_at": now_z()}, pk="path")
+
     # --- notifications and heartbeat -------------------------------------------------------
 
     def record_notification(self, path: str, verdict: str, title: str, body: str, delivered: bool,

@@ -1,9 +1,8 @@
 """`endnoted run`: watch, schedule, remember, notify. The service manager daemonises it; this runs in the foreground.
 
-Threads: watchdog observers hand events to the debouncer; the debouncer and the periodic jobs
-queue work on APScheduler's single worker thread (worker.py), so library checks and store writes never
-run concurrently; the main thread only waits on the stop event, writes the heartbeat and pings
-systemd's watchdog (a hung main loop must be noticed, PLATFORM.md §7).
+Threads: watchdog observers hand events to the debouncer, which with the periodic jobs queues work on
+APScheduler's single worker (worker.py): checks and store writes never run concurrently. The main thread
+waits on the stop event, writes the heartbeat, pings systemd's watchdog (a hung loop is noticed, PLATFORM.md §7).
 """
 
 from __future__ import annotations
